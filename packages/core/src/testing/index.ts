@@ -1,0 +1,5 @@
+/** Test and benchmark helpers (`@xception/core/testing`); they need @tensorflow/tfjs-layers. */
+export { sharedDir, sharedPath, SKIP_NO_SHARED } from './shared-data.js';
+export { saneRandomWeights, randomImages } from './sane-random-weights.js';
+export { loadKerasReferenceModel, type KerasReferenceModel, type KerasReferenceOptions } from './keras-reference-model.js';
+export { useBackend, maxAbsDiff, type TestBackend } from './backends.js';

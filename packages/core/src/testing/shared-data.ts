@@ -1,0 +1,33 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The read-only data beside the checkout (`../shared`: the real Keras topology, h5 samples,
+ * photos). Tests read it in place; XCEPTION_SHARED_DIR points elsewhere. Returns null when
+ * absent so that tests can skip with a message instead of failing.
+ */
+export function sharedDir(): string | null {
+  const fromEnv = process.env.XCEPTION_SHARED_DIR;
+  if (fromEnv) return existsSync(fromEnv) ? fromEnv : null;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+      const shared = resolve(dir, '..', 'shared');
+      return existsSync(shared) ? shared : null;
+    }
+    dir = dirname(dir);
+  }
+  return null;
+}
+
+/** A path inside shared/, or null when that file is not there. */
+export function sharedPath(...parts: string[]): string | null {
+  const root = sharedDir();
+  if (!root) return null;
+  const path = join(root, ...parts);
+  return existsSync(path) ? path : null;
+}
+
+export const SKIP_NO_SHARED =
+  'skipped: ../shared (real Keras topology, weights samples and photos) is not beside this checkout; set XCEPTION_SHARED_DIR to run it';

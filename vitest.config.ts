@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run the packages' TypeScript sources directly: no build step before testing.
+    alias: [
+      { find: /^@xception\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
+      { find: /^@xception\/core$/, replacement: src('./packages/core/src/index.ts') },
+      { find: /^@xception\/vision-utils$/, replacement: src('./packages/vision-utils/src/index.ts') },
+      { find: /^@xception\/weights$/, replacement: src('./packages/weights/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    // Full-size Xception on 2 cores: seconds per case, not milliseconds.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+    // Heavy model tests compete for 2 cores; files run in forks, two at a time.
+    pool: 'forks',
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
