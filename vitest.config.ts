@@ -9,6 +9,8 @@ export default defineConfig({
     alias: [
       { find: /^@xception\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
       { find: /^@xception\/core$/, replacement: src('./packages/core/src/index.ts') },
+      { find: /^@xception\/vision-utils\/node$/, replacement: src('./packages/vision-utils/src/node/index.ts') },
+      { find: /^@xception\/vision-utils\/browser$/, replacement: src('./packages/vision-utils/src/browser/index.ts') },
       { find: /^@xception\/vision-utils$/, replacement: src('./packages/vision-utils/src/index.ts') },
       { find: /^@xception\/weights$/, replacement: src('./packages/weights/src/index.ts') },
     ],
