@@ -23,7 +23,8 @@ export interface KerasReferenceOptions {
   inputShape?: readonly [number | null, number | null, 3];
   includeTop?: boolean;
   classifierActivation?: 'softmax' | null;
-  weights: ReadonlyMap<string, FoldedWeight>;
+  /** Omit to get the topology alone (for shapes). */
+  weights?: ReadonlyMap<string, FoldedWeight>;
 }
 
 export async function loadKerasReferenceModel(options: KerasReferenceOptions): Promise<KerasReferenceModel> {
@@ -62,12 +63,12 @@ export async function loadKerasReferenceModel(options: KerasReferenceOptions): P
   residualConvs.forEach((l, i) => ourName.set(l.name, RESIDUAL_LAYERS[i]!.conv));
   residualBns.forEach((l, i) => ourName.set(l.name, RESIDUAL_LAYERS[i]!.bn));
 
-  for (const layer of model.layers) {
+  for (const layer of options.weights ? model.layers : []) {
     const layerName = ourName.get(layer.name) ?? layer.name;
     const tensors = layer.weights.map((variable) => {
       // tfjs-layers names variables 'layer/kernel' (sometimes with a suffix): keep the last part.
       const base = variable.originalName.split('/').pop()!.replace(/_\d+$/, '');
-      const w = options.weights.get(`${layerName}/${base}`);
+      const w = options.weights!.get(`${layerName}/${base}`);
       if (!w) throw new Error(`reference model: no weight ${layerName}/${base} for Keras layer ${layer.name}`);
       return tf.tensor(w.values, [...w.shape]);
     });

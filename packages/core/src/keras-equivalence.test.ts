@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, test } from 'vitest';
+import { createXceptionFromValues, expectedWeights, type XceptionOptions } from './index.js';
+import { loadKerasReferenceModel, maxAbsDiff, randomImages, saneRandomWeights, SKIP_NO_SHARED, sharedPath, useBackend } from './testing/index.js';
+
+/**
+ * The fused graph (BatchNorm folded, fused conv+bias+relu) against Keras' own layers: the real
+ * Keras topology run by tfjs-layers, layer by layer, with the same seeded weights and inputs.
+ */
+const topologyPath = sharedPath('reference', 'keras-xception-tfjs-model.json');
+if (!topologyPath) console.warn(SKIP_NO_SHARED);
+
+const report = (what: string, diff: number): number => {
+  console.log(`max |ours - Keras| ${what}: ${diff.toExponential(2)}`);
+  return diff;
+};
+
+describe.skipIf(!topologyPath)('equivalence with Keras (tfjs-layers on the real topology)', async () => {
+  await useBackend('wasm');
+  const weights = saneRandomWeights(expectedWeights({ weights: null }), 2024);
+  const reference = topologyPath ? await loadKerasReferenceModel({ topologyPath, weights }) : null;
+  const x = tf.tensor4d(randomImages([2, 299, 299, 3], 11), [2, 299, 299, 3]);
+  const expected = reference?.run(x);
+  afterAll(() => { tf.dispose([x, expected!.output, expected!.pooled]); reference?.dispose(); });
+
+  test('wasm, top: probabilities within 1e-5, pooled features within 1e-4', () => {
+    const model = createXceptionFromValues({ weights: 'test' }, weights);
+    const { output, features } = model.predictWithFeatures(x);
+    // Guard against a vacuous comparison: the reference must give a spread distribution.
+    const top = tf.max(expected!.output).dataSync()[0]!;
+    expect(top).toBeGreaterThan(0.005);
+    expect(top).toBeLessThan(0.9);
+    expect(report('probabilities (wasm)', maxAbsDiff(output, expected!.output))).toBeLessThanOrEqual(1e-5);
+    expect(report('pooled features (wasm)', maxAbsDiff(features, expected!.pooled))).toBeLessThanOrEqual(1e-4);
+    tf.dispose([output, features]);
+    model.dispose();
+  });
+
+  test('cpu agrees with Keras the same way', async () => {
+    await useBackend('cpu');
+    try {
+      const model = createXceptionFromValues({ weights: 'test' }, weights);
+      const one = tf.slice(x, [0, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+      const { output, features } = model.predictWithFeatures(one);
+      const [p, f] = [tf.slice(expected!.output, [0, 0], [1, -1]), tf.slice(expected!.pooled, [0, 0], [1, -1])];
+      expect(report('probabilities (cpu)', maxAbsDiff(output, p))).toBeLessThanOrEqual(1e-5);
+      expect(report('pooled features (cpu)', maxAbsDiff(features, f))).toBeLessThanOrEqual(1e-4);
+      tf.dispose([one, output, features, p, f]);
+      model.dispose();
+    } finally {
+      await useBackend('wasm');
+    }
+  });
+
+  test.each<[string, XceptionOptions]>([
+    ['logits (classifierActivation null)', { weights: 'test', classifierActivation: null }],
+    ['no top, 4D features at 150x200', { weights: 'test', includeTop: false, inputShape: [150, 200, 3] }],
+  ])('wasm, %s within 1e-4', async (label, options) => {
+    const includeTop = options.includeTop ?? true;
+    const shape = (options.inputShape ?? [299, 299, 3]) as [number, number, 3];
+    const ref = await loadKerasReferenceModel({
+      topologyPath: topologyPath!, weights, includeTop, inputShape: shape,
+      classifierActivation: options.classifierActivation === null ? null : 'softmax',
+    });
+    const input = tf.tensor4d(randomImages([1, shape[0], shape[1], 3], 5), [1, shape[0], shape[1], 3]);
+    const { output: want } = ref.run(input);
+    const model = createXceptionFromValues(options, includeTop ? weights : new Map([...weights].filter(([k]) => !k.startsWith('predictions/'))));
+    const got = model.predict(input);
+    expect(got.shape).toEqual(want.shape);
+    expect(report(label, maxAbsDiff(got, want))).toBeLessThanOrEqual(1e-4);
+    tf.dispose([input, want, got]);
+    model.dispose();
+    ref.dispose();
+  });
+});
