@@ -1,1 +1,18 @@
-export {};
+/**
+ * @xception/vision-utils, universal entry (browsers, workers, Node): Keras' preprocess_input and
+ * decode_predictions, the ImageNet classes, resize geometry and pixel sampling shared by the Node
+ * and browser decoders, and typed errors. No sharp and no node: built-ins here.
+ */
+export {
+  VisionUtilsError,
+  ImageDecodeError,
+  ImageOptionsError,
+  PreprocessError,
+  DecodePredictionsError,
+  type VisionUtilsErrorCode,
+  type ImageDecodeErrorCode,
+} from './errors.js';
+export { preprocessInput, type PreprocessMode, type PreprocessOptions } from './preprocess-input.js';
+export { IMAGENET_CLASSES, imagenetClass, tagName, type ImagenetClass } from './imagenet-class.js';
+export { IMAGENET_CLASS_INDEX_MD5 } from './imagenet-classes.js';
+export { decodePredictions, type Prediction, type PredictionBuffer, type PredictionsInput } from './decode-predictions.js';
