@@ -1,1 +1,10 @@
-export {};
+export {
+  WeightsFileError,
+  WeightsDownloadError,
+  type WeightsFileErrorCode,
+  type WeightsDownloadErrorCode,
+  type WeightsErrorDetails,
+} from './errors.js';
+export { readKerasH5File, type KerasH5Contents, type KerasH5Layer, type KerasH5Weight } from './keras-h5-file.js';
+export { readKerasH5, type ReadWeightsOptions, type XceptionWeightsReading } from './keras-h5.js';
+export { mapToXception, type FileLayer, type FileWeight, type MappedWeights, type WeightValue } from './xception-mapping.js';

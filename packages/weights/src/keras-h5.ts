@@ -1,0 +1,47 @@
+import { readKerasH5File } from './keras-h5-file.js';
+import { mapToXception, variableOf, type MappedWeights } from './xception-mapping.js';
+
+export interface ReadWeightsOptions {
+  /** Keep the classifier. Default: keep it when the file has one; false ignores a file's top. */
+  includeTop?: boolean;
+}
+
+export interface XceptionWeightsReading extends MappedWeights {
+  readonly format: 'keras-h5' | 'tfjs-layers';
+  /** The file or URL the weights came from. */
+  readonly source: string;
+}
+
+/**
+ * Reads a Keras 2.x HDF5 file (save_weights or model.save) into Xception's weight names, as
+ * float32 values ready for createXceptionFromValues().
+ */
+export async function readKerasH5(path: string, options: ReadWeightsOptions = {}): Promise<XceptionWeightsReading> {
+  const contents = await readKerasH5File(path);
+  const layers = contents.layers.map((layer) => ({
+    name: layer.name,
+    weights: layer.weights.map((w) => ({
+      variable: variableOf(w.name),
+      fileName: w.name,
+      shape: w.shape,
+      values: w.data instanceof Float32Array ? w.data : w.dtype === 'float64' ? Float32Array.from(w.data) : halfToFloat(w.data as Uint16Array),
+    })),
+  }));
+  const mapped = mapToXception(layers, { ...options, source: { path } });
+  return { ...mapped, format: 'keras-h5', source: path };
+}
+
+/** IEEE 754 half precision bits to float32 (HDF5 stores float16 this way). */
+export function halfToFloat(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i]!;
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >> 10) & 0x1f;
+    const fraction = h & 0x3ff;
+    out[i] = exponent === 0 ? sign * 2 ** -14 * (fraction / 1024)
+      : exponent === 31 ? (fraction ? NaN : sign * Infinity)
+      : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return out;
+}
