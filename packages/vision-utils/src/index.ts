@@ -16,3 +16,17 @@ export { preprocessInput, type PreprocessMode, type PreprocessOptions } from './
 export { IMAGENET_CLASSES, imagenetClass, tagName, type ImagenetClass } from './imagenet-class.js';
 export { IMAGENET_CLASS_INDEX_MD5 } from './imagenet-classes.js';
 export { decodePredictions, type Prediction, type PredictionBuffer, type PredictionsInput } from './decode-predictions.js';
+export {
+  resolveImageOptions,
+  XCEPTION_CROP_FRACTION,
+  DEFAULT_IMAGE_SIZE,
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_BACKGROUND,
+  type ImageLoadOptions,
+  type ResolvedImageOptions,
+  type ResizeMode,
+  type Interpolation,
+  type Rgb,
+} from './image-options.js';
+export { resizePlan, planResize, type ResizePlan } from './resize-plan.js';
+export { pillowNearestIndices, sampleNearest, type PixelBuffer } from './sample-nearest.js';
