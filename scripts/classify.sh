@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs everything, then classifies a folder of photos with Xception's ImageNet weights.
+# Usage: bash scripts/classify.sh <folder> [more xception classify options]
+set -euo pipefail
+if [ $# -lt 1 ]; then
+  echo "usage: bash scripts/classify.sh <folder of photos> [--out results.jsonl] [other 'xception classify' options]" >&2
+  exit 2
+fi
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+exec pnpm --silent xception classify --recursive "$@"
