@@ -1,0 +1,64 @@
+/** Every error the app's main process raises on purpose; `code` is stable for the UI. */
+export type DesktopErrorCode =
+  | 'path-outside-library'
+  | 'invalid-argument'
+  | 'sidecar-unreadable'
+  | 'sidecar-write-failed'
+  | 'index-unreadable'
+  | 'classifier-failed'
+  | 'weights-offline'
+  | 'weights-unavailable'
+  | 'engine-unavailable';
+
+export class DesktopError extends Error {
+  constructor(
+    readonly code: DesktopErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DesktopError';
+  }
+}
+
+/** A renderer asked about a path that is not inside any folder the user added. */
+export class PathOutsideLibraryError extends DesktopError {
+  constructor(path: string) {
+    super('path-outside-library', `The path '${path}' is not inside a folder added to the library; add its folder first.`);
+    this.name = 'PathOutsideLibraryError';
+  }
+}
+
+/** An IPC argument failed validation. */
+export class InvalidArgumentError extends DesktopError {
+  constructor(channel: string, detail: string) {
+    super('invalid-argument', `Invalid argument to '${channel}': ${detail}; the renderer must send what the preload API types say.`);
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+/** An existing sidecar could not be parsed: it is left untouched rather than overwritten. */
+export class SidecarUnreadableError extends DesktopError {
+  constructor(path: string, detail: string, cause?: unknown) {
+    super('sidecar-unreadable', `The sidecar '${path}' is not readable XMP (${detail}); it was left untouched: fix or move it, then re-tag.`, { cause });
+    this.name = 'SidecarUnreadableError';
+  }
+}
+
+export class SidecarWriteError extends DesktopError {
+  constructor(path: string, cause: unknown) {
+    super('sidecar-write-failed', `Could not write the sidecar '${path}' (${messageOf(cause)}); check that the folder is writable.`, { cause });
+    this.name = 'SidecarWriteError';
+  }
+}
+
+export class ClassifierError extends DesktopError {
+  constructor(photo: string, cause: unknown) {
+    super('classifier-failed', `Could not tag '${photo}' (${messageOf(cause)}); the photo may be damaged or not an image.`, { cause });
+    this.name = 'ClassifierError';
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,57 @@
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import type { InvokeChannel } from '../shared/api.js';
+
+/**
+ * Schemas for every IPC argument. The renderer is treated as untrusted: whatever the preload
+ * types say, the main process parses each argument here before using it; paths are further
+ * checked against the added folders by the path guard.
+ */
+const absolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => isAbsolute(p) && !p.includes('\0'), 'must be an absolute path');
+const tag = z.string().min(1).max(100);
+
+export const settingsPatchSchema = z
+  .object({
+    threshold: z.number().min(0).max(1),
+    topK: z.number().int().min(1).max(20),
+    engine: z.enum(['auto', 'tfjs-node', 'wasm']),
+    weights: z.discriminatedUnion('kind', [z.object({ kind: z.literal('imagenet') }).strict(), z.object({ kind: z.literal('file'), path: absolutePath }).strict()]),
+    hierarchyRoot: z.string().min(1).max(50).regex(/^[^|/\\]+$/, 'must not contain | / or \\'),
+    ignoreLabels: z.array(tag).max(1000),
+    renames: z.record(tag, tag).refine((r) => Object.keys(r).length <= 1000, 'at most 1000 renames'),
+    mergeMode: z.enum(['none', 'hierarchy', 'group-only']),
+  })
+  .strict()
+  .partial();
+
+export const ARGUMENT_SCHEMAS: Record<InvokeChannel, z.ZodTuple> = {
+  addFolder: z.tuple([]),
+  removeFolder: z.tuple([absolutePath]),
+  listFolders: z.tuple([]),
+  scan: z.tuple([]),
+  query: z.tuple([
+    z
+      .object({
+        tags: z.array(tag).max(50).optional(),
+        text: z.string().max(200).optional(),
+        offset: z.number().int().min(0).optional(),
+        limit: z.number().int().min(0).max(5000).optional(),
+      })
+      .strict(),
+  ]),
+  tagCounts: z.tuple([]),
+  similar: z.tuple([absolutePath, z.number().int().min(1).max(200)]),
+  addTag: z.tuple([absolutePath, tag]),
+  removeTag: z.tuple([absolutePath, tag]),
+  startTagging: z.tuple([z.object({ scope: z.enum(['new', 'all']) }).strict()]),
+  pauseTagging: z.tuple([]),
+  resumeTagging: z.tuple([]),
+  cancelTagging: z.tuple([]),
+  getSettings: z.tuple([]),
+  updateSettings: z.tuple([settingsPatchSchema]),
+  chooseWeightsFile: z.tuple([]),
+};

@@ -1,0 +1,289 @@
+import { realpath, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type {
+  FolderInfo,
+  LibraryQuery,
+  PhotoSummary,
+  QueryResult,
+  ScanSummary,
+  Settings,
+  SimilarPhoto,
+  StartTaggingOptions,
+  TagCount,
+  TaggingProgress,
+} from '../shared/api.js';
+import { createLibraryModel, type LibraryModel, type PhotoRecord } from '../shared/library-model.js';
+import { cleanTagName, modelTagsFrom, type TagRuleSettings } from '../shared/tag-rules.js';
+import type { Classifier } from './classifier.js';
+import { DesktopError, InvalidArgumentError, messageOf } from './errors.js';
+import { createIndexStore, type IndexStore } from './index-store.js';
+import { createPathGuard, isInsideFolder, type PathGuard } from './path-guard.js';
+import { diffScan, scanFolder, type ScannedPhoto } from './scanner.js';
+import { createSettingsStore, type SettingsStore } from './settings-store.js';
+import { readPhotoSidecar, writePhotoSidecar } from './sidecar-files.js';
+import { createTaggingQueue, type TaggingJob, type TaggingQueue } from './tagging-queue.js';
+
+export interface LibraryServiceOptions {
+  /** The app's data folder (Electron's userData): index and settings live here, never photos. */
+  dataDir: string;
+  /** Makes the classifier for the current settings (utility process in the app, stand-in in tests). */
+  createClassifier(settings: Settings): Promise<Classifier>;
+  onProgress?(progress: TaggingProgress): void;
+  describeLoadError?(error: unknown): string;
+  indexStore?: IndexStore;
+  settingsStore?: SettingsStore;
+}
+
+/** Everything the IPC handlers call; one instance per app. */
+export interface LibraryService {
+  readonly guard: PathGuard;
+  readonly library: LibraryModel;
+  init(): Promise<void>;
+  listFolders(): FolderInfo[];
+  addFolder(path: string): Promise<FolderInfo>;
+  removeFolder(path: string): Promise<void>;
+  scan(): Promise<ScanSummary>;
+  query(query: LibraryQuery): QueryResult;
+  tagCounts(): TagCount[];
+  similar(photo: string, count: number): Promise<SimilarPhoto[]>;
+  addTag(photo: string, tag: string): Promise<PhotoSummary>;
+  removeTag(photo: string, tag: string): Promise<PhotoSummary>;
+  startTagging(options: StartTaggingOptions): Promise<void>;
+  pauseTagging(): void;
+  resumeTagging(): void;
+  cancelTagging(): void;
+  progress(): TaggingProgress;
+  whenIdle(): Promise<void>;
+  getSettings(): Settings;
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  /** Forgets the index and reads every photo's tags back from its sidecar. */
+  rebuildIndex(): Promise<void>;
+  /** Persists the index now (also done every 25 photos and when tagging stops). */
+  flush(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const rulesOf = (s: Settings): TagRuleSettings => ({ threshold: s.threshold, ignoreLabels: s.ignoreLabels, renames: s.renames, mergeMode: s.mergeMode });
+const RULE_KEYS: readonly (keyof Settings)[] = ['threshold', 'ignoreLabels', 'renames', 'mergeMode', 'hierarchyRoot'];
+const MODEL_KEYS: readonly (keyof Settings)[] = ['engine', 'weights'];
+
+export function createLibraryService(options: LibraryServiceOptions): LibraryService {
+  const indexStore = options.indexStore ?? createIndexStore(join(options.dataDir, 'library'));
+  const settingsStore = options.settingsStore ?? createSettingsStore(join(options.dataDir, 'settings.json'));
+  let settings: Settings;
+  let folders: string[] = [];
+  const library = createLibraryModel({ threshold: 0.3, ignoreLabels: [], renames: {}, mergeMode: 'hierarchy' });
+  const guard = createPathGuard(() => folders);
+
+  const recordOf = async (photo: string): Promise<PhotoRecord> => {
+    const path = await guard.check(photo);
+    const record = library.get(path);
+    if (!record) throw new DesktopError('invalid-argument', `The photo '${photo}' is not in the library; scan its folder first.`);
+    return record;
+  };
+
+  /** Writes what the index knows about a photo into its sidecar (merging, atomically). */
+  const writeSidecar = async (record: PhotoRecord): Promise<void> => {
+    const removed = new Set(record.removed.map((t) => t.toLowerCase()));
+    const added = new Set(record.added.map((t) => t.toLowerCase()));
+    const modelTags = modelTagsFrom(record.predictions, rulesOf(settings)).filter((t) => !removed.has(t.name.toLowerCase()) && !added.has(t.name.toLowerCase()));
+    await writePhotoSidecar(record.id, {
+      root: settings.hierarchyRoot,
+      modelTags,
+      userTags: record.added,
+      removedTags: record.removed,
+      predictions: record.predictions,
+      model: record.model ?? null,
+    });
+  };
+
+  const recordFromScan = async (photo: ScannedPhoto): Promise<PhotoRecord> => {
+    const record: PhotoRecord = { id: photo.path, folder: photo.folder, name: photo.name, size: photo.size, mtimeMs: photo.mtimeMs, status: 'new', predictions: [], added: [], removed: [] };
+    // A sidecar the app wrote earlier (another machine, a lost index) brings the tags back.
+    try {
+      const sidecar = await readPhotoSidecar(photo.path);
+      if (sidecar?.app) {
+        record.predictions = [...sidecar.app.predictions];
+        record.added = [...sidecar.app.userTags];
+        record.removed = [...sidecar.app.removedTags];
+        if (sidecar.app.model) {
+          record.model = sidecar.app.model;
+          record.status = 'tagged';
+        }
+      }
+    } catch (error) {
+      record.status = 'error';
+      record.error = messageOf(error);
+    }
+    return record;
+  };
+
+  const queue: TaggingQueue = createTaggingQueue({
+    classifier: () => options.createClassifier(settings),
+    topK: () => settings.topK,
+    async onClassified(photo, result, modelId) {
+      const record = library.get(photo);
+      if (!record) return; // its folder was removed meanwhile
+      const updated: PhotoRecord = { ...record, predictions: result.predictions, model: modelId, status: 'tagged' };
+      delete updated.error;
+      library.upsert(updated);
+      library.setFeatures(photo, result.features);
+      try {
+        await writeSidecar(updated);
+      } catch (error) {
+        library.upsert({ ...updated, status: 'error', error: messageOf(error) });
+        throw error;
+      }
+    },
+    async onRewrite(photo) {
+      const record = library.get(photo);
+      if (record && record.status === 'tagged') await writeSidecar(record);
+    },
+    onFailed(photo, error) {
+      const record = library.get(photo);
+      if (record) library.upsert({ ...record, status: 'error', error: error.message });
+    },
+    onProgress: (p) => options.onProgress?.(p),
+    onCheckpoint: () => indexStore.save(library, folders),
+    ...(options.describeLoadError ? { describeLoadError: options.describeLoadError } : {}),
+  });
+
+  const folderInfo = (folder: string): FolderInfo => {
+    let photoCount = 0;
+    for (const record of library.all()) if (record.folder === folder) photoCount++;
+    return { path: folder, photoCount };
+  };
+
+  const scanOne = async (folder: string, summary: ScanSummary): Promise<void> => {
+    const scanned = await scanFolder(folder);
+    const known = new Map<string, PhotoRecord>();
+    for (const record of library.all()) if (record.folder === folder) known.set(record.id, record);
+    const diff = diffScan(scanned, known);
+    for (const photo of diff.added) library.upsert(await recordFromScan(photo));
+    for (const photo of diff.changed) {
+      // Changed bytes: the predictions are stale, hand edits stay.
+      library.upsert({ ...known.get(photo.path)!, size: photo.size, mtimeMs: photo.mtimeMs, status: 'changed' });
+    }
+    for (const path of diff.removed) library.remove(path);
+    summary.added += diff.added.length;
+    summary.changed += diff.changed.length;
+    summary.removed += diff.removed.length;
+    summary.unchanged += diff.unchanged.length;
+  };
+
+  const service: LibraryService = {
+    guard,
+    library,
+    async init() {
+      settings = await settingsStore.load();
+      library.setRules(rulesOf(settings));
+      const loaded = await indexStore.load(library);
+      folders = loaded.folders;
+      if (!loaded.ok) await service.rebuildIndex();
+    },
+    listFolders: () => folders.map(folderInfo),
+    async addFolder(path) {
+      const info = await stat(path).catch(() => null);
+      if (!info?.isDirectory()) throw new InvalidArgumentError('addFolder', `'${path}' is not a folder`);
+      const folder = await realpath(resolve(path));
+      if (folders.some((f) => isInsideFolder(folder, f))) return folderInfo(folders.find((f) => isInsideFolder(folder, f))!);
+      // Adding a parent of added folders replaces them.
+      for (const inner of folders.filter((f) => isInsideFolder(f, folder))) await service.removeFolder(inner);
+      folders = [...folders, folder];
+      await scanOne(folder, { added: 0, changed: 0, removed: 0, unchanged: 0 });
+      await indexStore.save(library, folders);
+      return folderInfo(folder);
+    },
+    async removeFolder(path) {
+      const folder = folders.find((f) => f === resolve(path));
+      if (!folder) return;
+      folders = folders.filter((f) => f !== folder);
+      for (const record of [...library.all()]) if (record.folder === folder) library.remove(record.id);
+      await indexStore.save(library, folders);
+    },
+    async scan() {
+      const summary: ScanSummary = { added: 0, changed: 0, removed: 0, unchanged: 0 };
+      for (const folder of folders) await scanOne(folder, summary);
+      await indexStore.save(library, folders);
+      return summary;
+    },
+    query: (query) => library.query(query),
+    tagCounts: () => library.tagCounts(),
+    async similar(photo, count) {
+      const record = await recordOf(photo);
+      return library.similar(record.id, count);
+    },
+    async addTag(photo, raw) {
+      const record = await recordOf(photo);
+      const tag = cleanTagName(raw);
+      if (!tag) throw new InvalidArgumentError('addTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < >)`);
+      const updated: PhotoRecord = {
+        ...record,
+        added: record.added.some((t) => t.toLowerCase() === tag.toLowerCase()) ? record.added : [...record.added, tag],
+        removed: record.removed.filter((t) => t.toLowerCase() !== tag.toLowerCase()),
+      };
+      await writeSidecar(updated);
+      library.upsert(updated);
+      await indexStore.save(library, folders);
+      return library.summaryOf(updated);
+    },
+    async removeTag(photo, tag) {
+      const record = await recordOf(photo);
+      const lower = tag.toLowerCase();
+      const isUser = record.added.some((t) => t.toLowerCase() === lower);
+      const isModel = library.tagsOf(record).some((t) => t.source === 'model' && t.name.toLowerCase() === lower);
+      const updated: PhotoRecord = {
+        ...record,
+        added: record.added.filter((t) => t.toLowerCase() !== lower),
+        removed: isModel && !record.removed.some((t) => t.toLowerCase() === lower) ? [...record.removed, tag] : record.removed,
+      };
+      if (!isUser && !isModel) return library.summaryOf(record);
+      await writeSidecar(updated);
+      library.upsert(updated);
+      await indexStore.save(library, folders);
+      return library.summaryOf(updated);
+    },
+    async startTagging({ scope }) {
+      const jobs: TaggingJob[] = [];
+      for (const record of library.all()) {
+        if (scope === 'all' || record.status !== 'tagged' || !library.features(record.id)) jobs.push({ photo: record.id, kind: 'classify' });
+      }
+      jobs.sort((a, b) => (a.photo < b.photo ? -1 : 1));
+      queue.enqueue(jobs);
+    },
+    pauseTagging: () => queue.pause(),
+    resumeTagging: () => queue.resume(),
+    cancelTagging: () => queue.cancel(),
+    progress: () => queue.progress(),
+    whenIdle: () => queue.whenIdle(),
+    getSettings: () => ({ ...settings }),
+    async updateSettings(patch) {
+      const before = settings;
+      settings = { ...settings, ...patch };
+      await settingsStore.save(settings);
+      const changed = (keys: readonly (keyof Settings)[]): boolean => keys.some((k) => JSON.stringify(before[k]) !== JSON.stringify(settings[k]));
+      if (changed(MODEL_KEYS)) await queue.resetClassifier();
+      if (changed(RULE_KEYS)) {
+        library.setRules(rulesOf(settings));
+        // Rules need no inference: rewrite the sidecars from the stored predictions.
+        const jobs: TaggingJob[] = [];
+        for (const record of library.all()) if (record.status === 'tagged') jobs.push({ photo: record.id, kind: 'rewrite' });
+        if (jobs.length > 0) queue.enqueue(jobs);
+      }
+      return { ...settings };
+    },
+    async rebuildIndex() {
+      for (const record of [...library.all()]) library.remove(record.id);
+      for (const folder of folders) await scanOne(folder, { added: 0, changed: 0, removed: 0, unchanged: 0 });
+      await indexStore.save(library, folders);
+    },
+    flush: () => indexStore.save(library, folders),
+    async dispose() {
+      queue.cancel();
+      await queue.whenIdle();
+      await queue.resetClassifier();
+      await indexStore.save(library, folders);
+    },
+  };
+  return service;
+}

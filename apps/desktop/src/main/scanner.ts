@@ -1,0 +1,84 @@
+import type { Dirent } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+
+/** Extensions the decoder (sharp) reads; matched case-insensitively. */
+export const PHOTO_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif'];
+
+export interface ScannedPhoto {
+  path: string;
+  folder: string;
+  name: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface ScanOptions {
+  /** Called for a folder or file that could not be read; the scan goes on. */
+  onProblem?: (path: string, error: unknown) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Lists the photos under a folder. Hidden files and folders (dot-names: caches, our own temp
+ * files) are skipped, and symlinked folders are not followed, so loops cannot hang the scan.
+ * Unreadable entries are reported and skipped: one bad folder never fails the whole library.
+ */
+export async function scanFolder(folder: string, options: ScanOptions = {}): Promise<ScannedPhoto[]> {
+  const photos: ScannedPhoto[] = [];
+  const pending = [folder];
+  while (pending.length > 0) {
+    if (options.signal?.aborted) break;
+    const dir = pending.pop()!;
+    let entries: Dirent[];
+    try {
+      const handle = await opendir(dir);
+      entries = [];
+      for await (const entry of handle) entries.push(entry);
+    } catch (error) {
+      options.onProblem?.(dir, error);
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) pending.push(path);
+      else if ((entry.isFile() || entry.isSymbolicLink()) && PHOTO_EXTENSIONS.includes(extname(entry.name).toLowerCase())) {
+        try {
+          const info = await stat(path);
+          if (info.isFile()) photos.push({ path, folder, name: entry.name, size: info.size, mtimeMs: info.mtimeMs });
+        } catch (error) {
+          options.onProblem?.(path, error);
+        }
+      }
+    }
+  }
+  return photos.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+export interface KnownPhoto {
+  size: number;
+  mtimeMs: number;
+}
+
+export interface ScanDiff {
+  added: ScannedPhoto[];
+  changed: ScannedPhoto[];
+  removed: string[];
+  unchanged: ScannedPhoto[];
+}
+
+/** Compares a scan with what the index knew: size or mtime differing means changed. */
+export function diffScan(scanned: readonly ScannedPhoto[], known: ReadonlyMap<string, KnownPhoto>): ScanDiff {
+  const diff: ScanDiff = { added: [], changed: [], removed: [], unchanged: [] };
+  const seen = new Set<string>();
+  for (const photo of scanned) {
+    seen.add(photo.path);
+    const before = known.get(photo.path);
+    if (!before) diff.added.push(photo);
+    else if (before.size !== photo.size || Math.abs(before.mtimeMs - photo.mtimeMs) > 1) diff.changed.push(photo);
+    else diff.unchanged.push(photo);
+  }
+  for (const path of known.keys()) if (!seen.has(path)) diff.removed.push(path);
+  return diff;
+}

@@ -1,0 +1,69 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { SidecarWriteError } from './errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { mergeSidecar, readSidecarState, type SidecarState, type SidecarTags } from './xmp-sidecar.js';
+
+/**
+ * Sidecar naming. The app writes `<file>.<ext>.xmp` (`IMG_0001.jpg.xmp`), the digiKam,
+ * darktable and Immich convention: it cannot collide when `IMG_0001.jpg` and `IMG_0001.cr2`
+ * share a folder. Lightroom's `<basename>.xmp` (`IMG_0001.xmp`) is read and updated in place
+ * when it is the only sidecar the photo has and no other photo in the folder shares the
+ * basename (otherwise it is not clear which photo it belongs to, and a new `.jpg.xmp` is made).
+ */
+export function fullSidecarPath(photo: string): string {
+  return `${photo}.xmp`;
+}
+
+export function basenameSidecarPath(photo: string): string {
+  return join(dirname(photo), `${basename(photo, extname(photo))}.xmp`);
+}
+
+async function readIfExists(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** The sidecar the app reads and writes for a photo, and its current content (null if none). */
+export async function locateSidecar(photo: string): Promise<{ path: string; content: string | null }> {
+  const full = fullSidecarPath(photo);
+  const fullContent = await readIfExists(full);
+  if (fullContent !== null) return { path: full, content: fullContent };
+  const short = basenameSidecarPath(photo);
+  const shortContent = await readIfExists(short);
+  if (shortContent !== null) {
+    const stem = basename(photo, extname(photo));
+    const siblings = await readdir(dirname(photo)).catch(() => [] as string[]);
+    const shared = siblings.filter((name) => name !== basename(photo) && basename(name, extname(name)) === stem && extname(name).toLowerCase() !== '.xmp');
+    if (shared.length === 0) return { path: short, content: shortContent };
+  }
+  return { path: full, content: null };
+}
+
+/** Reads a photo's sidecar state; null when there is none. Throws SidecarUnreadableError for broken XML. */
+export async function readPhotoSidecar(photo: string): Promise<(SidecarState & { path: string }) | null> {
+  const { path, content } = await locateSidecar(photo);
+  return content === null ? null : { ...readSidecarState(content, path), path };
+}
+
+/**
+ * Merges the app's tags into the photo's sidecar and writes it atomically. The photo itself
+ * is never opened for writing. Returns the sidecar path; skips the write when nothing changed
+ * (so other tools' mtime-based sync does not see spurious edits).
+ */
+export async function writePhotoSidecar(photo: string, tags: SidecarTags): Promise<string> {
+  const { path, content } = await locateSidecar(photo);
+  if (path === photo || !path.toLowerCase().endsWith('.xmp')) throw new SidecarWriteError(path, new Error('refusing to write anything but an .xmp sidecar'));
+  const merged = mergeSidecar(content, tags, path);
+  if (merged === content) return path;
+  try {
+    await writeFileAtomic(path, merged);
+  } catch (error) {
+    throw new SidecarWriteError(path, error);
+  }
+  return path;
+}

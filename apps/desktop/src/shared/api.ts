@@ -1,0 +1,184 @@
+/**
+ * The typed surface between the renderer and the main process. The preload exposes exactly
+ * `XceptionBridge` as `window.xception`; the main process validates every argument again
+ * (the renderer is untrusted), see main/ipc-schemas.ts.
+ */
+
+/** Where inference runs; 'auto' picks tfjs-node when installed, else the wasm pool. */
+export type EngineChoice = 'auto' | 'tfjs-node' | 'wasm';
+
+/** Which weights the classifier loads. */
+export type WeightsChoice = { kind: 'imagenet' } | { kind: 'file'; path: string };
+
+/** How ImageNet labels are grouped (see shared/imagenet-hierarchy.ts). */
+export type MergeMode = 'none' | 'hierarchy' | 'group-only';
+
+export interface Settings {
+  /** Model tags below this confidence are neither shown nor written to sidecars. */
+  threshold: number;
+  /** How many predictions per photo are kept in the index (the rules pick from these). */
+  topK: number;
+  engine: EngineChoice;
+  weights: WeightsChoice;
+  /** First component of lr:hierarchicalSubject / digiKam:TagsList entries the app owns. */
+  hierarchyRoot: string;
+  /** Labels (Keras label or tag name) that are never tagged. */
+  ignoreLabels: string[];
+  /** Label or group name to the tag name to write instead (merging when names collide). */
+  renames: Record<string, string>;
+  mergeMode: MergeMode;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  threshold: 0.3,
+  topK: 5,
+  engine: 'auto',
+  weights: { kind: 'imagenet' },
+  hierarchyRoot: 'Xception',
+  ignoreLabels: [],
+  renames: {},
+  mergeMode: 'hierarchy',
+};
+
+/** One ImageNet prediction as the classifier returned it. */
+export interface Prediction {
+  index: number;
+  label: string;
+  score: number;
+}
+
+export type TagSource = 'model' | 'user';
+
+export interface PhotoTag {
+  /** The keyword (dc:subject). */
+  name: string;
+  /** Its place in the hierarchy below the root, e.g. ['animal', 'dog', 'golden retriever']. */
+  path: string[];
+  /** Model confidence; null for hand-added tags. */
+  score: number | null;
+  source: TagSource;
+}
+
+export type PhotoStatus = 'new' | 'changed' | 'tagged' | 'error';
+
+export interface PhotoSummary {
+  /** Absolute path of the photo; the id every call uses. */
+  id: string;
+  name: string;
+  folder: string;
+  status: PhotoStatus;
+  tags: PhotoTag[];
+  error?: string;
+}
+
+export interface FolderInfo {
+  path: string;
+  photoCount: number;
+}
+
+export interface LibraryQuery {
+  /** Photos carrying every one of these tag names. */
+  tags?: string[];
+  /** Case-insensitive substring of a tag name or the file name. */
+  text?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export interface QueryResult {
+  total: number;
+  offset: number;
+  photos: PhotoSummary[];
+}
+
+export interface TagCount {
+  name: string;
+  count: number;
+}
+
+export interface SimilarPhoto {
+  photo: PhotoSummary;
+  /** Cosine similarity of the pooled 2048-d features, in [-1, 1]. */
+  similarity: number;
+}
+
+export interface ScanSummary {
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+}
+
+export type TaggingState = 'idle' | 'loading-model' | 'running' | 'paused' | 'cancelled' | 'done' | 'failed';
+
+export interface TaggingProgress {
+  state: TaggingState;
+  done: number;
+  failed: number;
+  total: number;
+  current?: string;
+  /** Weights download, while state is 'loading-model'. */
+  download?: { loaded: number; total: number | null };
+  /** One sentence for the user when state is 'failed' (e.g. offline and no weights yet). */
+  message?: string;
+}
+
+export interface StartTaggingOptions {
+  /** 'new': untagged and changed photos; 'all': re-run the model on every photo. */
+  scope: 'new' | 'all';
+}
+
+export interface XceptionBridge {
+  /** Opens the system folder picker in the main process; null when the user cancels. */
+  addFolder(): Promise<FolderInfo | null>;
+  removeFolder(path: string): Promise<void>;
+  listFolders(): Promise<FolderInfo[]>;
+  scan(): Promise<ScanSummary>;
+  query(query: LibraryQuery): Promise<QueryResult>;
+  tagCounts(): Promise<TagCount[]>;
+  similar(photoId: string, count: number): Promise<SimilarPhoto[]>;
+  addTag(photoId: string, tag: string): Promise<PhotoSummary>;
+  removeTag(photoId: string, tag: string): Promise<PhotoSummary>;
+  startTagging(options: StartTaggingOptions): Promise<void>;
+  pauseTagging(): Promise<void>;
+  resumeTagging(): Promise<void>;
+  cancelTagging(): Promise<void>;
+  getSettings(): Promise<Settings>;
+  /** Applies at once to the view; rewrites sidecars in the background when tag rules changed. */
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  /** Opens the system file picker for a weights file; null when the user cancels. */
+  chooseWeightsFile(): Promise<string | null>;
+  onProgress(listener: (progress: TaggingProgress) => void): () => void;
+  /** A URL the renderer may put in <img src> (the app's thumbnail protocol). */
+  thumbnailUrl(photoId: string): string;
+}
+
+/** IPC channel names, one per bridge method (invoke) plus the progress event. */
+export const CHANNELS = {
+  addFolder: 'xception:add-folder',
+  removeFolder: 'xception:remove-folder',
+  listFolders: 'xception:list-folders',
+  scan: 'xception:scan',
+  query: 'xception:query',
+  tagCounts: 'xception:tag-counts',
+  similar: 'xception:similar',
+  addTag: 'xception:add-tag',
+  removeTag: 'xception:remove-tag',
+  startTagging: 'xception:start-tagging',
+  pauseTagging: 'xception:pause-tagging',
+  resumeTagging: 'xception:resume-tagging',
+  cancelTagging: 'xception:cancel-tagging',
+  getSettings: 'xception:get-settings',
+  updateSettings: 'xception:update-settings',
+  chooseWeightsFile: 'xception:choose-weights-file',
+  progress: 'xception:progress',
+} as const;
+
+export type InvokeChannel = Exclude<keyof typeof CHANNELS, 'progress'>;
+
+/** Scheme of the thumbnail protocol the main process serves (privileged, read-only). */
+export const THUMBNAIL_SCHEME = 'xthumb';
+
+export function thumbnailUrlFor(photoId: string): string {
+  return `${THUMBNAIL_SCHEME}://photo/${encodeURIComponent(photoId)}`;
+}
