@@ -30,3 +30,5 @@ export {
 } from './image-options.js';
 export { resizePlan, planResize, type ResizePlan } from './resize-plan.js';
 export { pillowNearestIndices, sampleNearest, type PixelBuffer } from './sample-nearest.js';
+export type { DecodedImage } from './decoded-image.js';
+export { imagesToTensor, type ImageTensorOptions } from './image-tensor.js';

@@ -1,0 +1,181 @@
+import { stat } from 'node:fs/promises';
+import sharp, { type KernelEnum, type Metadata, type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
+import type { DecodedImage } from '../decoded-image.js';
+import { ImageDecodeError, type ImageDecodeErrorCode } from '../errors.js';
+import { resolveImageOptions, type ImageLoadOptions, type Interpolation, type ResolvedImageOptions } from '../image-options.js';
+import { planResize } from '../resize-plan.js';
+import { sampleNearest } from '../sample-nearest.js';
+import { classifySharpError } from './classify-sharp-error.js';
+
+/** A file path, or the bytes of an image file (Buffer, Uint8Array, ArrayBuffer). */
+export type ImageInput = string | Uint8Array | ArrayBuffer;
+
+/** Formats decoded for photos. Others sharp knows (SVG, PDF, raw, ...) are refused as unsupported. */
+const PHOTO_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
+
+const SHARP_KERNELS: Record<Interpolation, keyof KernelEnum> = {
+  nearest: 'nearest',
+  bilinear: 'linear',
+  bicubic: 'cubic',
+  lanczos3: 'lanczos3',
+};
+
+/** Whether this sharp build decodes HEIC (HEVC in HEIF). The prebuilt sharp binaries decode AVIF only. */
+export function canDecodeHeic(): boolean {
+  return (sharp.format.heif?.input.fileSuffix ?? []).some((s) => s.toLowerCase() === '.heic');
+}
+
+interface Opened {
+  readonly input: string | Buffer;
+  readonly source: string;
+  readonly path: string | undefined;
+}
+
+async function open(input: ImageInput): Promise<Opened> {
+  if (typeof input === 'string') {
+    const path = input;
+    const fail = (code: ImageDecodeErrorCode, message: string, cause?: unknown): never => {
+      throw new ImageDecodeError(code, path, message, { path, cause });
+    };
+    let size = 0;
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) fail('ERR_IMAGE_UNREADABLE', 'not a file (a directory or device); pass the path of a photo');
+      size = info.size;
+    } catch (error) {
+      if (error instanceof ImageDecodeError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      fail('ERR_IMAGE_UNREADABLE', code === 'ENOENT' ? 'no such file; check the path' : `cannot be read (${code ?? String(error)}); check the path and permissions`, error);
+    }
+    if (size === 0) fail('ERR_IMAGE_EMPTY', 'the file is empty (0 bytes); re-export or re-copy the photo');
+    return { input: path, source: path, path };
+  }
+  if (input instanceof ArrayBuffer || ArrayBuffer.isView(input)) {
+    const bytes = input instanceof ArrayBuffer ? Buffer.from(input) : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const source = `<buffer of ${bytes.length} bytes>`;
+    if (bytes.length === 0) throw new ImageDecodeError('ERR_IMAGE_EMPTY', source, 'the image is empty (0 bytes); pass the bytes of an image file');
+    return { input: bytes, source, path: undefined };
+  }
+  throw new ImageDecodeError(
+    'ERR_IMAGE_UNREADABLE',
+    `<${input === null ? 'null' : typeof input}>`,
+    'expected a file path, a Buffer, a Uint8Array or an ArrayBuffer; pass one of those',
+  );
+}
+
+function sharpOptions(o: ResolvedImageOptions): SharpOptions {
+  return {
+    // Refused again by libvips itself in case the header lied about the size.
+    limitInputPixels: o.maxPixels,
+    // Truncated and corrupt data fail; mere warnings (extraneous bytes) do not, as in Pillow.
+    failOn: 'error',
+    // GIF, WebP, TIFF, HEIF: the first frame/page only.
+    pages: 1,
+    page: 0,
+    autoOrient: o.autoOrient,
+  };
+}
+
+/** Decoding goes through sharp's thread pool; this just makes every step reject with a typed error. */
+async function guarded<T>(opened: Opened, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw classifySharpError(error, opened.source, opened.path);
+  }
+}
+
+function checkHeader(meta: Metadata, o: ResolvedImageOptions, opened: Opened): { width: number; height: number; format: string } {
+  const fail = (code: ImageDecodeErrorCode, message: string): never => {
+    throw new ImageDecodeError(code, opened.source, message, opened.path === undefined ? {} : { path: opened.path });
+  };
+  const format = String(meta.format ?? 'unknown');
+  if (!PHOTO_FORMATS.has(format)) {
+    fail('ERR_IMAGE_UNSUPPORTED', `${format.toUpperCase()} is not a photo format this loader decodes; convert it to JPEG or PNG`);
+  }
+  if (format === 'heif' && meta.compression === 'hevc' && !canDecodeHeic()) {
+    fail('ERR_IMAGE_UNSUPPORTED', 'HEIC (HEVC) is not decoded by this build of sharp/libvips, which reads AVIF only; convert the photo to JPEG');
+  }
+  const width = meta.width ?? 0;
+  const height = meta.pageHeight ?? meta.height ?? 0;
+  if (!(width > 0 && height > 0)) fail('ERR_IMAGE_UNREADABLE', 'the header gives no image size; the file is damaged');
+  if (width * height > o.maxPixels) {
+    fail(
+      'ERR_IMAGE_TOO_LARGE',
+      `${width}×${height} = ${width * height} pixels is over the limit of ${o.maxPixels}; raise maxPixels if you trust the file`,
+    );
+  }
+  // EXIF orientations 5–8 swap the sides.
+  const swap = o.autoOrient && (meta.orientation ?? 1) >= 5;
+  return { width: swap ? height : width, height: swap ? width : height, format };
+}
+
+function prepare(pipeline: Sharp, o: ResolvedImageOptions): Sharp {
+  return pipeline
+    .timeout({ seconds: Math.max(1, Math.ceil(o.timeoutMs / 1000)) })
+    .flatten({ background: o.background })
+    .toColourspace('srgb') // greyscale, CMYK (via its ICC profile), 16-bit → 8-bit sRGB
+    .removeAlpha();
+}
+
+/**
+ * Decodes one photo and resizes it as the options say (default: Keras' load_img, 299×299 squash,
+ * Pillow nearest on the full decode). The header is read first, so decompression bombs are refused
+ * before any pixel is decoded. Every failure rejects with an ImageDecodeError naming the source.
+ * Safe to call concurrently (in one thread or from worker_threads): decoding runs on sharp's
+ * thread pool and the JavaScript part is one lookup per output pixel.
+ */
+export async function loadImage(input: ImageInput, options: ImageLoadOptions = {}): Promise<DecodedImage> {
+  const o = resolveImageOptions(options);
+  const opened = await open(input);
+  const meta = await guarded(opened, () => sharp(opened.input, { ...sharpOptions(o), autoOrient: false }).metadata());
+  const upright = checkHeader(meta, o, opened);
+  const plan = planResize(upright.width, upright.height, o);
+  const { crop } = plan;
+
+  const pixels = await guarded(opened, async () => {
+    if (o.shrinkOnLoad) {
+      // One pipeline: libvips picks the JPEG/WebP shrink-on-load factor, then the kernel finishes.
+      const out = await prepare(sharp(opened.input, sharpOptions(o)), o)
+        .resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: SHARP_KERNELS[o.interpolation], fastShrinkOnLoad: true })
+        .extract(crop)
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return checkRaw(out, crop.width, crop.height, opened);
+    }
+    // Full-size decode, once, as Pillow does in Keras' load_img.
+    const full = await prepare(sharp(opened.input, sharpOptions(o)), o).raw().toBuffer({ resolveWithObject: true });
+    if (full.info.channels !== 3) throw new Error(`decoder gave ${full.info.channels} channels, not 3`);
+    if (o.interpolation === 'nearest') {
+      return sampleNearest({ data: full.data, width: full.info.width, height: full.info.height, channels: 3 }, plan);
+    }
+    const out = await sharp(full.data, { raw: { width: full.info.width, height: full.info.height, channels: 3 } })
+      .resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: SHARP_KERNELS[o.interpolation] })
+      .extract(crop)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return checkRaw(out, crop.width, crop.height, opened);
+  });
+
+  return {
+    pixels,
+    width: crop.width,
+    height: crop.height,
+    originalWidth: upright.width,
+    originalHeight: upright.height,
+    format: upright.format,
+    source: opened.source,
+    ...(opened.path === undefined ? {} : { path: opened.path }),
+  };
+}
+
+function checkRaw(out: { data: Buffer; info: OutputInfo }, width: number, height: number, opened: Opened): Uint8Array {
+  if (out.info.width !== width || out.info.height !== height || out.info.channels !== 3) {
+    throw new ImageDecodeError(
+      'ERR_IMAGE_UNREADABLE',
+      opened.source,
+      `the decoder gave ${out.info.width}×${out.info.height}×${out.info.channels} instead of ${width}×${height}×3; report this with the file`,
+    );
+  }
+  return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+}
