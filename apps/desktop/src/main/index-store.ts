@@ -17,7 +17,6 @@ export interface IndexStore {
 
 interface IndexFile {
   version: 1;
-  folders: string[];
   photos: PhotoRecord[];
 }
 
@@ -78,24 +77,35 @@ function isRecord(value: unknown): value is PhotoRecord {
 export function createIndexStore(dir: string): IndexStore {
   const indexPath = join(dir, 'index.json');
   const featuresPath = join(dir, 'features.bin');
+  // The folder list is the user's choice, not a cache: its own small file, so that a broken
+  // index.json still knows which folders to rebuild from.
+  const foldersPath = join(dir, 'folders.json');
   return {
     async load(library) {
+      const folders = await readFile(foldersPath, 'utf8').then(
+        (text) => {
+          const list = JSON.parse(text) as unknown;
+          return Array.isArray(list) ? list.filter((f): f is string => typeof f === 'string') : [];
+        },
+        () => [] as string[],
+      ).catch(() => [] as string[]);
       let parsed: IndexFile;
       try {
         parsed = JSON.parse(await readFile(indexPath, 'utf8')) as IndexFile;
       } catch (error) {
         // Missing is a first start; unreadable means rebuild from the sidecars (ok: false).
-        return { folders: [], ok: (error as NodeJS.ErrnoException).code === 'ENOENT' };
+        return { folders, ok: (error as NodeJS.ErrnoException).code === 'ENOENT' && folders.length === 0 };
       }
-      if (parsed?.version !== 1 || !Array.isArray(parsed.photos) || !Array.isArray(parsed.folders)) return { folders: [], ok: false };
+      if (parsed?.version !== 1 || !Array.isArray(parsed.photos)) return { folders, ok: false };
       for (const record of parsed.photos) if (isRecord(record)) library.upsert(record);
       const features = await readFile(featuresPath).then(decodeFeatures, () => new Map<string, Float32Array>());
       for (const [id, values] of features) if (library.get(id)) library.setFeatures(id, values);
-      return { folders: parsed.folders.filter((f): f is string => typeof f === 'string'), ok: true };
+      return { folders, ok: true };
     },
     async save(library, folders) {
       await mkdir(dir, { recursive: true });
-      const file: IndexFile = { version: 1, folders: [...folders], photos: [...library.all()] };
+      await writeFileAtomic(foldersPath, JSON.stringify(folders, null, 2));
+      const file: IndexFile = { version: 1, photos: [...library.all()] };
       await writeFileAtomic(indexPath, JSON.stringify(file));
       const features: [string, Float32Array][] = [];
       for (const record of library.all()) {

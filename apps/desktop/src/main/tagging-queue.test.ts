@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { TaggingProgress } from '../shared/api.js';
+import type { Classifier } from './classifier.js';
+import { createTaggingQueue, type TaggingQueueOptions } from './tagging-queue.js';
+
+function fakeClassifier(delayMs: number, failOn: string[] = []): Classifier & { loads: number } {
+  const c = {
+    modelId: 'fake',
+    loads: 0,
+    async load() {
+      c.loads++;
+    },
+    async classify(photo: string) {
+      await new Promise((r) => setTimeout(r, delayMs));
+      if (failOn.includes(photo)) throw new Error('corrupt JPEG data');
+      return { predictions: [{ index: 1, label: 'goldfish', score: 0.9 }], features: new Float32Array(4) };
+    },
+    async dispose() {},
+  };
+  return c;
+}
+
+function setup(classifier: Classifier, over: Partial<TaggingQueueOptions> = {}) {
+  const stored: string[] = [];
+  const failed: string[] = [];
+  const progress: TaggingProgress[] = [];
+  const queue = createTaggingQueue({
+    classifier: async () => classifier,
+    topK: () => 5,
+    async onClassified(photo) {
+      stored.push(photo);
+    },
+    async onRewrite(photo) {
+      stored.push(`rewrite:${photo}`);
+    },
+    onFailed(photo, error) {
+      failed.push(`${photo}: ${error.message}`);
+    },
+    onProgress: (p) => progress.push(p),
+    ...over,
+  });
+  return { queue, stored, failed, progress };
+}
+
+const jobs = (n: number) => Array.from({ length: n }, (_, i) => ({ photo: `/p/${i}.jpg`, kind: 'classify' as const }));
+
+describe('tagging queue', () => {
+  it('tags every photo once, loads the model once, and reports progress to done', async () => {
+    const classifier = fakeClassifier(1);
+    const { queue, stored, progress } = setup(classifier);
+    queue.enqueue(jobs(5));
+    queue.enqueue(jobs(5)); // already queued: not twice
+    await queue.whenIdle();
+    expect(stored).toEqual(jobs(5).map((j) => j.photo));
+    expect(classifier.loads).toBe(1);
+    expect(progress.at(-1)).toMatchObject({ state: 'done', done: 5, failed: 0, total: 5 });
+    expect(progress.some((p) => p.state === 'loading-model')).toBe(true);
+  });
+
+  it('a failing photo is reported and the queue goes on', async () => {
+    const { queue, stored, failed, progress } = setup(fakeClassifier(1, ['/p/1.jpg']));
+    queue.enqueue(jobs(3));
+    await queue.whenIdle();
+    expect(stored).toEqual(['/p/0.jpg', '/p/2.jpg']);
+    expect(failed).toEqual(["/p/1.jpg: Could not tag '/p/1.jpg' (corrupt JPEG data); the photo may be damaged or not an image."]);
+    expect(progress.at(-1)).toMatchObject({ state: 'done', done: 2, failed: 1 });
+  });
+
+  it('pauses after the photo in flight, resumes where it stopped, and cancel keeps finished work', async () => {
+    const { queue, stored, progress } = setup(fakeClassifier(20));
+    queue.enqueue(jobs(10));
+    await new Promise((r) => setTimeout(r, 50));
+    queue.pause();
+    await queue.whenIdle();
+    const atPause = stored.length;
+    expect(progress.at(-1)?.state).toBe('paused');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(stored.length).toBe(atPause); // nothing runs while paused
+    queue.resume();
+    await new Promise((r) => setTimeout(r, 50));
+    queue.cancel();
+    await queue.whenIdle();
+    const last = progress.at(-1)!;
+    expect(last.state).toBe('cancelled');
+    expect(stored.length).toBeGreaterThan(atPause);
+    expect(stored.length).toBeLessThan(10);
+    expect(last.done).toBe(stored.length); // the photo in flight at cancel was still stored
+    expect(stored).toEqual(jobs(10).slice(0, stored.length).map((j) => j.photo));
+  });
+
+  it('a model that cannot load fails the run with one message and no photo marked failed', async () => {
+    const broken: Classifier = { ...fakeClassifier(1), load: async () => Promise.reject(new Error('getaddrinfo ENOTFOUND')) };
+    const { queue, failed, progress } = setup(broken, { describeLoadError: () => 'You are offline and the ImageNet weights are not downloaded yet.' });
+    queue.enqueue(jobs(3));
+    await queue.whenIdle();
+    expect(failed).toEqual([]);
+    expect(progress.at(-1)).toMatchObject({ state: 'failed', message: 'You are offline and the ImageNet weights are not downloaded yet.' });
+  });
+
+  it('rewrite jobs need no model', async () => {
+    const classifier = fakeClassifier(1);
+    const { queue, stored } = setup(classifier);
+    queue.enqueue([{ photo: '/p/a.jpg', kind: 'rewrite' }]);
+    await queue.whenIdle();
+    expect(stored).toEqual(['rewrite:/p/a.jpg']);
+    expect(classifier.loads).toBe(0);
+  });
+});
