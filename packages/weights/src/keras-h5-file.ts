@@ -92,7 +92,7 @@ export async function readKerasH5File(path: string): Promise<KerasH5Contents> {
       return typeof value === 'string' ? value : null;
     };
     const modelConfig = file.attrs['model_config']?.value;
-    const layers = layerNames.map((layerName) => readLayer(path, root, isModelSave ? 'model_weights/' : '', layerName));
+    const layers = layerNames.map((layerName) => readLayer(h5, path, root, isModelSave ? 'model_weights/' : '', layerName));
     return {
       path,
       layout: isModelSave ? 'model.save' : 'save_weights',
@@ -110,9 +110,9 @@ export async function readKerasH5File(path: string): Promise<KerasH5Contents> {
   }
 }
 
-function readLayer(path: string, root: H5Group, prefix: string, layerName: string): KerasH5Layer {
+function readLayer(h5: H5, path: string, root: H5Group, prefix: string, layerName: string): KerasH5Layer {
   const group = root.get(layerName);
-  if (!group || group.type !== 'Group') {
+  if (!(group instanceof h5.Group)) {
     throw new WeightsFileError(
       'ERR_WEIGHTS_LAYER_MISSING',
       `${path} lists layer '${layerName}' in layer_names but has no group for it; the file is incomplete, save it again.`,
@@ -120,10 +120,10 @@ function readLayer(path: string, root: H5Group, prefix: string, layerName: strin
     );
   }
   // Weightless layers store an empty float64 array here (numpy's default for []).
-  const weightNames = stringList((group as H5Group).attrs['weight_names']?.value) ?? [];
+  const weightNames = stringList(group.attrs['weight_names']?.value) ?? [];
   const weights = weightNames.map((weightName): KerasH5Weight => {
-    const dataset = (group as H5Group).get(weightName);
-    if (!dataset || dataset.type !== 'Dataset') {
+    const dataset = group.get(weightName);
+    if (!(dataset instanceof h5.Dataset)) {
       throw new WeightsFileError(
         'ERR_WEIGHTS_LAYER_MISSING',
         `${path}: layer '${layerName}' names weight '${weightName}' but the file has no such dataset; the file is incomplete, save it again.`,

@@ -76,7 +76,9 @@ export function mapToXception(layers: readonly FileLayer[], options: MappingOpti
 
   const convs = weighted.filter((l) => CONV_AUTO.test(l.name));
   const bns = weighted.filter((l) => BN_AUTO.test(l.name));
-  if (convs.length !== RESIDUAL_LAYERS.length || bns.length !== RESIDUAL_LAYERS.length) {
+  // Files written by this package (and by anyone who named the layers) carry our stable names.
+  const stableNamed = convs.length === 0 && bns.length === 0 && RESIDUAL_LAYERS.some((r) => weighted.some((l) => l.name === r.conv));
+  if (!stableNamed && (convs.length !== RESIDUAL_LAYERS.length || bns.length !== RESIDUAL_LAYERS.length)) {
     throw err(
       'ERR_WEIGHTS_LAYER_MISSING',
       `Xception has ${RESIDUAL_LAYERS.length} unnamed residual Conv2D and ${RESIDUAL_LAYERS.length} BatchNormalization layers but this file has ${convs.length} (${convs.map((l) => l.name).join(', ') || 'none'}) and ${bns.length} (${bns.map((l) => l.name).join(', ') || 'none'}); it is not a Keras Xception weights file.`,
