@@ -128,7 +128,8 @@ function prepare(pipeline: Sharp, o: ResolvedImageOptions): Sharp {
 export async function loadImage(input: ImageInput, options: ImageLoadOptions = {}): Promise<DecodedImage> {
   const o = resolveImageOptions(options);
   const opened = await open(input);
-  const meta = await guarded(opened, () => sharp(opened.input, { ...sharpOptions(o), autoOrient: false }).metadata());
+  // Header only (no pixels are decoded), so no pixel limit here: the size check below says more.
+  const meta = await guarded(opened, () => sharp(opened.input, { ...sharpOptions(o), autoOrient: false, limitInputPixels: false }).metadata());
   const upright = checkHeader(meta, o, opened);
   const plan = planResize(upright.width, upright.height, o);
   const { crop } = plan;
