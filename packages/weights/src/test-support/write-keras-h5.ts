@@ -33,7 +33,15 @@ export async function writeKerasH5(path: string, options: KerasH5WriteOptions): 
   const fileName = new Map<string, string>();
   RESIDUAL_LAYERS.forEach((r, i) => { fileName.set(r.conv, convNames[i]!); fileName.set(r.bn, bnNames[i]!); });
   const omit = new Set(options.omitLayers ?? []);
-  const nodes = graph.nodes.filter((n) => !omit.has(n.name));
+  // Keras lists the residual conv after the block's second sepconv BN and the residual BN after
+  // the pool (as the real converter output in shared/reference shows), not where we build them.
+  const ordered = graph.nodes.filter((n) => !/_residual_(conv|bn)$/.test(n.name));
+  for (const r of RESIDUAL_LAYERS) {
+    const block = r.conv.split('_')[0]!;
+    ordered.splice(ordered.findIndex((n) => n.name === `${block}_sepconv2_bn`) + 1, 0, graph.nodes.find((n) => n.name === r.conv)!);
+    ordered.splice(ordered.findIndex((n) => n.name === `${block}_pool`) + 1, 0, graph.nodes.find((n) => n.name === r.bn)!);
+  }
+  const nodes = ordered.filter((n) => !omit.has(n.name));
 
   const file = new h5wasm.File(path, 'w');
   try {
