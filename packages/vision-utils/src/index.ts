@@ -32,3 +32,4 @@ export { resizePlan, planResize, type ResizePlan } from './resize-plan.js';
 export { pillowNearestIndices, sampleNearest, type PixelBuffer } from './sample-nearest.js';
 export type { DecodedImage } from './decoded-image.js';
 export { imagesToTensor, type ImageTensorOptions } from './image-tensor.js';
+export { readImageHeader, looksTruncated, type ImageHeader, type SniffedFormat } from './image-header.js';
