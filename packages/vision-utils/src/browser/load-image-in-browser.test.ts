@@ -62,7 +62,7 @@ beforeAll(() => {
 afterAll(() => vi.unstubAllGlobals());
 
 const pattern = (): Promise<Buffer> => sharp(rawRgb(40, 30, (x, y) => [x * 6, y * 8, (x * y) % 256]), { raw: { width: 40, height: 30, channels: 3 } }).png().toBuffer();
-const file = (bytes: Uint8Array | string, name: string): File => new File([bytes], name);
+const file = (bytes: Uint8Array | string, name: string): File => new File([bytes as BlobPart], name);
 
 async function expectError(source: BrowserImageSource, code: ImageDecodeErrorCode, options = {}): Promise<void> {
   const before = decoded;
