@@ -1,0 +1,187 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { basename, dirname, join } from 'node:path';
+import tls from 'node:tls';
+import { WeightsDownloadError, type WeightsDownloadErrorCode } from './errors.js';
+import type { ProgressCallback } from './progress.js';
+
+export interface DownloadOptions {
+  /** Addresses to try in order (a mirror is tried when one fails). */
+  urls: readonly string[];
+  /** The final path; written only once the bytes and md5 match. */
+  dest: string;
+  expected: { bytes: number; md5: string; sha256?: string | null };
+  onProgress?: ProgressCallback;
+  /** Environment for HTTP_PROXY / HTTPS_PROXY / NO_PROXY (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Give up when no byte arrives for this long. Default 30 s. */
+  idleTimeoutMs?: number;
+  /** What to tell the user when every address fails (where to put the file by hand). */
+  manualHint: string;
+}
+
+export interface DownloadResult {
+  path: string;
+  url: string;
+  bytes: number;
+  md5: string;
+  sha256: string;
+}
+
+/**
+ * Downloads to a temporary name unique to this process (`<dest>.<pid>.<random>.part`) in the
+ * destination's directory, checks size and md5 while streaming, and renames onto `dest` only
+ * when both match. A failed or interrupted transfer leaves no file behind under `dest`, and two
+ * processes downloading at once each write their own temp file; rename is atomic, so `dest` is
+ * always one complete file.
+ */
+export async function downloadFile(options: DownloadOptions): Promise<DownloadResult> {
+  await mkdir(dirname(options.dest), { recursive: true });
+  const failures: WeightsDownloadError[] = [];
+  for (const url of options.urls) {
+    try {
+      return await downloadOnce(url, options);
+    } catch (error) {
+      if (!(error instanceof WeightsDownloadError)) throw error;
+      failures.push(error);
+    }
+  }
+  // One error for the user: the most telling failure, with every address tried.
+  const rank: WeightsDownloadErrorCode[] = ['ERR_DOWNLOAD_HASH', 'ERR_DOWNLOAD_TRUNCATED', 'ERR_DOWNLOAD_HTTP', 'ERR_DOWNLOAD_OFFLINE'];
+  const worst = [...failures].sort((a, b) => rank.indexOf(a.code) - rank.indexOf(b.code))[0]!;
+  const tried = failures.map((f) => `${f.url}: ${f.message}`).join('; ');
+  throw new WeightsDownloadError(worst.code, `Could not download ${basename(options.dest)} (${tried}); ${options.manualHint}`, { url: worst.url!, path: options.dest, cause: worst });
+}
+
+async function downloadOnce(url: string, options: DownloadOptions): Promise<DownloadResult> {
+  const temp = join(dirname(options.dest), `${basename(options.dest)}.${process.pid}.${randomBytes(6).toString('hex')}.part`);
+  try {
+    const response = await request(new URL(url), options, 0);
+    const md5 = createHash('md5');
+    const sha256 = createHash('sha256');
+    let bytes = 0;
+    const total = Number(response.headers['content-length'] ?? options.expected.bytes) || options.expected.bytes;
+    const out = createWriteStream(temp, { flags: 'wx' });
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (error: Error): void => {
+        if (failed) return;
+        failed = true;
+        response.destroy();
+        out.destroy();
+        reject(error);
+      };
+      response.setTimeout(options.idleTimeoutMs ?? 30_000, () => fail(downloadError('ERR_DOWNLOAD_TRUNCATED', url, `no data for ${(options.idleTimeoutMs ?? 30_000) / 1000} s after ${bytes} of ${total} bytes`)));
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        md5.update(chunk);
+        sha256.update(chunk);
+        if (!out.write(chunk)) { response.pause(); out.once('drain', () => response.resume()); }
+        options.onProgress?.({ phase: 'download', bytes, totalBytes: total, target: url });
+      });
+      response.on('aborted', () => fail(downloadError('ERR_DOWNLOAD_TRUNCATED', url, `the connection closed after ${bytes} of ${total} bytes`)));
+      response.on('error', (e) => fail(downloadError('ERR_DOWNLOAD_TRUNCATED', url, `the connection failed after ${bytes} of ${total} bytes (${e.message})`)));
+      response.on('end', () => {
+        if (failed) return;
+        out.end(() => resolve());
+      });
+      out.on('error', (e) => fail(e));
+    });
+    if (bytes !== options.expected.bytes) {
+      throw downloadError('ERR_DOWNLOAD_TRUNCATED', url, `received ${bytes} bytes, expected ${options.expected.bytes}; the transfer was cut short`);
+    }
+    const got = { md5: md5.digest('hex'), sha256: sha256.digest('hex') };
+    if (got.md5 !== options.expected.md5 || (options.expected.sha256 && got.sha256 !== options.expected.sha256)) {
+      throw downloadError('ERR_DOWNLOAD_HASH', url, `the file's md5 is ${got.md5} but should be ${options.expected.md5}; the file was not kept`);
+    }
+    await rename(temp, options.dest);
+    options.onProgress?.({ phase: 'done', bytes, totalBytes: bytes, target: options.dest });
+    return { path: options.dest, url, bytes, ...got };
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+function downloadError(code: WeightsDownloadErrorCode, url: string, message: string): WeightsDownloadError {
+  return new WeightsDownloadError(code, message, { url });
+}
+
+/** A GET that follows redirects and honours HTTP(S)_PROXY and NO_PROXY like curl does. */
+async function request(url: URL, options: DownloadOptions, redirects: number): Promise<http.IncomingMessage> {
+  const env = options.env ?? process.env;
+  const proxy = proxyFor(url, env);
+  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const offline = (e: Error): void =>
+      reject(downloadError('ERR_DOWNLOAD_OFFLINE', url.href, proxy
+        ? `the proxy ${proxy.href} could not be reached (${(e as NodeJS.ErrnoException).code ?? e.message}); check HTTPS_PROXY/HTTP_PROXY or the network`
+        : `the server could not be reached (${(e as NodeJS.ErrnoException).code ?? e.message}); check the network`));
+    const headers = { 'user-agent': '@xception/weights', accept: '*/*' };
+    const timeout = options.idleTimeoutMs ?? 30_000;
+    if (!proxy) {
+      const req = (url.protocol === 'https:' ? https : http).get(url, { headers, timeout }, resolve);
+      req.on('error', offline);
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+    } else if (url.protocol === 'http:') {
+      // Plain HTTP through a proxy: the absolute URL goes to the proxy.
+      const req = http.get({ host: proxy.hostname, port: proxy.port || 80, path: url.href, headers: { ...headers, host: url.host, ...proxyAuth(proxy) }, timeout }, resolve);
+      req.on('error', offline);
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+    } else {
+      // HTTPS through a proxy: a CONNECT tunnel, then TLS to the server inside it.
+      const connect = http.request({ host: proxy.hostname, port: proxy.port || 80, method: 'CONNECT', path: `${url.hostname}:${url.port || 443}`, headers: { host: `${url.hostname}:${url.port || 443}`, ...proxyAuth(proxy) }, timeout });
+      connect.on('connect', (res, socket) => {
+        if (res.statusCode !== 200) {
+          socket.destroy();
+          reject(downloadError('ERR_DOWNLOAD_HTTP', url.href, `the proxy ${proxy.href} refused the connection with HTTP ${res.statusCode}; check HTTPS_PROXY or the proxy's rules`));
+          return;
+        }
+        const req = https.get(url, { headers, createConnection: () => tls.connect({ socket, servername: url.hostname }), timeout }, resolve);
+        req.on('error', offline);
+      });
+      connect.on('error', offline);
+      connect.on('timeout', () => connect.destroy(new Error('timed out')));
+      connect.end();
+    }
+  });
+  const status = response.statusCode ?? 0;
+  if (status >= 300 && status < 400 && response.headers.location && redirects < 5) {
+    response.resume();
+    return request(new URL(response.headers.location, url), options, redirects + 1);
+  }
+  if (status !== 200) {
+    response.resume();
+    const via = proxy && (status === 502 || status === 503 || status === 504 || status === 407) ? ` from the proxy ${proxy.href}` : '';
+    throw downloadError('ERR_DOWNLOAD_HTTP', url.href, `the server answered HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}${via}`);
+  }
+  return response;
+}
+
+function proxyAuth(proxy: URL): Record<string, string> {
+  if (!proxy.username) return {};
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return { 'proxy-authorization': `Basic ${Buffer.from(credentials).toString('base64')}` };
+}
+
+/** The proxy for a URL from HTTP_PROXY/HTTPS_PROXY (either case), unless NO_PROXY matches. */
+export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | null {
+  const raw = url.protocol === 'https:' ? env.HTTPS_PROXY ?? env.https_proxy : env.HTTP_PROXY ?? env.http_proxy;
+  if (!raw) return null;
+  const noProxy = (env.NO_PROXY ?? env.no_proxy ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const host = url.hostname.toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  for (const rule of noProxy) {
+    if (rule === '*') return null;
+    const [ruleHost, rulePort] = rule.split(':') as [string, string | undefined];
+    if (rulePort && rulePort !== port) continue;
+    const bare = ruleHost.replace(/^\*?\./, '');
+    if (host === bare || host.endsWith(`.${bare}`)) return null;
+  }
+  try {
+    return new URL(/^[a-z]+:\/\//i.test(raw) ? raw : `http://${raw}`);
+  } catch {
+    return null;
+  }
+}
