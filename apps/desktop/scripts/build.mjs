@@ -1,0 +1,33 @@
+// Builds the app with esbuild: main + inference host (Node ESM), preload (CommonJS: sandboxed
+// preloads cannot load ES modules), renderer (browser ESM) with its html and css.
+// Usage: node scripts/build.mjs [outDir]   (default dist/)
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const src = (p) => join(appDir, 'src', p);
+
+/** The renderer alone (what the browser tests serve). */
+export async function buildRenderer(outDir) {
+  const dir = join(outDir, 'renderer');
+  await mkdir(dir, { recursive: true });
+  await build({ entryPoints: [src('renderer/app.ts')], outfile: join(dir, 'app.js'), bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', sourcemap: true, logLevel: 'warning' });
+  await copyFile(src('renderer/index.html'), join(dir, 'index.html'));
+  await copyFile(src('renderer/styles.css'), join(dir, 'styles.css'));
+  return dir;
+}
+
+export async function buildAll(outDir) {
+  await buildRenderer(outDir);
+  // The workspace packages are bundled from their TypeScript sources (no package build needed
+  // first); tfjs, sharp and h5wasm stay external: they carry native or wasm files.
+  const external = ['electron', 'sharp', '@tensorflow/*', 'h5wasm'];
+  await build({ conditions: ['source'], entryPoints: { 'main/main': src('main/main.ts'), 'main/inference-host': src('main/inference-host.ts') }, outdir: outDir, bundle: true, format: 'esm', platform: 'node', target: 'node20', external, sourcemap: true, logLevel: 'warning', outExtension: { '.js': '.js' } });
+  await build({ entryPoints: [src('preload/preload.ts')], outfile: join(outDir, 'preload', 'preload.cjs'), bundle: true, format: 'cjs', platform: 'node', target: 'node20', external: ['electron'], sourcemap: true, logLevel: 'warning' });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await buildAll(resolve(process.argv[2] ?? join(appDir, 'dist')));
+}

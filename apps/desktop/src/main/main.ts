@@ -1,0 +1,83 @@
+/**
+ * The Electron main process: the only module (with the preload) that imports electron. It
+ * wires Electron's objects into the plain modules (library-service, ipc-handlers, thumbnails,
+ * window-security, utility-classifier), which are what the tests exercise.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, utilityProcess } from 'electron';
+import { THUMBNAIL_SCHEME } from '../shared/api.js';
+import { createProgressForwarder, registerIpcHandlers } from './ipc-handlers.js';
+import { createLibraryService } from './library-service.js';
+import { createThumbnailService } from './thumbnails.js';
+import { createUtilityClassifier, type UtilityProcessLike } from './utility-classifier.js';
+import { APP_ORIGIN, APP_SCHEME, CONTENT_SECURITY_POLICY, isAppUrl, lockDown, secureWebPreferences } from './window-security.js';
+import { describeLoadError } from './xception-engine.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const rendererDir = join(here, '..', 'renderer');
+const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false } },
+  { scheme: THUMBNAIL_SCHEME, privileges: { standard: true, secure: true } },
+]);
+
+let window: BrowserWindow | null = null;
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  const dataDir = app.getPath('userData');
+  const forward = createProgressForwarder((channel, progress) => window?.webContents.send(channel, progress));
+  const service = createLibraryService({
+    dataDir,
+    createClassifier: async (settings) => createUtilityClassifier(() => utilityProcess.fork(join(here, 'inference-host.js'), [], { serviceName: 'Xception inference' }) as unknown as UtilityProcessLike, settings),
+    onProgress: forward,
+    describeLoadError,
+  });
+  await service.init();
+
+  const thumbnails = createThumbnailService({ cacheDir: join(dataDir, 'thumbnails'), guard: service.guard });
+  protocol.handle(THUMBNAIL_SCHEME, (request) => thumbnails.handle(request.url));
+  protocol.handle(APP_SCHEME, async (request) => {
+    // Only files of the built renderer, nothing above it.
+    const path = normalize(join(rendererDir, decodeURIComponent(new URL(request.url).pathname)));
+    if (!path.startsWith(rendererDir + sep)) return new Response('forbidden', { status: 403 });
+    try {
+      return new Response(await readFile(path), { headers: { 'content-type': MIME[extname(path)] ?? 'application/octet-stream', 'content-security-policy': CONTENT_SECURITY_POLICY } });
+    } catch {
+      return new Response('not found', { status: 404 });
+    }
+  });
+
+  registerIpcHandlers({
+    ipcMain,
+    service,
+    isTrustedSender: isAppUrl,
+    pickers: {
+      async pickFolder() {
+        const result = await dialog.showOpenDialog(window!, { properties: ['openDirectory', 'multiSelections'] });
+        return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
+      async pickWeightsFile() {
+        const result = await dialog.showOpenDialog(window!, { properties: ['openFile'], filters: [{ name: 'Keras weights', extensions: ['h5', 'json'] }] });
+        return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
+    },
+  });
+
+  window = new BrowserWindow({ width: 1280, height: 860, title: 'Xception photo tagger', backgroundColor: '#15171a', webPreferences: secureWebPreferences(join(here, '..', 'preload', 'preload.cjs')) });
+  lockDown(window.webContents, session.defaultSession);
+  await window.loadURL(`${APP_ORIGIN}/index.html`);
+
+  app.on('before-quit', (event) => {
+    // Store finished work (the index) before quitting; sidecars are already written per photo.
+    event.preventDefault();
+    app.removeAllListeners('before-quit');
+    void service.dispose().finally(() => app.quit());
+  });
+  app.on('window-all-closed', () => app.quit());
+}
+
+void start();

@@ -1,0 +1,40 @@
+/**
+ * The preload: exposes exactly the typed XceptionBridge as `window.xception`, nothing else.
+ * It runs sandboxed (bundled to CommonJS by scripts/build.mjs), so it may only import
+ * electron's renderer modules; every argument is validated again in the main process.
+ */
+import { contextBridge, ipcRenderer } from 'electron';
+import { CHANNELS, thumbnailUrlFor, type TaggingProgress, type XceptionBridge } from '../shared/api.js';
+
+const invoke =
+  (channel: string) =>
+  (...args: unknown[]): Promise<never> =>
+    ipcRenderer.invoke(channel, ...args) as Promise<never>;
+
+const bridge: XceptionBridge = {
+  addFolder: invoke(CHANNELS.addFolder),
+  removeFolder: invoke(CHANNELS.removeFolder),
+  listFolders: invoke(CHANNELS.listFolders),
+  scan: invoke(CHANNELS.scan),
+  query: invoke(CHANNELS.query),
+  tagCounts: invoke(CHANNELS.tagCounts),
+  similar: invoke(CHANNELS.similar),
+  addTag: invoke(CHANNELS.addTag),
+  removeTag: invoke(CHANNELS.removeTag),
+  startTagging: invoke(CHANNELS.startTagging),
+  pauseTagging: invoke(CHANNELS.pauseTagging),
+  resumeTagging: invoke(CHANNELS.resumeTagging),
+  cancelTagging: invoke(CHANNELS.cancelTagging),
+  getSettings: invoke(CHANNELS.getSettings),
+  updateSettings: invoke(CHANNELS.updateSettings),
+  chooseWeightsFile: invoke(CHANNELS.chooseWeightsFile),
+  onProgress(listener) {
+    // The event object (with its sender) never reaches the page.
+    const wrapped = (_event: unknown, progress: TaggingProgress): void => listener(progress);
+    ipcRenderer.on(CHANNELS.progress, wrapped);
+    return () => ipcRenderer.removeListener(CHANNELS.progress, wrapped);
+  },
+  thumbnailUrl: thumbnailUrlFor,
+};
+
+contextBridge.exposeInMainWorld('xception', bridge);

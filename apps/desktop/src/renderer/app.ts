@@ -1,0 +1,274 @@
+/**
+ * The renderer: plain TypeScript and DOM against `window.xception` (the preload's typed bridge;
+ * a stand-in in the browser tests). Every string from the library goes in through textContent,
+ * never innerHTML.
+ */
+import type { PhotoSummary, PhotoTag, Settings, TaggingProgress, XceptionBridge } from '../shared/api.js';
+import { createPhotoPages } from './photo-pages.js';
+import { createVirtualGrid } from './virtual-grid.js';
+
+declare global {
+  interface Window {
+    xception: XceptionBridge;
+  }
+}
+
+const api = window.xception;
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const el = <K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] => {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+};
+const percent = (score: number | null): string => (score === null ? 'hand' : `${Math.round(score * 100)}%`);
+
+const filters = new Set<string>();
+let searchText = '';
+let selected: PhotoSummary | null = null;
+let settings: Settings;
+
+const pages = createPhotoPages((q) => api.query(q), () => grid.refresh());
+const grid = createVirtualGrid<PhotoSummary>({
+  viewport: $('grid'),
+  tileWidth: 180,
+  tileHeight: 196,
+  item: (i) => pages.get(i),
+  want: (from, to) => pages.want(from, to),
+  render(tile, photo) {
+    const id = photo?.id ?? '';
+    if (tile.dataset.id === id && tile.dataset.version === versionOf(photo)) return;
+    tile.dataset.id = id;
+    tile.dataset.version = versionOf(photo);
+    tile.replaceChildren();
+    tile.classList.toggle('selected', !!photo && photo.id === selected?.id);
+    if (!photo) return;
+    const img = el('img');
+    img.loading = 'lazy';
+    img.decoding = 'async';
+    img.alt = photo.name;
+    img.src = api.thumbnailUrl(photo.id);
+    const tags = el('div', photo.status === 'error' ? 'tags status-error' : 'tags');
+    tags.textContent = photo.status === 'error' ? `⚠ ${photo.error ?? 'failed'}` : photo.tags.slice(0, 3).map((t) => `${t.name} ${percent(t.score)}`).join(' · ') || (photo.status === 'tagged' ? '—' : 'not tagged yet');
+    tile.append(img, el('div', 'name', photo.name), tags);
+    tile.title = photo.id;
+    tile.onclick = () => void select(photo);
+  },
+});
+const versionOf = (photo: PhotoSummary | undefined): string => (photo ? `${photo.status}|${photo.tags.map((t) => `${t.name}:${t.score}`).join(',')}|${photo.id === selected?.id}` : '');
+
+async function refreshLibrary(): Promise<void> {
+  const total = await pages.reset({ tags: [...filters], text: searchText });
+  $('count').textContent = total === 0 ? (filters.size || searchText ? 'No photos match' : 'No photos yet: add a folder') : `${total.toLocaleString()} photo${total === 1 ? '' : 's'}`;
+  grid.setCount(total);
+  await Promise.all([refreshTags(), refreshFolders()]);
+}
+
+async function refreshFolders(): Promise<void> {
+  const list = $('folders');
+  list.replaceChildren(...(await api.listFolders()).map((f) => {
+    const item = el('li', undefined, `${f.path} (${f.photoCount})`);
+    item.title = f.path;
+    return item;
+  }));
+}
+
+async function refreshTags(): Promise<void> {
+  const counts = await api.tagCounts();
+  $('tags').replaceChildren(
+    ...counts.slice(0, 200).map(({ name, count }) => {
+      const button = el('button', filters.has(name) ? 'tag-filter active' : 'tag-filter');
+      button.type = 'button';
+      button.dataset.tag = name;
+      button.append(el('span', undefined, name), el('span', 'muted', String(count)));
+      button.onclick = () => {
+        if (filters.has(name)) filters.delete(name);
+        else filters.add(name);
+        void refreshLibrary();
+      };
+      return el('li').appendChild(button).parentElement!;
+    }),
+  );
+  $('active-filters').replaceChildren(...[...filters].map((name) => {
+    const chip = el('button', 'chip', `${name} ✕`);
+    chip.type = 'button';
+    chip.onclick = () => {
+      filters.delete(name);
+      void refreshLibrary();
+    };
+    return chip;
+  }));
+}
+
+async function select(photo: PhotoSummary): Promise<void> {
+  selected = photo;
+  grid.refresh();
+  $('detail').hidden = false;
+  ($('detail-img') as HTMLImageElement).src = api.thumbnailUrl(photo.id);
+  $('detail-name').textContent = photo.name;
+  $('detail-status').textContent = photo.status === 'error' ? (photo.error ?? 'Failed') : `${photo.folder} · ${photo.status}`;
+  $('detail-tags').replaceChildren(...photo.tags.map(tagRow));
+  $('similar').replaceChildren();
+}
+
+function tagRow(tag: PhotoTag): HTMLElement {
+  const row = el('li', `tag ${tag.source}`);
+  const name = el('span', 'name', tag.name);
+  name.title = [settings.hierarchyRoot, ...tag.path].join(' › ');
+  const remove = el('button', 'remove', '✕');
+  remove.type = 'button';
+  remove.title = `Remove “${tag.name}”; the model will not add it back`;
+  remove.onclick = () => void edit(() => api.removeTag(selected!.id, tag.name));
+  row.append(name, el('span', 'score', percent(tag.score)), remove);
+  return row;
+}
+
+async function edit(change: () => Promise<PhotoSummary>): Promise<void> {
+  try {
+    const updated = await change();
+    pages.update(updated);
+    await select(updated);
+    await refreshTags();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function showError(error: unknown): void {
+  const text = error instanceof Error ? error.message.replace(/^Error invoking remote method '[^']+': (\w*Error: )?/, '') : String(error);
+  $('progress').textContent = text;
+  $('progress').className = 'error-banner';
+}
+
+function showProgress(p: TaggingProgress): void {
+  const bar = $('progress-bar') as HTMLProgressElement;
+  bar.max = Math.max(1, p.total);
+  bar.value = p.done + p.failed;
+  const status = $('progress');
+  status.className = p.state === 'failed' ? 'error-banner' : '';
+  status.dataset.state = p.state;
+  const counts = `${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}`;
+  status.textContent =
+    p.state === 'loading-model'
+      ? p.download
+        ? `Downloading weights ${Math.round((p.download.loaded / ((p.download.total ?? p.download.loaded) || 1)) * 100)}%`
+        : 'Loading the model…'
+      : p.state === 'running'
+        ? `Tagging ${counts}`
+        : p.state === 'paused'
+          ? `Paused ${counts}`
+          : p.state === 'failed'
+            ? (p.message ?? 'Tagging failed')
+            : p.state === 'idle'
+              ? 'Idle'
+              : `${p.state === 'cancelled' ? 'Cancelled' : 'Done'} ${counts}`;
+  ($('pause') as HTMLButtonElement).disabled = p.state !== 'running' && p.state !== 'loading-model';
+  ($('resume') as HTMLButtonElement).disabled = p.state !== 'paused';
+  ($('cancel') as HTMLButtonElement).disabled = p.state !== 'running' && p.state !== 'paused' && p.state !== 'loading-model';
+}
+
+let refreshTimer = 0;
+api.onProgress((p) => {
+  showProgress(p);
+  // Tags appear while tagging runs: refresh the view at most twice a second.
+  if (!refreshTimer) refreshTimer = window.setTimeout(() => {
+    refreshTimer = 0;
+    void refreshLibrary();
+  }, p.state === 'running' ? 500 : 0);
+});
+
+const run = (action: () => Promise<unknown>) => () => void action().catch(showError);
+$('add-folder').onclick = run(async () => {
+  const folder = await api.addFolder();
+  if (folder) await refreshLibrary();
+});
+$('scan').onclick = run(async () => {
+  const summary = await api.scan();
+  $('progress').textContent = `Scan: ${summary.added} new, ${summary.changed} changed, ${summary.removed} gone`;
+  await refreshLibrary();
+});
+$('tag-new').onclick = run(() => api.startTagging({ scope: 'new' }));
+$('retag-all').onclick = run(() => api.startTagging({ scope: 'all' }));
+$('pause').onclick = run(() => api.pauseTagging());
+$('resume').onclick = run(() => api.resumeTagging());
+$('cancel').onclick = run(() => api.cancelTagging());
+
+const threshold = $('threshold') as HTMLInputElement;
+threshold.oninput = () => ($('threshold-value').textContent = `${Math.round(Number(threshold.value) * 100)}%`);
+threshold.onchange = run(async () => {
+  settings = await api.updateSettings({ threshold: Number(threshold.value) });
+  await refreshLibrary();
+  if (selected) await select(pages.get(0)?.id === selected.id ? pages.get(0)! : (await api.query({ text: selected.name, limit: 1 })).photos[0] ?? selected);
+});
+
+let searchTimer = 0;
+($('search') as HTMLInputElement).oninput = (event) => {
+  searchText = (event.target as HTMLInputElement).value;
+  clearTimeout(searchTimer);
+  searchTimer = window.setTimeout(() => void refreshLibrary(), 150);
+};
+
+($('add-tag-form') as HTMLFormElement).onsubmit = (event) => {
+  event.preventDefault();
+  const input = $('add-tag') as HTMLInputElement;
+  const tag = input.value.trim();
+  if (!tag || !selected) return;
+  input.value = '';
+  void edit(() => api.addTag(selected!.id, tag));
+};
+
+$('similar-button').onclick = run(async () => {
+  if (!selected) return;
+  const results = await api.similar(selected.id, 9);
+  const box = $('similar');
+  if (results.length === 0) {
+    box.replaceChildren(el('p', 'muted', 'No similar photos yet: tag the library first.'));
+    return;
+  }
+  box.replaceChildren(...results.map(({ photo, similarity }) => {
+    const item = el('div', 'similar-item');
+    const img = el('img');
+    img.src = api.thumbnailUrl(photo.id);
+    img.alt = photo.name;
+    item.title = `${photo.name}: ${photo.tags.map((t) => t.name).join(', ')}`;
+    item.dataset.id = photo.id;
+    item.append(img, el('span', undefined, `${photo.name} · ${similarity.toFixed(2)}`));
+    item.onclick = () => void select(photo);
+    return item;
+  }));
+});
+
+const onSetting = (id: string, patch: () => Partial<Settings>) => {
+  $(id).onchange = run(async () => {
+    settings = await api.updateSettings(patch());
+    await refreshLibrary();
+  });
+};
+onSetting('merge-mode', () => ({ mergeMode: ($('merge-mode') as HTMLSelectElement).value as Settings['mergeMode'] }));
+onSetting('engine', () => ({ engine: ($('engine') as HTMLSelectElement).value as Settings['engine'] }));
+onSetting('ignore', () => ({ ignoreLabels: ($('ignore') as HTMLInputElement).value.split(',').map((s) => s.trim()).filter(Boolean) }));
+$('weights').onchange = run(async () => {
+  const select = $('weights') as HTMLSelectElement;
+  if (select.value === 'imagenet') settings = await api.updateSettings({ weights: { kind: 'imagenet' } });
+  else {
+    const path = await api.chooseWeightsFile();
+    if (path) settings = await api.updateSettings({ weights: { kind: 'file', path } });
+    else select.value = settings.weights.kind;
+  }
+  $('weights-file').textContent = settings.weights.kind === 'file' ? settings.weights.path : '';
+});
+
+async function init(): Promise<void> {
+  settings = await api.getSettings();
+  threshold.value = String(settings.threshold);
+  threshold.oninput?.(new Event('input'));
+  ($('merge-mode') as HTMLSelectElement).value = settings.mergeMode;
+  ($('engine') as HTMLSelectElement).value = settings.engine;
+  ($('weights') as HTMLSelectElement).value = settings.weights.kind;
+  ($('ignore') as HTMLInputElement).value = settings.ignoreLabels.join(', ');
+  showProgress({ state: 'idle', done: 0, failed: 0, total: 0 });
+  await refreshLibrary();
+  document.body.dataset.ready = 'true';
+}
+
+void init().catch(showError);
