@@ -48,6 +48,12 @@ describe('decodePredictions', () => {
     t.dispose();
   });
 
+  it('accepts a tensor from another copy of tfjs-core (duck-typed)', () => {
+    const data = row({ 42: 0.7 });
+    const foreign = { rank: 2, shape: [1, 1000], isDisposed: false, dataSync: () => data };
+    expect(decodePredictions(foreign as unknown as tf.Tensor, 1)[0]![0]!.index).toBe(42);
+  });
+
   it('breaks ties by the lower index and ranks NaN last', () => {
     const r = new Array<number>(1000).fill(0);
     r[7] = 0.5;

@@ -35,7 +35,8 @@ function shapeError(shape: readonly number[]): DecodePredictionsError {
 }
 
 function toRows(preds: PredictionsInput): { data: ArrayLike<number>[]; } {
-  if (preds instanceof tf.Tensor) {
+  // Duck-typed as well as instanceof: a tensor from a second copy of tfjs-core still works.
+  if (preds instanceof tf.Tensor || isTensorLike(preds)) {
     if (preds.isDisposed) {
       throw new DecodePredictionsError('ERR_DECODE_PREDICTIONS_SHAPE', 'decodePredictions: the tensor has been disposed; pass the model output before disposing it.');
     }
@@ -66,6 +67,10 @@ function toRows(preds: PredictionsInput): { data: ArrayLike<number>[]; } {
     'ERR_DECODE_PREDICTIONS_SHAPE',
     'decodePredictions: expected a tf.Tensor2D, an array of 1000-score rows or {data, shape}; got ' + (preds === null ? 'null' : typeof preds) + '.',
   );
+}
+
+function isTensorLike(x: unknown): x is tf.Tensor {
+  return x != null && typeof x === 'object' && typeof (x as tf.Tensor).dataSync === 'function' && Array.isArray((x as tf.Tensor).shape) && typeof (x as tf.Tensor).rank === 'number';
 }
 
 function sliceRows(flat: ArrayLike<number>, n: number): ArrayLike<number>[] {
