@@ -13,7 +13,8 @@ export interface DownloadOptions {
   urls: readonly string[];
   /** The final path; written only once the bytes and md5 match. */
   dest: string;
-  expected: { bytes: number; md5: string; sha256?: string | null };
+  /** Size and hashes to check; without them (a user's URL), the Content-Length is checked. */
+  expected?: { bytes: number; md5: string; sha256?: string | null };
   onProgress?: ProgressCallback;
   /** Environment for HTTP_PROXY / HTTPS_PROXY / NO_PROXY (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -63,7 +64,9 @@ async function downloadOnce(url: string, options: DownloadOptions): Promise<Down
     const md5 = createHash('md5');
     const sha256 = createHash('sha256');
     let bytes = 0;
-    const total = Number(response.headers['content-length'] ?? options.expected.bytes) || options.expected.bytes;
+    const declared = Number(response.headers['content-length']);
+    const expectedBytes = options.expected?.bytes ?? (Number.isFinite(declared) && declared > 0 ? declared : null);
+    const total = expectedBytes ?? (Number.isFinite(declared) ? declared : 0);
     const out = createWriteStream(temp, { flags: 'wx' });
     await new Promise<void>((resolve, reject) => {
       let failed = false;
@@ -90,12 +93,14 @@ async function downloadOnce(url: string, options: DownloadOptions): Promise<Down
       });
       out.on('error', (e) => fail(e));
     });
-    if (bytes !== options.expected.bytes) {
-      throw downloadError('ERR_DOWNLOAD_TRUNCATED', url, `received ${bytes} bytes, expected ${options.expected.bytes}; the transfer was cut short`);
+    if (expectedBytes !== null && bytes !== expectedBytes) {
+      throw downloadError('ERR_DOWNLOAD_TRUNCATED', url, `received ${bytes} bytes, expected ${expectedBytes}; the transfer was cut short`);
     }
     const got = { md5: md5.digest('hex'), sha256: sha256.digest('hex') };
-    if (got.md5 !== options.expected.md5 || (options.expected.sha256 && got.sha256 !== options.expected.sha256)) {
-      throw downloadError('ERR_DOWNLOAD_HASH', url, `the file's md5 is ${got.md5} but should be ${options.expected.md5}; the file was not kept`);
+    const want = options.expected;
+    if (want && (got.md5 !== want.md5 || (want.sha256 && got.sha256 !== want.sha256))) {
+      const which = got.md5 !== want.md5 ? `md5 is ${got.md5} but should be ${want.md5}` : `sha256 is ${got.sha256} but should be ${want.sha256}`;
+      throw downloadError('ERR_DOWNLOAD_HASH', url, `the file's ${which}; the file was not kept`);
     }
     await rename(temp, options.dest);
     options.onProgress?.({ phase: 'done', bytes, totalBytes: bytes, target: options.dest });

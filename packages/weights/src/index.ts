@@ -18,3 +18,6 @@ export { fetchImagenetWeights, verifyWeightsFile, type FetchImagenetOptions, typ
 export { downloadFile, proxyFor, type DownloadOptions, type DownloadResult } from './download.js';
 export { hashFile, type FileHashes } from './file-hashes.js';
 export type { ProgressEvent, ProgressCallback } from './progress.js';
+export { resolveWeightsSource, readWeights, type ResolvedWeightsSource, type ResolveSourceOptions, type WeightsFormat } from './weights-source.js';
+export { loadXception, type LoadXceptionOptions } from './load-xception.js';
+export { convertWeights, type ConvertWeightsOptions, type ConvertWeightsReport } from './convert-weights.js';

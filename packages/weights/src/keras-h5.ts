@@ -4,6 +4,8 @@ import { mapToXception, variableOf, type MappedWeights } from './xception-mappin
 export interface ReadWeightsOptions {
   /** Keep the classifier. Default: keep it when the file has one; false ignores a file's top. */
   includeTop?: boolean;
+  /** The classifier width wanted; a file with another fails with ERR_WEIGHTS_SHAPE. */
+  classes?: number;
 }
 
 export interface XceptionWeightsReading extends MappedWeights {

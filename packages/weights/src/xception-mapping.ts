@@ -36,6 +36,8 @@ export interface MappedWeights {
 export interface MappingOptions {
   /** Keep the classifier. Default: keep it when the file has one. */
   includeTop?: boolean;
+  /** The classifier width the caller wants (checked against the file's). Default: the file's. */
+  classes?: number;
   /** Where the weights come from, for messages. */
   source: { path?: string; url?: string };
 }
@@ -68,8 +70,9 @@ export function mapToXception(layers: readonly FileLayer[], options: MappingOpti
     throw err('ERR_WEIGHTS_NO_TOP', `this file has no classifier layer 'predictions' (a notop file), so includeTop must be false; load it with includeTop: false, or use a file saved with the top.`, 'predictions');
   }
   const classes = predictions?.weights.find((w) => variableOf(w.fileName) === 'bias')?.shape[0] ?? null;
+  const wantedClasses = options.classes ?? classes;
   const specs = weightSpecsOf(
-    describeXception(resolveXceptionConfig({ includeTop, weights: null, inputShape: [299, 299, 3], ...(includeTop && classes ? { classes } : {}) })),
+    describeXception(resolveXceptionConfig({ includeTop, weights: null, inputShape: [299, 299, 3], ...(includeTop && wantedClasses ? { classes: wantedClasses } : {}) })),
   );
   const specsByLayer = new Map<string, WeightSpec[]>();
   for (const s of specs) specsByLayer.set(s.layer, [...(specsByLayer.get(s.layer) ?? []), s]);
@@ -106,7 +109,7 @@ export function mapToXception(layers: readonly FileLayer[], options: MappingOpti
         throw err('ERR_WEIGHTS_LAYER_MISSING', `layer '${layer.name}' lacks its '${variable}' weight (it has ${layer.weights.map((w) => w.fileName).join(', ')}); the file does not hold Xception's weights.`, layer.name);
       }
       if (found.shape.length !== spec.shape.length || found.shape.some((d, i) => d !== spec.shape[i])) {
-        const hint = ours === 'predictions' ? ` (a ${found.shape.at(-1)}-class top; set classes to match or use includeTop: false)` : '';
+        const hint = ours === 'predictions' ? ` (a ${found.shape.at(-1)}-class top; set classes: ${found.shape.at(-1)} or use includeTop: false)` : '';
         throw err('ERR_WEIGHTS_SHAPE', `weight '${found.fileName}' of layer '${layer.name}' has shape [${found.shape.join(', ')}] but Xception expects [${spec.shape.join(', ')}]${hint}; the file does not hold Xception's weights.`, layer.name);
       }
       const bad = found.values.findIndex((v) => !Number.isFinite(v));
