@@ -1,0 +1,165 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
+import { build } from 'esbuild';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StandInData, StandInPhoto } from './stand-in-bridge.js';
+// @ts-expect-error: a plain ESM build script without type declarations
+import { buildRenderer } from '../scripts/build.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const samples = sharedPath('images', 'imagenet-samples');
+const labelsTsv = sharedPath('images', 'labels.tsv');
+const skip = !existsSync(CHROMIUM) ? 'skipped: Debian Chromium is not installed (apt-get install -y chromium)' : !samples || !labelsTsv ? SKIP_NO_SHARED : null;
+const appDir = fileURLToPath(new URL('..', import.meta.url));
+const outputDir = join(appDir, 'test-output');
+const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.jpeg': 'image/jpeg', '.JPEG': 'image/jpeg' };
+
+/**
+ * The test's own data, from labels.tsv: each photo's true class; a confidence spread evenly
+ * over 0.35–0.94 by position; features that put every dog close to the other dogs.
+ */
+function standInPhotos(): StandInPhoto[] {
+  const rows = readFileSync(labelsTsv!, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  return rows.map(([file, index, , label], i) => {
+    const klass = Number(index);
+    const isDog = klass >= 151 && klass <= 268;
+    const features = [isDog ? 5 : 0, isDog ? 0 : 5, (klass % 7) / 7, (klass % 11) / 11, (klass % 13) / 13];
+    return { name: file!.split('/').pop()!, index: klass, label: label!, score: 0.35 + ((i * 37) % 60) / 100, features };
+  });
+}
+const isDog = (p: StandInPhoto): boolean => p.index >= 151 && p.index <= 268;
+
+describe.skipIf(skip)(`renderer in Debian Chromium with a stand-in bridge ${skip ?? ''}`, () => {
+  let server: Server;
+  let base: string;
+  let context: BrowserContext;
+  let profile: string;
+  let bridgeScript: string;
+  const photos = skip ? [] : standInPhotos();
+  const requests: string[] = [];
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    const built = mkdtempSync(join(tmpdir(), 'xception-renderer-'));
+    const rendererDir: string = await buildRenderer(built);
+    bridgeScript = (await build({ entryPoints: [join(appDir, 'test', 'stand-in-bridge.ts')], bundle: true, format: 'iife', write: false, platform: 'browser', target: 'chrome120' })).outputFiles[0]!.text;
+    const sampleNames = new Set(readdirSync(samples!));
+    server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+      let file: string | null = null;
+      if (path === '/' || path === '/index.html') file = join(rendererDir, 'index.html');
+      else if (['/app.js', '/styles.css', '/app.js.map'].includes(path)) file = join(rendererDir, path.slice(1));
+      // Photos are read from ../shared in place, never copied.
+      else if (path.startsWith('/photos/') && sampleNames.has(path.slice(8))) file = join(samples!, path.slice(8));
+      if (!file) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address() as { port: number };
+    base = `http://127.0.0.1:${address.port}`;
+    const { chromium } = await import('playwright-core');
+    profile = mkdtempSync(join(tmpdir(), 'xception-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-gpu'],
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    server?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  async function openApp(data: StandInData): Promise<Page> {
+    const page = await context.newPage();
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.addInitScript({ content: `window.__standIn = ${JSON.stringify(data)};\n${bridgeScript}` });
+    await page.goto(`${base}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    return page;
+  }
+
+  it('add a folder → tags appear → filter by tag → move the threshold → similar photos; screenshot', async () => {
+    const page = await openApp({ folder: '/home/ada/Pictures/imagenet-samples', photos, perTick: 40 });
+    await page.click('#add-folder');
+    await expect.poll(() => page.textContent('#count')).toBe('186 photos');
+    // Virtualised: far fewer tiles than photos are in the DOM.
+    const tiles = await page.locator('.tile').count();
+    expect(tiles).toBeGreaterThan(10);
+    expect(tiles).toBeLessThan(100);
+
+    await page.click('#tag-new');
+    await expect.poll(() => page.getAttribute('#progress', 'data-state')).toBe('done');
+    expect(await page.textContent('#progress')).toBe('Done 186/186');
+    await expect.poll(() => page.locator('.tile .tags').first().textContent()).toMatch(/\d+%/);
+
+    const dogs = photos.filter(isDog);
+    await page.click('.tag-filter[data-tag="dog"]');
+    await expect.poll(() => page.textContent('#count')).toBe(`${dogs.length} photos`);
+
+    await page.locator('#threshold').fill('0.7');
+    const confident = dogs.filter((p) => p.score >= 0.7);
+    expect(confident.length).toBeGreaterThan(0);
+    expect(confident.length).toBeLessThan(dogs.length);
+    await expect.poll(() => page.textContent('#count')).toBe(`${confident.length} photos`);
+    expect(await page.textContent('#threshold-value')).toBe('70%');
+
+    await page.locator('.tile').first().click();
+    const first = [...confident].sort((a, b) => (a.name < b.name ? -1 : 1))[0]!;
+    await expect.poll(() => page.textContent('#detail-name')).toBe(first.name);
+    const tagTexts = await page.locator('#detail-tags .tag').allTextContents();
+    expect(tagTexts[0]).toContain('dog');
+    expect(tagTexts.join(' ')).toContain(`${Math.round(first.score * 100)}%`);
+
+    await page.fill('#add-tag', 'favourite');
+    await page.click('#add-tag-form button');
+    await expect.poll(() => page.locator('#detail-tags .tag.user .name').allTextContents()).toEqual(['favourite']);
+    expect(await page.locator('#detail-tags .tag.user .score').allTextContents()).toEqual(['hand']);
+
+    await page.click('#similar-button');
+    await expect.poll(() => page.locator('.similar-item').count()).toBe(9);
+    const similarIds = await page.locator('.similar-item').evaluateAll((items) => items.map((i) => (i as HTMLElement).dataset.id!.split('/').pop()!));
+    const byName = new Map(photos.map((p) => [p.name, p]));
+    expect(similarIds.every((n) => isDog(byName.get(n)!))).toBe(true);
+    expect(similarIds).not.toContain(first.name);
+
+    mkdirSync(outputDir, { recursive: true });
+    const screenshot = join(outputDir, 'desktop-app.png');
+    await page.screenshot({ path: screenshot });
+    console.log(`screenshot for review: ${screenshot}`);
+
+    expect(consoleErrors).toEqual([]);
+    expect(requests.every((u) => u.startsWith(base))).toBe(true);
+    await page.close();
+  });
+
+  it('keeps the DOM small with 20,000 photos and scrolls to the last one', async () => {
+    const page = await openApp({ folder: '/home/ada/Pictures/big', photos, bulk: 20_000 });
+    await page.click('#add-folder');
+    await expect.poll(() => page.textContent('#count')).toBe('20,000 photos');
+    const nodes = () => page.evaluate(() => document.getElementsByTagName('*').length);
+    expect(await page.locator('.tile').count()).toBeLessThan(100);
+    expect(await nodes()).toBeLessThan(800);
+    await page.locator('#grid').evaluate((g) => (g.scrollTop = g.scrollHeight));
+    await expect.poll(() => page.locator('.tile[data-index="19999"] .name').textContent()).toBe(`19999-${photos[19999 % photos.length]!.name}`);
+    expect(await page.locator('.tile').count()).toBeLessThan(100);
+    expect(await nodes()).toBeLessThan(800);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+});
