@@ -1,0 +1,97 @@
+import { decodePredictions } from '@xception/vision-utils';
+import { CliError, EXIT } from '../cli-error.js';
+import type { EngineChoice } from '../engines/engine.js';
+import { selectEngine } from '../engines/select-engine.js';
+import { loadWeightValues } from '../load-weights.js';
+import { ResultsFile, type ResultRow } from '../output/results-file.js';
+import { runImagePipeline } from '../pipeline/image-pipeline.js';
+import { listInputs } from '../pipeline/list-inputs.js';
+import { inShard, resolveShard, shardOutputPath } from '../pipeline/shard.js';
+import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
+
+export interface ImagesCommandOptions {
+  out: string;
+  topK: number;
+  batchSize: number;
+  weights: string;
+  engine: EngineChoice;
+  threads?: number;
+  recursive: boolean;
+  shard?: string;
+  quiet: boolean;
+  logFormat: LogFormat;
+  imageSize: number;
+  resize: 'squash' | 'center-crop';
+}
+
+/** classify (top-k rows) and embed (2048-d feature rows): one pipeline, two row shapes. */
+export async function runImagesCommand(kind: 'classify' | 'embed', inputs: readonly string[], o: ImagesCommandOptions): Promise<number> {
+  if (inputs.length === 0) throw new CliError('ERR_USAGE', `Nothing to ${kind}: give files, folders, globs, or - to read paths from standard input.`, EXIT.usage);
+  if (o.imageSize !== 299 && o.weights === 'imagenet') {
+    throw new CliError('ERR_USAGE', `--image-size ${o.imageSize} needs other weights than imagenet, whose classifier expects 299x299; use --image-size 299.`, EXIT.usage);
+  }
+  const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
+  const shard = resolveShard(o.shard);
+  const out = shardOutputPath(o.out, shard);
+  const { file, done, resumed } = await ResultsFile.open(out, { topK: o.topK });
+  try {
+    if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
+    if (shard) reporter.info(`shard ${shard.index}/${shard.count} (from ${shard.source}) → ${out}`);
+    const weights = await loadWeightValues(o.weights, { includeTop: true });
+    const engine = await selectEngine(o.engine, {
+      model: { includeTop: true, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
+      weights,
+      ...(o.threads ? { threads: o.threads } : {}),
+    }, (line) => reporter.info(line));
+    reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}`);
+
+    // Count the inputs beside the run, streaming too, so that the ETA appears once it is known.
+    if (!inputs.includes('-')) {
+      void (async () => {
+        let total = 0;
+        for await (const entry of listInputs(inputs, { recursive: o.recursive })) if (inShard(entry.path, shard)) total++;
+        reporter.setTotal(total);
+      })().catch(() => undefined);
+    }
+    try {
+      const summary = await runImagePipeline({
+        listing: listInputs(inputs, { recursive: o.recursive }),
+        done,
+        shard,
+        engine,
+        batchSize: o.batchSize,
+        imageSize: [o.imageSize, o.imageSize],
+        image: { resize: o.resize },
+        reporter,
+        write: (rows) => file.append(rows),
+        toRows: (items, result, inferMs) => {
+          const top = kind === 'classify'
+            ? decodePredictions({ data: result.output, shape: [items.length, result.outputShape[1]!] }, o.topK)
+            : null;
+          return items.map((item, i): ResultRow => ({
+            path: item.path,
+            size: item.size,
+            mtime: item.mtime,
+            ...(top ? { top: top[i]!.map((p) => ({ index: p.index, wnid: p.wnid, label: p.label, score: p.score })) } : {}),
+            ...(kind === 'embed' ? { features: Array.from(result.features.subarray(i * 2048, (i + 1) * 2048)) } : {}),
+            timing: { decodeMs: round(item.decodeMs), inferMs: round(inferMs) },
+          }));
+        },
+      });
+      const failures = summary.failed + resumed.failures;
+      reporter.finish({
+        ...summary,
+        out,
+        message: `${kind === 'classify' ? 'classified' : 'embedded'} ${summary.done} inputs: ${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} already done; ` +
+          `${summary.seconds.toFixed(1)} s, ${summary.imagesPerSecond.toFixed(2)} images/s (inference ${summary.inferSeconds.toFixed(1)} s); results in ${out}`,
+      });
+      return failures > 0 ? EXIT.partialFailure : EXIT.ok;
+    } finally {
+      await engine.dispose();
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;

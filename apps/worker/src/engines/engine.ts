@@ -1,0 +1,41 @@
+import type { CreateXceptionOptions, WeightValues } from '@xception/core';
+
+/** Where inference runs. tfjs-node is optional (native libtensorflow), found at run time. */
+export type EngineName = 'tfjs-node' | 'wasm' | 'cpu';
+export type EngineChoice = 'auto' | EngineName;
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs-node', 'wasm', 'cpu'];
+
+/** A batch of images, NHWC: 8-bit RGB (preprocessed by the engine) or float32 already in [-1, 1]. */
+export interface EngineBatch {
+  pixels: Uint8Array | Float32Array;
+  count: number;
+  height: number;
+  width: number;
+}
+
+export interface EngineResult {
+  /** The model's output for the batch, row-major. */
+  output: Float32Array;
+  outputShape: number[];
+  /** The pooled 2048-d features, [count, 2048]. */
+  features: Float32Array;
+}
+
+/** The interface every executor implements (tfjs in-process, the wasm pool, and later ONNX). */
+export interface InferenceEngine {
+  readonly name: EngineName;
+  /** For people: 'wasm, 2 worker threads'. */
+  readonly detail: string;
+  /** Batches it runs at once; the pipeline keeps that many in flight. */
+  readonly parallelism: number;
+  run(batch: EngineBatch): Promise<EngineResult>;
+  dispose(): Promise<void>;
+}
+
+export interface EngineOptions {
+  model: CreateXceptionOptions;
+  /** Keras-named weights, or null for Keras' initialisers (seeded). */
+  weights: WeightValues | null;
+  /** Worker threads for the wasm pool (default: the number of CPUs). */
+  threads?: number;
+}

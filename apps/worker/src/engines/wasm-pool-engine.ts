@@ -1,0 +1,91 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { EngineBatch, EngineOptions, EngineResult, InferenceEngine } from './engine.js';
+
+interface PoolThread {
+  worker: Worker;
+  busy: boolean;
+}
+
+/**
+ * A pool of worker threads, each with its own wasm backend and copy of the model; a batch goes
+ * to an idle thread, and batches wait in order when all are busy.
+ */
+export async function createWasmPoolEngine(options: EngineOptions): Promise<InferenceEngine> {
+  const count = Math.max(1, options.threads ?? availableParallelism());
+  const url = threadEntry();
+  const threads: PoolThread[] = [];
+  const waiting: Array<() => void> = [];
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (r: EngineResult) => void; reject: (e: Error) => void }>();
+
+  const start = (): Promise<PoolThread> => new Promise((resolve, reject) => {
+    const worker = url.protocol === 'data:'
+      ? new Worker(url.href.slice('data:text/javascript,'.length), { eval: true, workerData: { model: options.model, weights: options.weights } })
+      : new Worker(url, { workerData: { model: options.model, weights: options.weights } });
+    const thread: PoolThread = { worker, busy: false };
+    worker.once('message', (m: { ready: boolean; error?: string }) => {
+      if (!m.ready) return reject(new Error(`a wasm worker thread failed to start: ${m.error}`));
+      worker.on('message', (msg: { id: number; result?: EngineResult; error?: string }) => {
+        const p = pending.get(msg.id);
+        if (!p) return;
+        pending.delete(msg.id);
+        if (msg.result) p.resolve(msg.result);
+        else p.reject(new Error(msg.error));
+      });
+      resolve(thread);
+    });
+    worker.once('error', (error) => {
+      reject(error);
+      for (const p of pending.values()) p.reject(new Error(`a wasm worker thread stopped: ${error.message}`));
+      pending.clear();
+    });
+  });
+
+  threads.push(...(await Promise.all(Array.from({ length: count }, start))));
+
+  const acquire = async (): Promise<PoolThread> => {
+    for (;;) {
+      const idle = threads.find((t) => !t.busy);
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+  };
+
+  return {
+    name: 'wasm',
+    detail: `wasm, ${count} worker thread${count === 1 ? '' : 's'}`,
+    parallelism: count,
+    async run(batch: EngineBatch) {
+      const thread = await acquire();
+      try {
+        const id = nextId++;
+        return await new Promise<EngineResult>((resolve, reject) => {
+          pending.set(id, { resolve, reject });
+          // Copy, not transfer: the caller may still read its buffer.
+          thread.worker.postMessage({ id, batch });
+        });
+      } finally {
+        thread.busy = false;
+        waiting.shift()?.();
+      }
+    },
+    async dispose() {
+      await Promise.all(threads.map((t) => t.worker.terminate()));
+    },
+  };
+}
+
+/**
+ * The thread's module. Built, it is engine-thread.js beside this file. Running from the
+ * TypeScript sources (tests, tsx), loader hooks do not reach worker threads in Node 20, so a
+ * small bootstrap registers tsx in the thread before importing engine-thread.ts.
+ */
+function threadEntry(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./engine-thread.js', import.meta.url);
+  const target = new URL('./engine-thread.ts', import.meta.url).href;
+  return new URL(`data:text/javascript,import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(target)}); });`);
+}

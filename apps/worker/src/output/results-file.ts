@@ -1,0 +1,182 @@
+import { createReadStream } from 'node:fs';
+import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { CliError } from '../cli-error.js';
+import { PathSet } from '../pipeline/path-set.js';
+
+export type OutputFormat = 'jsonl' | 'csv';
+
+export interface TopPrediction { index: number; wnid: string; label: string; score: number }
+
+/** One output row: an image's result, or why it failed. */
+export interface ResultRow {
+  path: string;
+  size?: number;
+  mtime?: string;
+  top?: TopPrediction[];
+  features?: number[];
+  timing?: { decodeMs: number; inferMs: number };
+  error?: { code: string; message: string };
+}
+
+export interface OpenedResults {
+  file: ResultsFile;
+  /** Paths that already have a row (success or failure): skipped on resume. */
+  done: PathSet;
+  resumed: { rows: number; failures: number; droppedTornBytes: number };
+}
+
+export function formatFor(path: string): OutputFormat {
+  return path.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl';
+}
+
+/**
+ * An append-only results file that survives kill -9: rows are written whole, a batch at a time,
+ * and flushed to disk (fdatasync) before the next batch; on reopening, a torn last line (the
+ * write a kill interrupted) is cut off and every path with a complete row is reported as done.
+ */
+export class ResultsFile {
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly path: string,
+    readonly format: OutputFormat,
+    private readonly topK: number,
+  ) {}
+
+  static async open(path: string, options: { topK: number; format?: OutputFormat }): Promise<OpenedResults> {
+    const format = options.format ?? formatFor(path);
+    const done = new PathSet();
+    const resumed = { rows: 0, failures: 0, droppedTornBytes: 0 };
+    const existing = await stat(path).catch(() => null);
+    if (existing && existing.size > 0) {
+      resumed.droppedTornBytes = await cutTornTail(path, existing.size);
+      const header = csvHeader(options.topK);
+      let first = true;
+      for await (const record of readRecords(path, format)) {
+        if (format === 'csv' && first) {
+          first = false;
+          if (record.line !== header) {
+            throw new CliError('ERR_OUTPUT_MISMATCH', `${path} was written with other columns than --top-k ${options.topK} gives; rerun with the options it was started with, or choose another --out.`);
+          }
+          continue;
+        }
+        if (record.path === null) continue;
+        done.add(record.path);
+        resumed.rows++;
+        if (record.failed) resumed.failures++;
+      }
+    }
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'a');
+    } catch (error) {
+      throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot write the results file ${path} (${(error as NodeJS.ErrnoException).code}); choose a writable --out.`);
+    }
+    const file = new ResultsFile(handle, path, format, options.topK);
+    if (format === 'csv' && (!existing || existing.size === 0)) await file.writeText(`${csvHeader(options.topK)}\n`);
+    return { file, done, resumed };
+  }
+
+  /** Appends rows in one write and flushes them to disk. */
+  async append(rows: readonly ResultRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.writeText(rows.map((r) => (this.format === 'csv' ? csvLine(r, this.topK) : JSON.stringify(r))).join('\n') + '\n');
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+
+  private async writeText(text: string): Promise<void> {
+    await this.handle.write(text);
+    await this.handle.datasync();
+  }
+}
+
+/** Cuts an unterminated last line (a write interrupted by a crash). Returns the bytes dropped. */
+async function cutTornTail(path: string, size: number): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    const chunk = Buffer.alloc(Math.min(size, 1 << 20));
+    let end = size;
+    // Find the last newline, reading backwards a chunk at a time.
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const { bytesRead } = await handle.read(chunk, 0, end - start, start);
+      const nl = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (nl >= 0) {
+        const keep = start + nl + 1;
+        if (keep < size) await truncate(path, keep);
+        return size - keep;
+      }
+      end = start;
+    }
+    await truncate(path, 0);
+    return size;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function* readRecords(path: string, format: OutputFormat): AsyncGenerator<{ path: string | null; failed: boolean; line: string }> {
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  let pending = '';
+  for await (const line of lines) {
+    if (format === 'jsonl') {
+      if (line.trim() === '') continue;
+      try {
+        const row = JSON.parse(line) as ResultRow;
+        yield { path: typeof row.path === 'string' ? row.path : null, failed: row.error !== undefined, line };
+      } catch {
+        yield { path: null, failed: false, line }; // a damaged line: that image is simply redone
+      }
+    } else {
+      // A CSV record may span lines when a quoted field holds a newline.
+      pending = pending === '' ? line : `${pending}\n${line}`;
+      if ((pending.match(/"/g)?.length ?? 0) % 2 === 1) continue;
+      const fields = parseCsvRecord(pending);
+      yield { path: fields[0] ?? null, failed: fields[3] === 'error', line: pending };
+      pending = '';
+    }
+  }
+}
+
+export function csvHeader(topK: number): string {
+  const top = Array.from({ length: topK }, (_, i) => [`top${i + 1}_index`, `top${i + 1}_wnid`, `top${i + 1}_label`, `top${i + 1}_score`]).flat();
+  return ['path', 'size', 'mtime', 'status', 'error_code', 'error_message', ...top, 'decode_ms', 'infer_ms'].join(',');
+}
+
+function csvLine(row: ResultRow, topK: number): string {
+  const top = Array.from({ length: topK }, (_, i) => {
+    const p = row.top?.[i];
+    return p ? [p.index, p.wnid, p.label, p.score] : ['', '', '', ''];
+  }).flat();
+  return [
+    row.path, row.size ?? '', row.mtime ?? '', row.error ? 'error' : 'ok', row.error?.code ?? '', row.error?.message ?? '',
+    ...top, row.timing?.decodeMs ?? '', row.timing?.inferMs ?? '',
+  ].map(csvField).join(',');
+}
+
+function csvField(value: unknown): string {
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** RFC 4180 fields of one record (our own output, so well-formed). */
+export function parseCsvRecord(record: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < record.length; i++) {
+    const c = record[i]!;
+    if (quoted) {
+      if (c === '"' && record[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { fields.push(field); field = ''; }
+    else field += c;
+  }
+  fields.push(field);
+  return fields;
+}

@@ -1,0 +1,103 @@
+import { opendir, stat } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import fg from 'fast-glob';
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);
+
+/** One thing to classify, or a reason it cannot be (so that every input gets a row). */
+export type InputEntry =
+  | { readonly path: string; readonly ok: true }
+  | { readonly path: string; readonly ok: false; readonly code: string; readonly message: string };
+
+export interface ListOptions {
+  recursive: boolean;
+  /** Standard input for '-', one path per line. */
+  stdin?: NodeJS.ReadableStream;
+}
+
+/**
+ * Streams the inputs: files as given, directories walked (into subdirectories with
+ * `recursive`), globs expanded, '-' read line by line. Nothing is collected: ten million files
+ * flow through one at a time. Directory symlink loops are walked once (by device and inode).
+ * Files inside directories are kept when their extension is an image's; files named
+ * explicitly are always tried.
+ */
+export async function* listInputs(specs: readonly string[], options: ListOptions): AsyncGenerator<InputEntry> {
+  const visitedDirs = new Set<string>();
+  for (const spec of specs) {
+    if (spec === '-') {
+      const lines = createInterface({ input: options.stdin ?? process.stdin, crlfDelay: Infinity });
+      for await (const line of lines) if (line.trim() !== '') yield* explicit(line.trim(), options, visitedDirs);
+    } else if (fg.isDynamicPattern(spec)) {
+      for await (const match of fg.stream(spec, { onlyFiles: true, absolute: true, dot: false, suppressErrors: true, followSymbolicLinks: true })) {
+        yield { path: resolve(String(match)), ok: true };
+      }
+    } else {
+      yield* explicit(spec, options, visitedDirs);
+    }
+  }
+}
+
+async function* explicit(spec: string, options: ListOptions, visited: Set<string>): AsyncGenerator<InputEntry> {
+  const path = resolve(spec);
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    yield notReadable(path, error);
+    return;
+  }
+  if (info.isDirectory()) yield* walk(path, options.recursive, visited);
+  else if (info.isFile()) yield { path, ok: true };
+  else yield { path, ok: false, code: 'ERR_INPUT_NOT_A_FILE', message: `${path} is not a regular file (a FIFO, socket or device); pass image files or folders.` };
+}
+
+async function* walk(dir: string, recursive: boolean, visited: Set<string>): AsyncGenerator<InputEntry> {
+  const self = await stat(dir).catch(() => null);
+  if (!self) return;
+  const key = `${self.dev}:${self.ino}`;
+  if (visited.has(key)) return; // a symlink loop, or the same folder given twice
+  visited.add(key);
+  let handle;
+  try {
+    handle = await opendir(dir);
+  } catch (error) {
+    yield notReadable(dir, error);
+    return;
+  }
+  for await (const entry of handle) {
+    const path = join(dir, entry.name);
+    if (entry.name.startsWith('.')) continue; // hidden files and folders, sidecar caches
+    if (entry.isDirectory() || entry.isSymbolicLink()) {
+      let target;
+      try {
+        target = await stat(path);
+      } catch (error) {
+        // A dangling or looping symlink with an image's name is an input that fails.
+        if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) yield notReadable(path, error);
+        continue;
+      }
+      if (target.isDirectory()) {
+        if (recursive) yield* walk(path, recursive, visited);
+        continue;
+      }
+      if (!target.isFile()) continue;
+    } else if (!entry.isFile()) {
+      if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+        yield { path, ok: false, code: 'ERR_INPUT_NOT_A_FILE', message: `${path} is not a regular file (a FIFO, socket or device); it was skipped.` };
+      }
+      continue;
+    }
+    if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) yield { path, ok: true };
+  }
+}
+
+function notReadable(path: string, error: unknown): InputEntry {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'does not exist (or is a dangling symlink)'
+    : code === 'ELOOP' ? 'is a symlink loop'
+    : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)'
+    : `cannot be read (${code ?? String(error)})`;
+  return { path, ok: false, code: code === 'ENOENT' ? 'ERR_INPUT_NOT_FOUND' : 'ERR_INPUT_UNREADABLE', message: `${path} ${why}.` };
+}
