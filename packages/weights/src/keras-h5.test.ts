@@ -92,6 +92,18 @@ describe('readKerasH5 refuses bad files with the file and layer named', () => {
     await rm(path);
   });
 
+  it('a file whose HDF5 metadata is damaged', async () => {
+    const path = join(dir, 'damaged.h5');
+    await copyFile(full, path);
+    const { open } = await import('node:fs/promises');
+    const handle = await open(path, 'r+');
+    await handle.write(Buffer.alloc(400, 0xab), 0, 400, 600); // object headers after the superblock
+    await handle.close();
+    // (The HDF5 C library also prints its diagnostic stack to stderr here.)
+    await expectError(readKerasH5(path), 'ERR_WEIGHTS_NOT_HDF5', /damaged\.h5 could not be read as HDF5 \(the file is damaged\); download or copy it again/);
+    await rm(path);
+  });
+
   it('an HDF5 file that is not a Keras weights file', async () => {
     const { default: h5wasm } = await import('h5wasm/node');
     await h5wasm.ready;
