@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultCacheDir, imagenetWeightsPath } from './cache-dir.js';
 import { WeightsDownloadError } from './errors.js';
@@ -28,7 +30,7 @@ const env = {}; // no proxy unless a test sets one
 beforeAll(async () => {
   server = await startLocalServer((req, res) => {
     const [path] = (req.url ?? '').split('?');
-    if (path === '/ok.h5' || path === '/slow.h5') {
+    if (path === '/ok.h5' || path === '/slow.h5' || path === '/slower.h5') {
       res.writeHead(200, { 'content-length': payload.length });
       if (path === '/ok.h5') { res.end(payload); return; }
       // Dripped in pieces so that concurrent downloads overlap.
@@ -37,7 +39,7 @@ beforeAll(async () => {
         res.write(payload.subarray(offset, offset + 30_000));
         offset += 30_000;
         if (offset >= payload.length) { clearInterval(timer); res.end(); }
-      }, 10);
+      }, path === '/slower.h5' ? 100 : 10);
     } else if (path === '/cut.h5') {
       res.writeHead(200, { 'content-length': payload.length });
       res.write(payload.subarray(0, 100_000), () => res.socket?.destroy());
@@ -155,6 +157,26 @@ describe('fetchImagenetWeights against a local server', () => {
     expect((await readFile(dest())).equals(payload)).toBe(true);
     expect(await cacheFiles()).toEqual([FILE, `${FILE}.json`]);
     expect(server.hits.filter((h) => h === '/slow.h5').length).toBe(2);
+  });
+
+  it('two processes downloading into one cache at once both succeed and leave one intact file', async () => {
+    // Each transfer takes about a second, much longer than the processes' start-up skew.
+    const registry = registryFor([`${server.url}/slower.h5`]);
+    const child = fileURLToPath(new URL('./test-support/download-child.ts', import.meta.url));
+    const run = (): Promise<{ pid: number; path?: string; error?: string }> =>
+      new Promise((resolve, reject) => {
+        execFile(process.execPath, ['--import', 'tsx', child, JSON.stringify({ cacheDir, registry })], { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 60_000 }, (error, stdout, stderr) => {
+          try { resolve(JSON.parse(stdout)); } catch { reject(error ?? new Error(stderr)); }
+        });
+      });
+    const before = server.hits.filter((h) => h === '/slower.h5').length;
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(a.pid).not.toBe(b.pid);
+    expect([a.path, b.path]).toEqual([dest(), dest()]);
+    expect((await readFile(dest())).equals(payload)).toBe(true);
+    expect(await cacheFiles()).toEqual([FILE, `${FILE}.json`]);
+    // Both really downloaded: neither found a finished file to reuse.
+    expect(server.hits.filter((h) => h === '/slower.h5').length - before).toBe(2);
   });
 
   it('replaces a damaged cached file instead of trusting it', async () => {
