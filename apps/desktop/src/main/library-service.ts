@@ -20,7 +20,7 @@ import { createIndexStore, type IndexStore } from './index-store.js';
 import { createPathGuard, isInsideFolder, type PathGuard } from './path-guard.js';
 import { diffScan, scanFolder, type ScannedPhoto } from './scanner.js';
 import { createSettingsStore, type SettingsStore } from './settings-store.js';
-import { readPhotoSidecar, writePhotoSidecar } from './sidecar-files.js';
+import { readPhotoSidecar, writePhotoSidecarWithState } from './sidecar-files.js';
 import { createTaggingQueue, type TaggingJob, type TaggingQueue } from './tagging-queue.js';
 
 export interface LibraryServiceOptions {
@@ -87,7 +87,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     const removed = new Set(record.removed.map((t) => t.toLowerCase()));
     const added = new Set(record.added.map((t) => t.toLowerCase()));
     const modelTags = modelTagsFrom(record.predictions, rulesOf(settings)).filter((t) => !removed.has(t.name.toLowerCase()) && !added.has(t.name.toLowerCase()));
-    await writePhotoSidecar(record.id, {
+    const written = await writePhotoSidecarWithState(record.id, {
       root: settings.hierarchyRoot,
       modelTags,
       userTags: record.added,
@@ -95,6 +95,11 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       predictions: record.predictions,
       model: record.model ?? null,
     });
+    // Keywords deleted by hand in another tool come back as hand removals: keep the index in step.
+    if (written.removedTags.length !== record.removed.length) {
+      record.removed = written.removedTags;
+      library.upsert(record);
+    }
   };
 
   const recordFromScan = async (photo: ScannedPhoto): Promise<PhotoRecord> => {

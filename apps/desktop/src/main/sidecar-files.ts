@@ -56,14 +56,20 @@ export async function readPhotoSidecar(photo: string): Promise<(SidecarState & {
  * (so other tools' mtime-based sync does not see spurious edits).
  */
 export async function writePhotoSidecar(photo: string, tags: SidecarTags): Promise<string> {
+  return (await writePhotoSidecarWithState(photo, tags)).path;
+}
+
+/** The same, also returning the hand-removed tags as the sidecar now records them (other tools' deletions included). */
+export async function writePhotoSidecarWithState(photo: string, tags: SidecarTags): Promise<{ path: string; removedTags: string[] }> {
   const { path, content } = await locateSidecar(photo);
   if (path === photo || !path.toLowerCase().endsWith('.xmp')) throw new SidecarWriteError(path, new Error('refusing to write anything but an .xmp sidecar'));
   const merged = mergeSidecar(content, tags, path);
-  if (merged === content) return path;
+  const removedTags = readSidecarState(merged, path).app?.removedTags ?? [...tags.removedTags];
+  if (merged === content) return { path, removedTags: [...removedTags] };
   try {
     await writeFileAtomic(path, merged);
   } catch (error) {
     throw new SidecarWriteError(path, error);
   }
-  return path;
+  return { path, removedTags: [...removedTags] };
 }

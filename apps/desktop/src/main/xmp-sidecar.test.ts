@@ -39,6 +39,16 @@ describe('mergeSidecar', () => {
     expect(state.hierarchicalSubjects).toEqual(['places|France|Brittany', 'Xception|animal|cat', 'Xception|beach']);
   });
 
+  it('a model keyword deleted by hand in another tool stays deleted and is recorded as removed', () => {
+    const first = mergeSidecar(null, tags({ userTags: [] }), 'a.xmp');
+    // Another tool removes "golden retriever" from dc:subject (and its hierarchical entry).
+    const edited = first.replace('<rdf:li>golden retriever</rdf:li>', '');
+    const state = readSidecarState(mergeSidecar(edited, tags({ userTags: [] }), 'a.xmp'), 'a.xmp');
+    expect(state.subjects).toEqual(['dog']);
+    expect(state.app?.removedTags).toEqual(['golden retriever']);
+    expect(state.tagsList).toEqual(['Xception/animal/dog']);
+  });
+
   it('is stable: merging the same tags twice gives the same bytes', () => {
     const once = mergeSidecar(fixture, tags(), 'a.xmp');
     expect(mergeSidecar(once, tags(), 'a.xmp')).toBe(once);

@@ -317,7 +317,16 @@ export function mergeSidecar(existing: string | null, tags: SidecarTags, path: s
     doc.descriptions.push({ node, scope: doc.rdfScope });
   }
   const previousRoot = readValues(doc, NS.xcp, 'Root')[0];
-  const previouslyOwned = new Set([...readValues(doc, NS.xcp, 'ModelTags'), ...readValues(doc, NS.xcp, 'UserTags')]);
+  const previousModel = readValues(doc, NS.xcp, 'ModelTags');
+  const previouslyOwned = new Set([...previousModel, ...readValues(doc, NS.xcp, 'UserTags')]);
+  // A model keyword the app wrote that is gone from dc:subject was deleted by hand in another
+  // tool (digiKam, Lightroom): that is a hand edit too, and the model must not bring it back.
+  const existingSubjects = new Set(readValues(doc, NS.dc, 'subject'));
+  const removedElsewhere = previousModel.filter((t) => !existingSubjects.has(t) && !tags.removedTags.includes(t));
+  if (removedElsewhere.length > 0) {
+    const gone = new Set(removedElsewhere);
+    tags = { ...tags, modelTags: tags.modelTags.filter((t) => !gone.has(t.name)), removedTags: [...tags.removedTags, ...removedElsewhere] };
+  }
   const modelNames = tags.modelTags.map((t) => t.name);
   const owned = unique([...modelNames, ...tags.userTags]);
   const ownedSet = new Set(owned);
