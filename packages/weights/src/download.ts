@@ -190,3 +190,25 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | null {
     return null;
   }
 }
+
+/**
+ * A whole small resource (a model.json, a shard) into memory, through the same proxy-aware
+ * client as downloads. Fails with WeightsDownloadError (offline, HTTP status, cut short).
+ */
+export async function fetchBytes(url: string, options: { env?: NodeJS.ProcessEnv; idleTimeoutMs?: number } = {}): Promise<Uint8Array> {
+  const settings = { urls: [url], dest: '', manualHint: '', ...options };
+  const response = await request(new URL(url), settings, 0);
+  const declared = Number(response.headers['content-length']);
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  await new Promise<void>((resolve, reject) => {
+    response.setTimeout(options.idleTimeoutMs ?? 30_000, () => { response.destroy(); reject(downloadError('ERR_DOWNLOAD_TRUNCATED', url, `no data after ${bytes} bytes`)); });
+    response.on('data', (chunk: Buffer) => { chunks.push(chunk); bytes += chunk.length; });
+    response.on('error', (e) => reject(downloadError('ERR_DOWNLOAD_TRUNCATED', url, `the connection failed after ${bytes} bytes (${e.message})`)));
+    response.on('end', () => resolve());
+  });
+  if (Number.isFinite(declared) && declared > 0 && bytes !== declared) {
+    throw downloadError('ERR_DOWNLOAD_TRUNCATED', url, `received ${bytes} of ${declared} bytes`);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}

@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { WeightsFileError, type WeightsFileErrorCode } from './errors.js';
+import { fetchBytes } from './download.js';
+import { WeightsDownloadError, WeightsFileError, type WeightsFileErrorCode } from './errors.js';
 import type { ReadWeightsOptions, XceptionWeightsReading } from './keras-h5.js';
 import { mapToXception, type FileLayer, type FileWeight } from './xception-mapping.js';
 
@@ -18,10 +19,11 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uin
  * tf.io.decodeWeights (tfjs' own dequantization of uint8/uint16/float16); names map onto layers
  * through the topology, so converter suffixes (`block1_conv1_1/kernel`) and auto-named residual
  * layers (`conv2d_4`) are handled. Needs a registered tfjs backend (decoding makes tensors,
- * which are disposed before returning).
+ * which are disposed before returning). Remote files go through the same HTTP(S)_PROXY-aware
+ * client as downloads.
  */
-export async function readTfjsArtifacts(pathOrUrl: string | URL, options: ReadWeightsOptions = {}): Promise<XceptionWeightsReading> {
-  const location = await locate(pathOrUrl);
+export async function readTfjsArtifacts(pathOrUrl: string | URL, options: ReadWeightsOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<XceptionWeightsReading> {
+  const location = await locate(pathOrUrl, options.env);
   const where = location.url ? { url: location.url.href } : { path: location.path! };
   const fail = (code: WeightsFileErrorCode, message: string, extra: { path?: string; url?: string; layer?: string } = {}): WeightsFileError =>
     new WeightsFileError(code, `${location.display}: ${message}`, { ...where, ...extra });
@@ -163,7 +165,7 @@ interface Location {
   shardWhere(p: string): { path?: string; url?: string };
 }
 
-async function locate(pathOrUrl: string | URL): Promise<Location> {
+async function locate(pathOrUrl: string | URL, env: NodeJS.ProcessEnv | undefined): Promise<Location> {
   const asUrl = pathOrUrl instanceof URL ? pathOrUrl : /^https?:\/\//i.test(pathOrUrl) ? new URL(pathOrUrl) : null;
   if (asUrl) {
     const base = new URL('.', asUrl);
@@ -173,16 +175,12 @@ async function locate(pathOrUrl: string | URL): Promise<Location> {
       modelJson: asUrl.href,
       async read(relative) {
         const url = new URL(relative, asUrl);
-        let response: Response;
         try {
-          response = await fetch(url);
+          return await fetchBytes(url.href, env ? { env } : {});
         } catch (cause) {
-          throw new WeightsFileError('ERR_WEIGHTS_NOT_FOUND', `${url.href} could not be fetched (${(cause as Error).message}); check the address and the network.`, { url: url.href, cause });
+          if (!(cause instanceof WeightsDownloadError)) throw cause;
+          throw new WeightsFileError('ERR_WEIGHTS_NOT_FOUND', `${url.href} could not be fetched: ${cause.message}; check the address and the network.`, { url: url.href, cause });
         }
-        if (!response.ok) {
-          throw new WeightsFileError('ERR_WEIGHTS_NOT_FOUND', `${url.href} answered HTTP ${response.status}; check the address.`, { url: url.href });
-        }
-        return new Uint8Array(await response.arrayBuffer());
       },
       checkShardPath(p, fail) {
         const resolved = new URL(p, asUrl);

@@ -77,6 +77,14 @@ describe('readWeights from URLs', () => {
     expect(server.hits.length).toBe(hits + 2); // only the two model.json files were fetched
   });
 
+  it('names a remote shard that is missing', async () => {
+    const json = JSON.parse(await readFile(join(dir, 'site', 'model', 'model.json'), 'utf8'));
+    json.weightsManifest[0].paths[1] = 'gone.bin';
+    await writeFile(join(dir, 'site', 'model', 'gone.json'), JSON.stringify(json));
+    const error = await readTfjsArtifacts(`${server.url}/model/gone.json`, { env: {} }).catch((e: WeightsFileError) => e);
+    expect(error).toMatchObject({ code: 'ERR_WEIGHTS_NOT_FOUND', url: `${server.url}/model/gone.bin`, message: expect.stringMatching(/gone\.bin could not be fetched: the server answered HTTP 404.*; check the address/) });
+  });
+
   it('downloads an .h5 URL into the cache and reads it', async () => {
     await copyFile(join(dir, 'h5dir', 'notop.h5'), join(dir, 'site', 'weights.h5'));
     const cacheDir = join(dir, 'cache');

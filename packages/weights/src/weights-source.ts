@@ -88,7 +88,8 @@ async function downloadUrl(url: URL, options: ResolveSourceOptions): Promise<str
 /** Reads weights from any source resolveWeightsSource() accepts, under Xception's names. */
 export async function readWeights(source: string | URL, options: ResolveSourceOptions & ReadWeightsOptions = {}): Promise<XceptionWeightsReading> {
   const resolved = await resolveWeightsSource(source, options);
-  const read: ReadWeightsOptions = {
+  const read: ReadWeightsOptions & { env?: NodeJS.ProcessEnv } = {
+    ...(options.env ? { env: options.env } : {}),
     ...(options.includeTop === undefined ? {} : { includeTop: options.includeTop }),
     ...(options.classes === undefined ? {} : { classes: options.classes }),
   };
