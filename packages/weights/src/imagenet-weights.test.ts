@@ -149,6 +149,32 @@ describe('fetchImagenetWeights against a local server', () => {
     }
   });
 
+  it('tunnels https through HTTPS_PROXY with CONNECT, and names a proxy that refuses or is down', async () => {
+    // The target is never contacted: the loopback proxy answers the CONNECT itself.
+    const registry = registryFor(['https://127.0.0.1:9/x.h5']);
+    const connects: string[] = [];
+    const proxy = await startLocalServer(() => undefined);
+    proxy.server.on('connect', (req, socket) => {
+      connects.push(req.url ?? '');
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    });
+    try {
+      await expectDownloadError(
+        fetchImagenetWeights({ cacheDir, registry, env: { HTTPS_PROXY: proxy.url } }),
+        'ERR_DOWNLOAD_HTTP', new RegExp(`the proxy ${escaped(proxy.url)}/ refused the connection with HTTP 403; check HTTPS_PROXY`),
+      );
+      expect(connects).toEqual(['127.0.0.1:9']);
+    } finally {
+      await proxy.close();
+    }
+    const port = await deadPort();
+    await expectDownloadError(
+      fetchImagenetWeights({ cacheDir, registry, env: { https_proxy: `127.0.0.1:${port}` } }),
+      'ERR_DOWNLOAD_OFFLINE', new RegExp(`the proxy http://127\\.0\\.0\\.1:${port}/ could not be reached \\(ECONNREFUSED\\).*copy it to ${escaped(dest())}`),
+    );
+    expect(await cacheFiles()).toEqual([]);
+  });
+
   it('two concurrent downloads to one cache both succeed and leave one intact file', async () => {
     const registry = registryFor([`${server.url}/slow.h5`]);
     const [a, b] = await Promise.all([fetchImagenetWeights({ cacheDir, registry, env }), fetchImagenetWeights({ cacheDir, registry, env })]);

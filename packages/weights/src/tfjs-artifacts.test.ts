@@ -91,8 +91,10 @@ describe('tfjs artifacts written by writeTfjsArtifacts', () => {
     v[5] = NaN;
     bad.set('block7_sepconv2_bn/moving_variance', { shape: [728], values: v });
     await writeTfjsArtifacts({ outDir: join(dir, 'nan'), config, values: bad });
+    const before = tf.memory().numTensors;
     const error = await expectError(readTfjsArtifacts(join(dir, 'nan')), 'ERR_WEIGHTS_NON_FINITE', /weight 'block7_sepconv2_bn\/moving_variance' of layer 'block7_sepconv2_bn' holds NaN at index 5/);
     expect(error.layer).toBe('block7_sepconv2_bn');
+    expect(tf.memory().numTensors).toBe(before); // the decoded tensors are freed on failure too
   });
 
   it('reads a notop model without a top, and refuses a top from it', async () => {

@@ -6,6 +6,7 @@ export interface LocalServer {
   port: number;
   /** Requests seen, by path. */
   hits: string[];
+  server: http.Server;
   close(): Promise<void>;
 }
 
@@ -22,6 +23,7 @@ export async function startLocalServer(handler: http.RequestListener): Promise<L
     url: `http://127.0.0.1:${port}`,
     port,
     hits,
+    server,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
