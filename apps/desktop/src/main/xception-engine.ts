@@ -60,7 +60,11 @@ export function createXceptionEngine(options: XceptionEngineOptions): Classifier
     // entry point; a bare file also loads through its Keras .h5 reader.
     if (typeof weights.loadXception === 'function') {
       const source = options.weights.kind === 'imagenet' ? 'imagenet' : options.weights.path;
-      model = (await (weights.loadXception as (o: object) => Promise<typeof model>)({ weights: source, onProgress })) ?? null;
+      // Its progress events are { phase, bytes, totalBytes }; the toolbar shows the download.
+      const report = (event: { phase?: string; bytes?: number; totalBytes?: number | null }): void => {
+        if (event.phase === 'download' && typeof event.bytes === 'number') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
+      };
+      model = (await (weights.loadXception as (o: object) => Promise<typeof model>)({ weights: source, onProgress: report })) ?? null;
       return;
     }
     if (options.weights.kind === 'file' && options.weights.path.toLowerCase().endsWith('.h5')) {
