@@ -54,6 +54,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
+  if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
 });
 beforeEach(async () => {
   if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
