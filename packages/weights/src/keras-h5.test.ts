@@ -145,6 +145,8 @@ describe('readKerasH5 refuses bad files with the file and layer named', () => {
     const path = join(dir, 'ten.h5');
     await writeKerasH5(path, { config: ten, values: saneRandomWeights(expectedWeights(ten), 5) });
     expect((await readKerasH5(path)).classes).toBe(10);
+    const error = await expectError(readKerasH5(path, { includeTop: true, classes: 1000 }), 'ERR_WEIGHTS_SHAPE', /ten\.h5: weight 'predictions\/kernel:0' of layer 'predictions' has shape \[2048, 10\] but Xception expects \[2048, 1000\] \(a 10-class top; set classes: 10 or use includeTop: false\)/);
+    expect(error.layer).toBe('predictions');
     await rm(path);
   });
 
