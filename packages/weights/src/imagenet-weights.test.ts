@@ -210,6 +210,10 @@ describe('fetchImagenetWeights against a local server', () => {
     await writeFile(dest(), payload.subarray(0, 1000));
     const registry = registryFor([`${server.url}/ok.h5`]);
     expect((await verifyWeightsFile(dest(), { registry })).problems).toEqual([`size is 1000 bytes, expected ${payload.length}`, expect.stringMatching(/^md5 is [0-9a-f]{32}, expected /)]);
+    await expectDownloadError(
+      fetchImagenetWeights({ cacheDir, registry: registryFor([`${server.url}/missing.h5`]), env }),
+      'ERR_DOWNLOAD_HTTP', new RegExp(`copy it to ${escaped(dest())}, .*\\(the file already there does not match: size is 1000 bytes, expected 300000, md5 is [0-9a-f]{32}, expected ${md5}\\)$`),
+    );
     await fetchImagenetWeights({ cacheDir, registry, env });
     const check = await verifyWeightsFile(dest(), { registry });
     expect(check).toMatchObject({ ok: true, bytes: payload.length, md5, sha256, problems: [] });

@@ -42,18 +42,20 @@ export async function fetchImagenetWeights(options: FetchImagenetOptions = {}): 
   const progress = progressReporter(options.onProgress, `Downloading ${entry.fileName}`);
   try {
     const present = await stat(dest).then((s) => s.size, () => null);
+    let rejected: string | null = null;
     if (present !== null) {
       progress.report({ phase: 'verify', bytes: 0, totalBytes: present, target: dest });
       const check = await verifyWeightsFile(dest, { registry });
       if (check.ok) return dest;
       // A damaged cached file is replaced, never trusted.
+      rejected = check.problems.join(', ');
     }
     const result = await downloadFile({
       urls: entry.urls,
       dest,
       expected: { bytes: entry.bytes, md5: entry.md5, sha256: entry.sha256 },
       onProgress: progress.report,
-      manualHint: manualHint(entry, dest),
+      manualHint: manualHint(entry, dest) + (rejected ? ` (the file already there does not match: ${rejected})` : ''),
       ...(options.env ? { env: options.env } : {}),
       ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     });
