@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './cli-error.js';
+import { doctorCommand } from './commands/doctor.js';
+import { mergeCommand } from './commands/merge.js';
+import { predictCommand, type PredictOptions } from './commands/predict.js';
 import { runImagesCommand, type ImagesCommandOptions } from './commands/run-images.js';
+import { weightsConvert, weightsFetch, weightsPath, weightsVerify } from './commands/weights.js';
 import { ENGINE_CHOICES } from './engines/engine.js';
+
+const say = (line: string): void => { process.stderr.write(`${line}\n`); };
+const print = (line: string): void => { process.stdout.write(`${line}\n`); };
 
 const positiveInt = (name: string) => (value: string): number => {
   const n = Number(value);
@@ -43,6 +50,9 @@ export function buildProgram(): Command {
     .name('xception')
     .description("Keras' Xception (ImageNet) over folders of photos, from a laptop to a GPU cluster.")
     .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`xception: ${text.replace(/^error: /, '')}`) })
+    // Before any subcommand is added, so that they inherit it: usage errors exit 2, not 1.
+    .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
   imagesCommand(program, 'classify', 'Classify images into the 1000 ImageNet classes', [
     '  xception classify ~/Pictures --recursive --out tags.jsonl',
@@ -53,20 +63,63 @@ export function buildProgram(): Command {
   imagesCommand(program, 'embed', "Write each image's 2048-d pooled features, for similarity search", [
     '  xception embed ~/Pictures --recursive --out features.jsonl',
   ].join('\n'));
+
+  program
+    .command('predict')
+    .summary('Raw model output for a float32 NHWC .npy tensor, for parity checks against Keras')
+    .requiredOption('-w, --weights <source>', "'imagenet', a .h5 / model.json path or URL, or 'none'")
+    .requiredOption('-i, --input <x.npy>', 'float32 (N, height, width, 3), already preprocessed to [-1, 1]')
+    .requiredOption('-o, --output <y.npy>', 'where to write the output')
+    .option('--no-top', 'without the classifier (Keras include_top=False)')
+    .addOption(new Option('--pooling <mode>', 'with --no-top: avg or max').choices(['avg', 'max']))
+    .option('--features <f.npy>', 'also write the pooled 2048-d features')
+    .addOption(new Option('-e, --engine <engine>', 'inference engine').choices(ENGINE_CHOICES).default('auto'))
+    .addHelpText('after', `\nExample (Python side: np.save('x.npy', preprocess_input(images).astype('float32'))):\n  xception predict --weights xception.h5 --input x.npy --output y.npy\n  xception predict --weights imagenet --no-top --pooling avg --input x.npy --output f.npy`)
+    .action(async (options: PredictOptions) => { process.exitCode = await predictCommand(options, say); });
+
+  program
+    .command('merge')
+    .summary('Merge per-shard result files into one')
+    .argument('<out>', 'merged results file (.jsonl or .csv)')
+    .argument('<parts...>', 'the shard files')
+    .addHelpText('after', '\nExample:\n  xception merge tags.jsonl tags.shard-*-of-4.jsonl')
+    .action(async (out: string, parts: string[]) => { process.exitCode = await mergeCommand(out, parts, say); });
+
+  const weights = program.command('weights').summary('Fetch, verify, locate and convert weight files');
+  weights.command('fetch').summary('Download the ImageNet weights into the cache (md5-checked)')
+    .option('--no-top', 'the notop file (include_top=False)').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
+    .action(async (o: { top: boolean; cacheDir?: string }) => { process.exitCode = await weightsFetch(o, print); });
+  weights.command('path').summary('Print where the ImageNet weights live (exit 1 when not downloaded)')
+    .option('--no-top', 'the notop file').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
+    .action(async (o: { top: boolean; cacheDir?: string }) => { process.exitCode = await weightsPath(o, print); });
+  weights.command('verify').summary('Check files (default: the cached ImageNet files) against the registry: size, md5, sha256')
+    .argument('[files...]').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
+    .action(async (files: string[], o: { cacheDir?: string }) => { process.exitCode = await weightsVerify(files, o, print); });
+  weights.command('convert').summary('Write TensorFlow.js layers-model artifacts for browsers and Electron')
+    .argument('<input>', "a Keras .h5, a model.json, a folder, a URL, or 'imagenet'").argument('<outdir>')
+    .addOption(new Option('--quantize <dtype>', 'store weights quantized (error measured and printed)').choices(['float16', 'uint8', 'uint16']))
+    .option('--no-top', 'drop the classifier')
+    .addHelpText('after', '\nExample:\n  xception weights convert imagenet web_model --quantize float16')
+    .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean }) => {
+      process.exitCode = await weightsConvert(input, outDir, o, say);
+    });
+
+  program.command('doctor').summary('Which engines load here, which weights are cached')
+    .action(async () => { process.exitCode = await doctorCommand(print); });
   return program;
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = buildProgram();
-  program.exitOverride((error) => {
-    throw error.exitCode === 0 ? error : new CliError(error.code, error.message.replace(/^error: /, ''), EXIT.usage);
-  });
   try {
-    await program.parseAsync(argv as string[]);
+    await buildProgram().parseAsync(argv as string[]);
   } catch (error) {
-    if ((error as { exitCode?: number }).exitCode === 0) return; // --help, --version
+    if (error instanceof CommanderError) {
+      // commander has printed the message (or the help) already.
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
     if (error instanceof CliError) {
-      if (error.exitCode !== EXIT.usage || !error.message.startsWith('(')) process.stderr.write(`xception: ${error.message}\n`);
+      process.stderr.write(`xception: ${error.message}\n`);
       process.exitCode = error.exitCode;
       return;
     }

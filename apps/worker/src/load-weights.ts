@@ -1,10 +1,12 @@
 import type { WeightValues } from '@xception/core';
-import { readKerasH5 } from '@xception/weights';
-import { CliError } from './cli-error.js';
+import { readWeights } from '@xception/weights';
 
-/** `--weights`: 'imagenet', a path or URL, or 'none' (Keras' initialisers: for tests and timing). */
+/**
+ * `--weights`: 'imagenet' (downloaded once into the cache, with a progress bar on a terminal),
+ * a Keras .h5, a tfjs model.json, a folder holding one, a URL, or 'none' (Keras' random
+ * initialisation: for tests and timing only).
+ */
 export async function loadWeightValues(spec: string, options: { includeTop: boolean }): Promise<WeightValues | null> {
   if (spec === 'none') return null;
-  if (/\.(h5|hdf5|keras)$/i.test(spec)) return (await readKerasH5(spec, { includeTop: options.includeTop })).values;
-  throw new CliError('ERR_WEIGHTS_UNSUPPORTED', `--weights ${spec} is not supported yet; pass a Keras .h5 file or 'none'.`);
+  return (await readWeights(spec, { includeTop: options.includeTop })).values;
 }

@@ -83,6 +83,11 @@ export class ResultsFile {
     await this.writeText(rows.map((r) => (this.format === 'csv' ? csvLine(r, this.topK) : JSON.stringify(r))).join('\n') + '\n');
   }
 
+  /** Appends lines already in this file's format (merge). */
+  async appendRaw(lines: readonly string[]): Promise<void> {
+    if (lines.length > 0) await this.writeText(lines.join('\n') + '\n');
+  }
+
   async close(): Promise<void> {
     await this.handle.close();
   }

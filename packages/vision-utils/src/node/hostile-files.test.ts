@@ -81,6 +81,19 @@ describe('hostile and broken files get a typed error that names the file', () =>
     expect(error.message).toMatch(/100000×100000/);
   });
 
+  it('a PNG that is nothing but its header (signature + IHDR) announcing 100000×100000 → ERR_IMAGE_TOO_LARGE, not "damaged"', async () => {
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(100_000, 0);
+    ihdr.writeUInt32BE(100_000, 4);
+    ihdr.set([8, 2, 0, 0, 0], 8);
+    const path = tmp.file('header-only-bomb.png');
+    writeFileSync(path, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr)]));
+    // libvips alone calls this file corrupt; the size in its header is what must be refused.
+    await expect(sharp(path, { limitInputPixels: false }).metadata()).rejects.toThrow();
+    const error = await expectDecodeError(path, 'ERR_IMAGE_TOO_LARGE');
+    expect(error.message).toMatch(/100000×100000/);
+  });
+
   it('an ordinary image over a small maxPixels → ERR_IMAGE_TOO_LARGE', async () => {
     await expectDecodeError(jpeg, 'ERR_IMAGE_TOO_LARGE', { maxPixels: 256 * 255 });
     expect((await loadImage(jpeg, { maxPixels: 256 * 256 })).width).toBe(299);

@@ -1,8 +1,9 @@
-import { stat } from 'node:fs/promises';
+import { open as openFile, stat } from 'node:fs/promises';
 import sharp, { type KernelEnum, type Metadata, type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
 import type { DecodedImage } from '../decoded-image.js';
 import { ImageDecodeError, type ImageDecodeErrorCode } from '../errors.js';
 import { resolveImageOptions, type ImageLoadOptions, type Interpolation, type ResolvedImageOptions } from '../image-options.js';
+import { readImageHeader } from '../image-header.js';
 import { planResize } from '../resize-plan.js';
 import { sampleNearest } from '../sample-nearest.js';
 import { classifySharpError } from './classify-sharp-error.js';
@@ -85,6 +86,40 @@ async function guarded<T>(opened: Opened, run: () => Promise<T>): Promise<T> {
   }
 }
 
+function refuseIfTooLarge(width: number, height: number, o: ResolvedImageOptions, opened: Opened): void {
+  if (width * height > o.maxPixels) {
+    throw new ImageDecodeError(
+      'ERR_IMAGE_TOO_LARGE', opened.source,
+      `${width}×${height} = ${width * height} pixels is over the limit of ${o.maxPixels}; raise maxPixels if you trust the file`,
+      opened.path === undefined ? {} : { path: opened.path },
+    );
+  }
+}
+
+/**
+ * The size a file's own header announces, read from its first bytes without any decoder: a
+ * decompression bomb is refused even when it is nothing but a header, which libvips would
+ * reject as corrupt before looking at its size.
+ */
+async function sniffedSize(opened: Opened): Promise<{ width: number; height: number } | null> {
+  let head: Uint8Array;
+  if (typeof opened.input === 'string') {
+    const handle = await openFile(opened.input, 'r').catch(() => null);
+    if (!handle) return null; // sharp reports the reason
+    try {
+      const buffer = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      head = buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } else {
+    head = opened.input.subarray(0, 64 * 1024);
+  }
+  const header = readImageHeader(head);
+  return header?.width !== undefined && header.height !== undefined ? { width: header.width, height: header.height } : null;
+}
+
 function checkHeader(meta: Metadata, o: ResolvedImageOptions, opened: Opened): { width: number; height: number; format: string } {
   const fail = (code: ImageDecodeErrorCode, message: string): never => {
     throw new ImageDecodeError(code, opened.source, message, opened.path === undefined ? {} : { path: opened.path });
@@ -99,12 +134,7 @@ function checkHeader(meta: Metadata, o: ResolvedImageOptions, opened: Opened): {
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
   if (!(width > 0 && height > 0)) fail('ERR_IMAGE_UNREADABLE', 'the header gives no image size; the file is damaged');
-  if (width * height > o.maxPixels) {
-    fail(
-      'ERR_IMAGE_TOO_LARGE',
-      `${width}×${height} = ${width * height} pixels is over the limit of ${o.maxPixels}; raise maxPixels if you trust the file`,
-    );
-  }
+  refuseIfTooLarge(width, height, o, opened);
   // EXIF orientations 5–8 swap the sides.
   const swap = o.autoOrient && (meta.orientation ?? 1) >= 5;
   return { width: swap ? height : width, height: swap ? width : height, format };
@@ -128,6 +158,8 @@ function prepare(pipeline: Sharp, o: ResolvedImageOptions): Sharp {
 export async function loadImage(input: ImageInput, options: ImageLoadOptions = {}): Promise<DecodedImage> {
   const o = resolveImageOptions(options);
   const opened = await open(input);
+  const announced = await sniffedSize(opened);
+  if (announced) refuseIfTooLarge(announced.width, announced.height, o, opened);
   // Header only (no pixels are decoded), so no pixel limit here: the size check below says more.
   const meta = await guarded(opened, () => sharp(opened.input, { ...sharpOptions(o), autoOrient: false, limitInputPixels: false }).metadata());
   const upright = checkHeader(meta, o, opened);

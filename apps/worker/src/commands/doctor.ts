@@ -1,0 +1,33 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { canDecodeHeic } from '@xception/vision-utils/node';
+import { defaultCacheDir, imagenetWeightsPath } from '@xception/weights';
+import { EXIT } from '../cli-error.js';
+import { probeTfjsNode } from '../engines/tfjs-node-probe.js';
+import { createWasmPoolEngine } from '../engines/wasm-pool-engine.js';
+
+/** What runs here: engines that load, decoders, cached weights. Exit 0 when classify can run. */
+export async function doctorCommand(log: (line: string) => void): Promise<number> {
+  log(`node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'})`);
+  const tfjsNode = await probeTfjsNode();
+  log(`engine tfjs-node: ${tfjsNode.available ? `yes (${tfjsNode.detail})` : `no: ${tfjsNode.detail}`}`);
+  let wasm = false;
+  try {
+    const engine = await createWasmPoolEngine({ model: { includeTop: false, pooling: 'avg', inputShape: [71, 71, 3], weights: null }, weights: null, threads: 1 });
+    const r = await engine.run({ pixels: new Uint8Array(71 * 71 * 3), count: 1, height: 71, width: 71 });
+    wasm = r.features.length === 2048;
+    await engine.dispose();
+    log(`engine wasm: yes (worker threads with tfjs-backend-wasm; --threads defaults to ${availableParallelism()})`);
+  } catch (error) {
+    log(`engine wasm: no: ${(error as Error).message}`);
+  }
+  log('engine cpu: yes (pure JavaScript; about 30 s per 299x299 image, a last resort)');
+  log(`images: sharp with JPEG, PNG, WebP, GIF, TIFF, AVIF${canDecodeHeic() ? ', HEIC' : '; HEIC not in this libvips build'}`);
+  const cache = defaultCacheDir();
+  log(`weights cache: ${cache}${process.env.XCEPTION_HOME ? ' (XCEPTION_HOME)' : ''}`);
+  for (const top of [true, false]) {
+    const path = imagenetWeightsPath({ includeTop: top });
+    log(`  imagenet ${top ? 'with top' : 'no top  '}: ${existsSync(path) ? `cached at ${path}` : `not downloaded ('xception weights fetch${top ? '' : ' --no-top'}')`}`);
+  }
+  return tfjsNode.available || wasm ? EXIT.ok : EXIT.error;
+}

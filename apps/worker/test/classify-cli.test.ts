@@ -1,0 +1,138 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
+import { makeHostileFolder } from './hostile-files.js';
+import { jsonl, runCli, startCli } from './run-cli.js';
+
+interface Row { path: string; top?: Array<{ index: number; wnid: string; label: string; score: number }>; error?: { code: string; message: string } }
+
+const photos = sharedPath('images', 'imagenet-samples');
+const labels = sharedPath('images', 'labels.tsv');
+if (!photos) console.warn(SKIP_NO_SHARED);
+
+// Small inputs keep the suite fast; the pipeline is the same at 299. Random (seeded) weights.
+const FAST = ['--weights', 'none', '--image-size', '71', '--batch-size', '4', '--threads', '2', '--recursive'];
+
+describe.skipIf(!photos || !labels)('xception classify over real photos and hostile files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xception-classify-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // The 186 photos, from labels.tsv (not from our listing code), plus the hostile folder.
+  const photoPaths = readFileSync(labels!, 'utf8').trim().split('\n').slice(1).map((l) => join(photos!, '..', l.split('\t')[0]!));
+  const hostile = makeHostileFolder(join(dir, 'hostile'), photoPaths[0]!);
+  const everyInput = [...photoPaths, ...hostile.expectOk, ...hostile.expectFailed].sort();
+  const inputs = [photos!, join(dir, 'hostile')];
+  let oneRun: Row[] = [];
+
+  test('every input is accounted for exactly once; failures get a code and a message; exit 3', async () => {
+    const out = join(dir, 'all.jsonl');
+    const run = await runCli(['classify', ...inputs, '--out', out, ...FAST]);
+    expect(run.code, run.stderr).toBe(3);
+    const rows = jsonl<Row>(readFileSync(out, 'utf8'));
+    expect(rows.map((r) => r.path).sort()).toEqual(everyInput);
+    const failed = rows.filter((r) => r.error);
+    expect(failed.map((r) => r.path).sort()).toEqual([...hostile.expectFailed].sort());
+    const codes = Object.fromEntries(failed.map((r) => [r.path.split('/').pop(), r.error!.code]));
+    expect(codes).toEqual({
+      'zero-bytes.jpg': 'ERR_IMAGE_EMPTY', 'truncated.jpg': 'ERR_IMAGE_TRUNCATED', 'text.jpg': 'ERR_IMAGE_NOT_AN_IMAGE',
+      'bomb.png': 'ERR_IMAGE_TOO_LARGE', 'unreadable.jpg': process.getuid?.() === 0 ? 'ERR_INPUT_NOT_FOUND' : 'ERR_INPUT_UNREADABLE',
+      'loop.jpg': 'ERR_INPUT_UNREADABLE',
+    });
+    for (const r of failed) expect(r.error!.message).toContain(r.path);
+    for (const r of rows.filter((x) => !x.error)) {
+      expect(r.top).toHaveLength(5);
+      expect(r.top!.map((p) => p.score)).toEqual([...r.top!.map((p) => p.score)].sort((a, b) => b - a));
+    }
+    expect(run.stderr).toMatch(/classified 194 inputs: 188 ok, 6 failed, 0 already done/);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    oneRun = rows;
+  });
+
+  test('rerunning with the same --out does nothing more', async () => {
+    const out = join(dir, 'all.jsonl');
+    const before = readFileSync(out, 'utf8');
+    const run = await runCli(['classify', ...inputs, '--out', out, ...FAST]);
+    expect(run.stderr).toMatch(/classified 0 inputs: 0 ok, 0 failed, 194 already done/);
+    expect(run.code).toBe(3); // the earlier failures are still in the results
+    expect(readFileSync(out, 'utf8')).toBe(before);
+  });
+
+  test('kill -9 in the middle, then the same command: rows equal inputs, no duplicates', async () => {
+    const out = join(dir, 'killed.jsonl');
+    const child = startCli(['classify', ...inputs, '--out', out, ...FAST, '--batch-size', '2']);
+    // Kill once some rows are on disk, mid-run.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const size = (() => { try { return statSync(out).size; } catch { return 0; } })();
+        if (size > 20_000) { clearInterval(timer); child.kill('SIGKILL'); resolve(); }
+      }, 20);
+      child.on('exit', () => { clearInterval(timer); reject(new Error('the run ended before it could be killed')); });
+    });
+    await new Promise((r) => child.on('close', r));
+    const partial = readFileSync(out, 'utf8');
+    const partialRows = partial.split('\n').filter((l) => l.trim() !== '').length;
+    expect(partialRows).toBeGreaterThan(0);
+    expect(partialRows).toBeLessThan(everyInput.length);
+    // Simulate the worst moment too: a row cut in half by the kill.
+    writeFileSync(out, partial + '{"path":"/torn/row.jpg","top":[{"ind');
+    const run = await runCli(['classify', ...inputs, '--out', out, ...FAST]);
+    expect(run.stderr).toMatch(/torn last line/);
+    const rows = jsonl<Row>(readFileSync(out, 'utf8'));
+    expect(rows.map((r) => r.path).sort()).toEqual(everyInput);
+    expect(new Set(rows.map((r) => r.path)).size).toBe(rows.length);
+  });
+
+  test('three shards cover the inputs exactly once, and merge gives what one run gives', async () => {
+    const out = join(dir, 'sharded.jsonl');
+    const runs = await Promise.all([0, 1, 2].map((i) => runCli(['classify', ...inputs, '--out', out, ...FAST, '--threads', '1', '--shard', `${i}/3`])));
+    const parts = [0, 1, 2].map((i) => join(dir, `sharded.shard-${i}-of-3.jsonl`));
+    const perShard = parts.map((p) => jsonl<Row>(readFileSync(p, 'utf8')).map((r) => r.path));
+    for (const run of runs) expect([0, 3]).toContain(run.code);
+    expect(perShard.every((s) => s.length > 0)).toBe(true);
+    expect(perShard.flat().sort()).toEqual(everyInput);
+    // The same through the schedulers' variables: Slurm array task 1 of 3 is shard 1/3.
+    const slurm = await runCli(['classify', ...inputs, '--out', join(dir, 'slurm.jsonl'), ...FAST], { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' });
+    expect(jsonl<Row>(readFileSync(join(dir, 'slurm.shard-1-of-3.jsonl'), 'utf8')).map((r) => r.path).sort()).toEqual([...perShard[1]!].sort());
+    expect(slurm.stderr).toMatch(/shard 1\/3 \(from Slurm array\)/);
+
+    const merged = join(dir, 'merged.jsonl');
+    const merge = await runCli(['merge', merged, ...parts]);
+    expect(merge.code, merge.stderr).toBe(0);
+    const mergedRows = jsonl<Row>(readFileSync(merged, 'utf8'));
+    const key = (r: Row): string => JSON.stringify([r.path, r.error?.code ?? null, r.top?.map((p) => p.index) ?? null]);
+    expect(mergedRows.map(key).sort()).toEqual(oneRun.map(key).sort());
+    const scores = new Map(oneRun.map((r) => [r.path, r.top?.map((p) => p.score)]));
+    for (const r of mergedRows.filter((x) => x.top)) {
+      r.top!.forEach((p, i) => expect(Math.abs(p.score - scores.get(r.path)![i]!)).toBeLessThan(1e-6));
+    }
+  });
+
+  test('CSV output: a header, a row per input, quoted fields', async () => {
+    const out = join(dir, 'tags.csv');
+    const run = await runCli(['classify', join(dir, 'hostile'), '--out', out, ...FAST, '--top-k', '2']);
+    expect(run.code).toBe(3);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('path,size,mtime,status,error_code,error_message,top1_index,top1_wnid,top1_label,top1_score,top2_index,top2_wnid,top2_label,top2_score,decode_ms,infer_ms');
+    expect(lines).toHaveLength(1 + hostile.expectOk.length + hostile.expectFailed.length);
+  });
+});
+
+describe('clear usage errors, never a stack trace', () => {
+  test.each([
+    [['classify', 'x.jpg'], 2, "required option '-o, --out <file>' not specified"],
+    [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--batch-size', '0'], 2, '--batch-size must be a positive integer'],
+    [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--engine', 'gpu'], 2, "argument 'gpu' is invalid. Allowed choices are auto, tfjs-node, wasm, cpu"],
+    [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--shard', '3/3'], 2, '--shard must be i/n with 0 <= i < n'],
+    [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--image-size', '71'], 2, '--image-size 71 needs other weights than imagenet'],
+    [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--weights', '/no/such/weights.h5'], 1, '/no/such/weights.h5 does not exist'],
+    [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--engine', 'tfjs-node', '--weights', 'none'], 1, '--engine tfjs-node cannot load'],
+    [['frobnicate'], 2, "unknown command 'frobnicate'"],
+  ])('%j', async (args, code, message) => {
+    const run = await runCli(args);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).toMatch(/^xception: /);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.code).toBe(code);
+  });
+});
