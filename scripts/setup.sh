@@ -24,5 +24,13 @@ fi
 cd "$ROOT"
 # Optional native pieces (tfjs-node, electron's binary, onnxruntime's CUDA download) never run
 # at install: see allowBuilds in pnpm-workspace.yaml.
-pnpm install --frozen-lockfile --reporter=append-only >&2
+# Not --frozen-lockfile: pnpm 12 then insists on recording pnpm itself (the devEngines pin turbo
+# needs) in the lockfile, which it cannot. The same guarantee, checked by hand: the install
+# must leave pnpm-lock.yaml as committed.
+lock_before=$(cksum < pnpm-lock.yaml)
+pnpm install --no-frozen-lockfile --prefer-frozen-lockfile --reporter=append-only >&2
+if [ "$(cksum < pnpm-lock.yaml)" != "$lock_before" ]; then
+  echo "xception: pnpm-lock.yaml does not match the package.json files; run 'pnpm install' and commit the lockfile." >&2
+  [ "${CI:-}" = "true" ] && exit 1
+fi
 pnpm run build >&2
