@@ -67,6 +67,13 @@ describe('hostile and broken files get a typed error that names the file', () =>
     expect(error.message).toMatch(/re-copy or re-download/);
   });
 
+  it('a truncated JPEG decoded 40 times at once is ERR_IMAGE_TRUNCATED every time (libvips loses its message under load)', async () => {
+    const path = tmp.file('truncated-many.jpg');
+    writeFileSync(path, jpeg.subarray(0, Math.floor(jpeg.length / 2)));
+    const codes = await Promise.all(Array.from({ length: 40 }, () => loadImage(path).then(() => 'decoded', (e: ImageDecodeError) => e.code)));
+    expect(new Set(codes)).toEqual(new Set(['ERR_IMAGE_TRUNCATED']));
+  });
+
   it('text named .jpg → ERR_IMAGE_NOT_AN_IMAGE', async () => {
     const path = tmp.file('notes.jpg');
     writeFileSync(path, 'These are my holiday notes, not a photo.\n');

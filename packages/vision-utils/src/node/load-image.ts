@@ -3,7 +3,7 @@ import sharp, { type KernelEnum, type Metadata, type OutputInfo, type Sharp, typ
 import type { DecodedImage } from '../decoded-image.js';
 import { ImageDecodeError, type ImageDecodeErrorCode } from '../errors.js';
 import { resolveImageOptions, type ImageLoadOptions, type Interpolation, type ResolvedImageOptions } from '../image-options.js';
-import { readImageHeader } from '../image-header.js';
+import { looksTruncated, readImageHeader } from '../image-header.js';
 import { planResize } from '../resize-plan.js';
 import { sampleNearest } from '../sample-nearest.js';
 import { classifySharpError } from './classify-sharp-error.js';
@@ -82,7 +82,38 @@ async function guarded<T>(opened: Opened, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    throw classifySharpError(error, opened.source, opened.path);
+    const classified = classifySharpError(error, opened.source, opened.path);
+    // libvips' error text is lost now and then when several images fail at once ("Unknown
+    // error"): then the file's own structure tells a cut-off file from a damaged one.
+    if (classified.code === 'ERR_IMAGE_UNREADABLE' && (await endsEarly(opened))) {
+      throw new ImageDecodeError('ERR_IMAGE_TRUNCATED', opened.source, 'the file ends before the image does; re-copy or re-download it', {
+        cause: error, ...(opened.path === undefined ? {} : { path: opened.path }),
+      });
+    }
+    throw classified;
+  }
+}
+
+/** A JPEG without its end-of-image marker or a PNG without IEND in its last bytes. */
+async function endsEarly(opened: Opened): Promise<boolean> {
+  const [head, tail] = await readEnds(opened, 64 * 1024, 1024).catch(() => [null, null]);
+  const format = head ? readImageHeader(head)?.format : undefined;
+  return format !== undefined && tail !== null && looksTruncated(format, tail);
+}
+
+/** The first `headBytes` and last `tailBytes` of the input. */
+async function readEnds(opened: Opened, headBytes: number, tailBytes: number): Promise<[Uint8Array, Uint8Array]> {
+  if (typeof opened.input !== 'string') return [opened.input.subarray(0, headBytes), opened.input.subarray(Math.max(0, opened.input.length - tailBytes))];
+  const handle = await openFile(opened.input, 'r');
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(Math.min(headBytes, size));
+    const tail = Buffer.alloc(Math.min(tailBytes, size));
+    await handle.read(head, 0, head.length, 0);
+    await handle.read(tail, 0, tail.length, size - tail.length);
+    return [head, tail];
+  } finally {
+    await handle.close();
   }
 }
 
@@ -102,21 +133,9 @@ function refuseIfTooLarge(width: number, height: number, o: ResolvedImageOptions
  * reject as corrupt before looking at its size.
  */
 async function sniffedSize(opened: Opened): Promise<{ width: number; height: number } | null> {
-  let head: Uint8Array;
-  if (typeof opened.input === 'string') {
-    const handle = await openFile(opened.input, 'r').catch(() => null);
-    if (!handle) return null; // sharp reports the reason
-    try {
-      const buffer = Buffer.alloc(64 * 1024);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      head = buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
-  } else {
-    head = opened.input.subarray(0, 64 * 1024);
-  }
-  const header = readImageHeader(head);
+  const ends = await readEnds(opened, 64 * 1024, 0).catch(() => null);
+  if (!ends) return null; // sharp reports the reason
+  const header = readImageHeader(ends[0]);
   return header?.width !== undefined && header.height !== undefined ? { width: header.width, height: header.height } : null;
 }
 

@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, expect, test } from 'vitest';
+import { createXceptionFromValues } from '@xception/core';
+import { maxAbsDiff, randomImages, useBackend } from '@xception/core/testing';
+import { readNpy, writeNpy } from '../src/output/npy.js';
+import { runCli } from './run-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'xception-predict-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('predict round-trips a .npy and matches the library\'s output', async () => {
+  const shape: [number, number, number, number] = [2, 80, 96, 3];
+  const input = join(dir, 'x.npy');
+  await writeNpy(input, { data: randomImages(shape, 3), shape });
+  const output = join(dir, 'y.npy');
+  const features = join(dir, 'f.npy');
+  const run = await runCli(['predict', '--weights', 'none', '--no-top', '--input', input, '--output', output, '--features', features, '--engine', 'wasm']);
+  expect(run.code, run.stderr).toBe(0);
+
+  await useBackend('wasm');
+  const model = createXceptionFromValues({ includeTop: false, inputShape: [80, 96, 3], weights: null }, null);
+  const x = tf.tensor4d(randomImages(shape, 3), shape);
+  const { output: want, features: wantFeatures } = model.predictWithFeatures(x);
+  const got = await readNpy(output);
+  const gotFeatures = await readNpy(features);
+  expect(got.shape).toEqual(want.shape);
+  expect(gotFeatures.shape).toEqual([2, 2048]);
+  const [a, b] = [tf.tensor(got.data, got.shape), tf.tensor(gotFeatures.data, gotFeatures.shape)];
+  expect(maxAbsDiff(a, want)).toBe(0);
+  expect(maxAbsDiff(b, wantFeatures)).toBe(0);
+  // And NumPy, the other side of the round trip, reads the output as it should.
+  try {
+    const numpy = execFileSync('python3', ['-c', `import numpy as np; a = np.load(${JSON.stringify(output)}); print(a.dtype, a.shape)`], { encoding: 'utf8' });
+    expect(numpy.trim()).toBe(`float32 (${want.shape.join(', ')})`);
+  } catch (error) {
+    if (!String(error).includes('No module named')) throw error;
+  }
+  tf.dispose([x, want, wantFeatures, a, b]);
+  model.dispose();
+});
+
+test('a wrong tensor shape is a usage error that says what predict expects', async () => {
+  const input = join(dir, 'bad.npy');
+  await writeNpy(input, { data: new Float32Array(12), shape: [2, 2, 3] });
+  const run = await runCli(['predict', '--weights', 'none', '--input', input, '--output', join(dir, 'z.npy')]);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toBe(`xception: ${input} has shape (2, 2, 3); predict expects float32 NHWC images (N, height, width, 3) preprocessed to [-1, 1].\n`);
+});
