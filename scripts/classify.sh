@@ -7,4 +7,4 @@ if [ $# -lt 1 ]; then
   exit 2
 fi
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-exec pnpm --silent xception classify --recursive "$@"
+exec node apps/worker/dist/cli.js classify --recursive "$@"

@@ -22,15 +22,32 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
 fi
 
 cd "$ROOT"
+
+# pnpm 12 resolves its own pinned release (@pnpm/exe.* for every platform) on each run, and
+# now and then fails that lookup with ERR_PNPM_BAD_CONFIG_DEP when another pnpm process is
+# refreshing the same metadata cache. Only that failure is retried; any other fails at once.
+pnpm_step() {
+  local log attempt status
+  log=$(mktemp)
+  for attempt in 1 2 3; do
+    status=0
+    pnpm "$@" 2>&1 | tee "$log" >&2 || status=${PIPESTATUS[0]}
+    if [ "$status" -eq 0 ] || ! grep -q ERR_PNPM_BAD_CONFIG_DEP "$log"; then break; fi
+    echo "xception: pnpm failed to resolve its own pinned version (attempt $attempt of 3); retrying" >&2
+    sleep 2
+  done
+  rm -f "$log"
+  return "$status"
+}
 # Optional native pieces (tfjs-node, electron's binary, onnxruntime's CUDA download) never run
 # at install: see allowBuilds in pnpm-workspace.yaml.
 # Not --frozen-lockfile: pnpm 12 then insists on recording pnpm itself (the devEngines pin turbo
 # needs) in the lockfile, which it cannot. The same guarantee, checked by hand: the install
 # must leave pnpm-lock.yaml as committed.
 lock_before=$(cksum < pnpm-lock.yaml)
-pnpm install --no-frozen-lockfile --prefer-frozen-lockfile --reporter=append-only >&2
+pnpm_step install --no-frozen-lockfile --prefer-frozen-lockfile --reporter=append-only
 if [ "$(cksum < pnpm-lock.yaml)" != "$lock_before" ]; then
   echo "xception: pnpm-lock.yaml does not match the package.json files; run 'pnpm install' and commit the lockfile." >&2
   [ "${CI:-}" = "true" ] && exit 1
 fi
-pnpm run build >&2
+pnpm_step run build

@@ -17,10 +17,10 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   fi
 fi
 
-pnpm run typecheck >&2
+pnpm_step run typecheck
 results=$(mktemp)
 status=0
-pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$results" || status=$?
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$results" || status=$?
 # One plain closing line that any CI reader understands.
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
