@@ -27,13 +27,13 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
     .summary(summary)
     .description(`${summary}.\nInputs are files, folders, globs (quoted), or - to read paths from standard input.\nRerunning with the same --out resumes: finished inputs are skipped.`)
     .argument('<inputs...>', 'files, folders, globs or -')
-    .requiredOption('-o, --out <file>', kind === 'classify' ? 'results file: .jsonl or .csv' : 'results file: .jsonl (a row with the 2048 features per image)')
+    .requiredOption('-o, --out <file>', kind === 'classify' ? 'results file: .jsonl or .csv' : 'results: .npy (float32 [N, 2048], with <name>.paths.txt) or .jsonl (a row with the features per image)')
     .option('-r, --recursive', 'walk folders recursively', false)
     .option('-k, --top-k <n>', 'classes per image', positiveInt('--top-k'), 5)
     .option('-b, --batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 8)
     .option('-w, --weights <source>', "'imagenet', a .h5 / model.json path or URL, or 'none' (random, for testing)", 'imagenet')
     .addOption(new Option('-e, --engine <engine>', 'inference engine').choices(ENGINE_CHOICES).default('auto'))
-    .option('-t, --threads <n>', 'worker threads of the wasm engine (default: CPUs)', positiveInt('--threads'))
+    .option('-t, --threads <n>', 'threads: the wasm pool\'s workers, or onnxruntime\'s intra-op threads (default: CPUs)', positiveInt('--threads'))
     .option('--shard <i/n>', 'process shard i of n (also read from Kubernetes Indexed Jobs and Slurm arrays)')
     .addOption(new Option('--resize <mode>', "squash (Keras' load_img) or center-crop").choices(['squash', 'center-crop']).default('squash'))
     .option('--image-size <n>', 'model input side (299 for imagenet weights)', positiveInt('--image-size'), 299)
@@ -61,6 +61,7 @@ export function buildProgram(): Command {
     '  xception classify /data --recursive --out tags.jsonl --shard 0/4',
   ].join('\n'));
   imagesCommand(program, 'embed', "Write each image's 2048-d pooled features, for similarity search", [
+    '  xception embed ~/Pictures --recursive --out features.npy     (features.npy + features.paths.txt)',
     '  xception embed ~/Pictures --recursive --out features.jsonl',
   ].join('\n'));
 
@@ -95,12 +96,14 @@ export function buildProgram(): Command {
   weights.command('verify').summary('Check files (default: the cached ImageNet files) against the registry: size, md5, sha256')
     .argument('[files...]').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
     .action(async (files: string[], o: { cacheDir?: string }) => { process.exitCode = await weightsVerify(files, o, print); });
-  weights.command('convert').summary('Write TensorFlow.js layers-model artifacts for browsers and Electron')
-    .argument('<input>', "a Keras .h5, a model.json, a folder, a URL, or 'imagenet'").argument('<outdir>')
-    .addOption(new Option('--quantize <dtype>', 'store weights quantized (error measured and printed)').choices(['float16', 'uint8', 'uint16']))
+  weights.command('convert').summary('Write TensorFlow.js layers-model artifacts (browsers, Electron) or an ONNX file (onnxruntime)')
+    .argument('<input>', "a Keras .h5, a model.json, a folder, a URL, 'imagenet', or (--to onnx) 'none' for random weights").argument('<outdir>')
+    .addOption(new Option('--to <format>', 'tfjs: model.json + shards; onnx: <outdir>/xception.onnx (opset 13, NHWC float32 input)').choices(['tfjs', 'onnx']).default('tfjs'))
+    .addOption(new Option('--quantize <dtype>', 'store weights quantized (error measured and printed; tfjs only)').choices(['float16', 'uint8', 'uint16']))
     .option('--no-top', 'drop the classifier')
-    .addHelpText('after', '\nExample:\n  xception weights convert imagenet web_model --quantize float16')
-    .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean }) => {
+    .option('--no-check', 'onnx: skip running a test image through the file and the tfjs core')
+    .addHelpText('after', '\nExamples:\n  xception weights convert imagenet web_model --quantize float16\n  xception weights convert imagenet models --to onnx')
+    .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean; to?: 'tfjs' | 'onnx'; check?: boolean }) => {
       process.exitCode = await weightsConvert(input, outDir, o, say);
     });
 

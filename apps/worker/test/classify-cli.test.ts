@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
 import { makeHostileFolder } from './hostile-files.js';
+import { readNpy } from '../src/output/npy.js';
 import { jsonl, runCli, startCli } from './run-cli.js';
 
 interface Row { path: string; top?: Array<{ index: number; wnid: string; label: string; score: number }>; error?: { code: string; message: string } }
@@ -37,14 +39,14 @@ describe.skipIf(!photos || !labels)('xception classify over real photos and host
     expect(codes).toEqual({
       'zero-bytes.jpg': 'ERR_IMAGE_EMPTY', 'truncated.jpg': 'ERR_IMAGE_TRUNCATED', 'text.jpg': 'ERR_IMAGE_NOT_AN_IMAGE',
       'bomb.png': 'ERR_IMAGE_TOO_LARGE', 'unreadable.jpg': process.getuid?.() === 0 ? 'ERR_INPUT_NOT_FOUND' : 'ERR_INPUT_UNREADABLE',
-      'loop.jpg': 'ERR_INPUT_UNREADABLE',
+      'loop.jpg': 'ERR_INPUT_UNREADABLE', 'pipe.jpg': 'ERR_INPUT_NOT_A_FILE',
     });
     for (const r of failed) expect(r.error!.message).toContain(r.path);
     for (const r of rows.filter((x) => !x.error)) {
       expect(r.top).toHaveLength(5);
       expect(r.top!.map((p) => p.score)).toEqual([...r.top!.map((p) => p.score)].sort((a, b) => b - a));
     }
-    expect(run.stderr).toMatch(/classified 194 inputs: 188 ok, 6 failed, 0 already done/);
+    expect(run.stderr).toMatch(/classified 195 inputs: 188 ok, 7 failed, 0 already done/);
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
     oneRun = rows;
   });
@@ -53,7 +55,7 @@ describe.skipIf(!photos || !labels)('xception classify over real photos and host
     const out = join(dir, 'all.jsonl');
     const before = readFileSync(out, 'utf8');
     const run = await runCli(['classify', ...inputs, '--out', out, ...FAST]);
-    expect(run.stderr).toMatch(/classified 0 inputs: 0 ok, 0 failed, 194 already done/);
+    expect(run.stderr).toMatch(/classified 0 inputs: 0 ok, 0 failed, 195 already done/);
     expect(run.code).toBe(3); // the earlier failures are still in the results
     expect(readFileSync(out, 'utf8')).toBe(before);
   });
@@ -105,6 +107,25 @@ describe.skipIf(!photos || !labels)('xception classify over real photos and host
     const scores = new Map(oneRun.map((r) => [r.path, r.top?.map((p) => p.score)]));
     for (const r of mergedRows.filter((x) => x.top)) {
       r.top!.forEach((p, i) => expect(Math.abs(p.score - scores.get(r.path)![i]!)).toBeLessThan(1e-6));
+    }
+  });
+
+  test('embed --out x.npy: float32 [N, 2048] that NumPy reads, row i the features of line i of x.paths.txt', async () => {
+    const out = join(dir, 'features.npy');
+    const run = await runCli(['embed', join(dir, 'hostile'), '--out', out, ...FAST]);
+    expect(run.code, run.stderr).toBe(3);
+    const paths = readFileSync(join(dir, 'features.paths.txt'), 'utf8').trim().split('\n');
+    expect([...paths].sort()).toEqual([...hostile.expectOk].sort());
+    const journal = jsonl<Row & { features?: number[] }>(readFileSync(`${out}.jsonl`, 'utf8'));
+    expect(journal).toHaveLength(hostile.expectOk.length + hostile.expectFailed.length);
+    const x = await readNpy(out);
+    expect(x.shape).toEqual([paths.length, 2048]);
+    paths.forEach((p, i) => expect(Array.from(x.data.subarray(i * 2048, (i + 1) * 2048))).toEqual(journal.find((r) => r.path === p)!.features));
+    try {
+      const numpy = execFileSync('python3', ['-c', `import numpy as np; a = np.load(${JSON.stringify(out)}); print(a.dtype, a.shape)`], { encoding: 'utf8' });
+      expect(numpy.trim()).toBe(`float32 (${paths.length}, 2048)`);
+    } catch (error) {
+      if (!String(error).includes('No module named')) throw error;
     }
   });
 

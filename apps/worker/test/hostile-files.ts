@@ -1,4 +1,5 @@
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -24,10 +25,11 @@ export function makeHostileFolder(dir: string, aRealJpeg: string): { expectOk: s
   copyFileSync(aRealJpeg, join(at('folder.jpg'), 'inside.jpg'));
   symlinkSync('loop.jpg', at('loop.jpg')); // a symlink to itself: ELOOP
   symlinkSync('.', at('dir-loop')); // a folder that contains itself
+  execFileSync('mkfifo', [at('pipe.jpg')]); // opening it to read would block forever
   copyFileSync(aRealJpeg, at('fine.jpg'));
   return {
     expectOk: [at('fine.jpg'), join(at('folder.jpg'), 'inside.jpg')],
-    expectFailed: ['zero-bytes.jpg', 'truncated.jpg', 'text.jpg', 'bomb.png', 'unreadable.jpg', 'loop.jpg'].map(at),
+    expectFailed: ['zero-bytes.jpg', 'truncated.jpg', 'text.jpg', 'bomb.png', 'unreadable.jpg', 'loop.jpg', 'pipe.jpg'].map(at),
   };
 }
 

@@ -12,6 +12,7 @@ import { IMAGENET_REGISTRY, type WeightsRegistry } from './imagenet-registry.js'
 import { fetchImagenetWeights, verifyWeightsFile } from './imagenet-weights.js';
 import type { ProgressEvent } from './progress.js';
 import { deadPort, startLocalServer, type LocalServer } from './test-support/local-server.js';
+import { expectTypedError } from './test-support/expect-typed-error.js';
 
 // A small stand-in for the ImageNet file, served from 127.0.0.1 only.
 const payload = randomBytes(300_000);
@@ -61,13 +62,8 @@ beforeEach(async () => {
   cacheDir = await mkdtemp(join(tmpdir(), 'xception-cache-'));
 });
 
-const expectDownloadError = async (promise: Promise<unknown>, code: string, pattern: RegExp): Promise<WeightsDownloadError> => {
-  const error = await promise.then(() => null, (e: unknown) => e);
-  expect(error).toBeInstanceOf(WeightsDownloadError);
-  expect((error as WeightsDownloadError).code).toBe(code);
-  expect((error as WeightsDownloadError).message).toMatch(pattern);
-  return error as WeightsDownloadError;
-};
+const expectDownloadError = (promise: Promise<unknown>, code: string, pattern: RegExp): Promise<WeightsDownloadError> =>
+  expectTypedError(promise, WeightsDownloadError, code, pattern);
 /** Nothing but the finished file (and its record) may ever sit in the cache. */
 const cacheFiles = async (): Promise<string[]> => (await readdir(cacheDir)).sort();
 const dest = (): string => join(cacheDir, FILE);

@@ -7,6 +7,7 @@ import { WeightsFileError } from './errors.js';
 import { readKerasH5 } from './keras-h5.js';
 import { sameBits, saneRandomWeights } from './test-support/test-imports.js';
 import { writeKerasH5 } from './test-support/write-keras-h5.js';
+import { expectTypedError } from './test-support/expect-typed-error.js';
 
 // Full-size files (~92 MB) in Keras' save_weights layout, written to the OS temp dir.
 let dir: string;
@@ -23,13 +24,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const expectError = async (promise: Promise<unknown>, code: string, pattern: RegExp): Promise<WeightsFileError> => {
-  const error = await promise.then(() => null, (e: unknown) => e);
-  expect(error).toBeInstanceOf(WeightsFileError);
-  expect((error as WeightsFileError).code).toBe(code);
-  expect((error as WeightsFileError).message).toMatch(pattern);
-  return error as WeightsFileError;
-};
+const expectError = (promise: Promise<unknown>, code: string, pattern: RegExp): Promise<WeightsFileError> =>
+  expectTypedError(promise, WeightsFileError, code, pattern);
 
 describe('readKerasH5 on a full-size Xception file in Keras layout', () => {
   it('reads every weight under our names, bit for bit', async () => {

@@ -8,6 +8,7 @@ import { sameBits, saneRandomWeights, seededValues, sharedPath, SKIP_NO_SHARED, 
 import { WeightsFileError } from './errors.js';
 import { readTfjsArtifacts } from './tfjs-artifacts-reader.js';
 import { writeTfjsArtifacts } from './tfjs-artifacts-writer.js';
+import { expectTypedError } from './test-support/expect-typed-error.js';
 
 let dir: string;
 const config = resolveXceptionConfig({ weights: null });
@@ -24,13 +25,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const expectError = async (promise: Promise<unknown>, code: string, pattern: RegExp): Promise<WeightsFileError> => {
-  const error = await promise.then(() => null, (e: unknown) => e);
-  expect(error).toBeInstanceOf(WeightsFileError);
-  expect((error as WeightsFileError).code).toBe(code);
-  expect((error as WeightsFileError).message).toMatch(pattern);
-  return error as WeightsFileError;
-};
+const expectError = (promise: Promise<unknown>, code: string, pattern: RegExp): Promise<WeightsFileError> =>
+  expectTypedError(promise, WeightsFileError, code, pattern);
 
 /** A model.json beside the 'plain' shards with the manifest rewritten by `edit`. */
 async function variant(name: string, edit: (json: any) => void): Promise<string> {

@@ -3,6 +3,7 @@ import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '../engines/engine.js';
 import { selectEngine } from '../engines/select-engine.js';
 import { loadWeightValues } from '../load-weights.js';
+import { exportEmbeddings } from '../output/export-embeddings.js';
 import { ResultsFile, type ResultRow } from '../output/results-file.js';
 import { runImagePipeline } from '../pipeline/image-pipeline.js';
 import { listInputs } from '../pipeline/list-inputs.js';
@@ -33,7 +34,12 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
   const shard = resolveShard(o.shard);
   const out = shardOutputPath(o.out, shard);
-  const { file, done, resumed } = await ResultsFile.open(out, { topK: o.topK });
+  // embed --out x.npy: the resumable journal is x.npy.jsonl; x.npy and x.paths.txt are
+  // exported from it when the run ends.
+  const npyOut = kind === 'embed' && /\.npy$/i.test(out) ? out : null;
+  const journal = npyOut ? `${npyOut}.jsonl` : out;
+  if (kind === 'classify' && /\.npy$/i.test(out)) throw new CliError('ERR_USAGE', 'classify writes .jsonl or .csv; .npy is for embed.', EXIT.usage);
+  const { file, done, resumed } = await ResultsFile.open(journal, { topK: o.topK });
   try {
     if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
     if (shard) reporter.info(`shard ${shard.index}/${shard.count} (from ${shard.source}) → ${out}`);
@@ -79,11 +85,13 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
         },
       });
       const failures = summary.failed + resumed.failures;
+      const exported = npyOut ? await exportEmbeddings(journal, npyOut) : null;
       reporter.finish({
         ...summary,
         out,
         message: `${kind === 'classify' ? 'classified' : 'embedded'} ${summary.done} inputs: ${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} already done; ` +
-          `${summary.seconds.toFixed(1)} s, ${summary.imagesPerSecond.toFixed(2)} images/s (inference ${summary.inferSeconds.toFixed(1)} s); results in ${out}`,
+          `${summary.seconds.toFixed(1)} s, ${summary.imagesPerSecond.toFixed(2)} images/s (inference ${summary.inferSeconds.toFixed(1)} s); ` +
+          (exported ? `${exported.rows} feature rows in ${npyOut} with their paths in ${exported.pathsFile} (journal ${journal})` : `results in ${out}`),
       });
       return failures > 0 ? EXIT.partialFailure : EXIT.ok;
     } finally {

@@ -51,10 +51,10 @@ export async function readNpy(path: string): Promise<NpyArray> {
   return { data, shape };
 }
 
-/** Writes atomically (a temporary file, then rename): a crash never leaves half an array. */
-export async function writeNpy(path: string, array: NpyArray): Promise<void> {
-  const shape = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
+/** The .npy v1.0 header for a little-endian float32 C-order array of this shape. */
+export function npyHeader(shape: readonly number[]): Buffer {
+  const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${dims}, }`;
   // NumPy pads the header with spaces and a newline so that the data starts 64-byte aligned.
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
@@ -63,7 +63,12 @@ export async function writeNpy(path: string, array: NpyArray): Promise<void> {
   prefix[6] = 1;
   prefix[7] = 0;
   prefix.writeUInt16LE(header.length, 8);
+  return Buffer.concat([prefix, Buffer.from(header, 'latin1')]);
+}
+
+/** Writes atomically (a temporary file, then rename): a crash never leaves half an array. */
+export async function writeNpy(path: string, array: NpyArray): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(array.data.buffer, array.data.byteOffset, array.data.byteLength)]));
+  await writeFile(temporary, Buffer.concat([npyHeader(array.shape), Buffer.from(array.data.buffer, array.data.byteOffset, array.data.byteLength)]));
   await rename(temporary, path);
 }

@@ -50,7 +50,7 @@ async function* explicit(spec: string, options: ListOptions, visited: Set<string
   }
   if (info.isDirectory()) yield* walk(path, options.recursive, visited);
   else if (info.isFile()) yield { path, ok: true };
-  else yield { path, ok: false, code: 'ERR_INPUT_NOT_A_FILE', message: `${path} is not a regular file (a FIFO, socket or device); pass image files or folders.` };
+  else yield notAFile(path);
 }
 
 async function* walk(dir: string, recursive: boolean, visited: Set<string>): AsyncGenerator<InputEntry> {
@@ -82,15 +82,21 @@ async function* walk(dir: string, recursive: boolean, visited: Set<string>): Asy
         if (recursive) yield* walk(path, recursive, visited);
         continue;
       }
-      if (!target.isFile()) continue;
-    } else if (!entry.isFile()) {
-      if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
-        yield { path, ok: false, code: 'ERR_INPUT_NOT_A_FILE', message: `${path} is not a regular file (a FIFO, socket or device); it was skipped.` };
+      if (!target.isFile()) {
+        if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) yield notAFile(path);
+        continue;
       }
+    } else if (!entry.isFile()) {
+      if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) yield notAFile(path);
       continue;
     }
     if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) yield { path, ok: true };
   }
+}
+
+/** FIFOs, sockets and devices are never opened: reading a FIFO would hang the run. */
+function notAFile(path: string): InputEntry {
+  return { path, ok: false, code: 'ERR_INPUT_NOT_A_FILE', message: `${path} is not a regular file (a FIFO, socket or device); pass image files or folders.` };
 }
 
 function notReadable(path: string, error: unknown): InputEntry {
