@@ -3,12 +3,29 @@ import { availableParallelism, cpus } from 'node:os';
 import { canDecodeHeic } from '@xception/vision-utils/node';
 import { defaultCacheDir, imagenetWeightsPath } from '@xception/weights';
 import { EXIT } from '../cli-error.js';
+import { createOnnxEngine } from '../engines/onnx-engine.js';
+import { DISABLE_ONNX_ENV, probeOnnxRuntime } from '../engines/onnx-probe.js';
 import { probeTfjsNode } from '../engines/tfjs-node-probe.js';
 import { createWasmPoolEngine } from '../engines/wasm-pool-engine.js';
 
 /** What runs here: engines that load, decoders, cached weights. Exit 0 when classify can run. */
 export async function doctorCommand(log: (line: string) => void): Promise<number> {
   log(`node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'})`);
+  const onnxProbe = await probeOnnxRuntime();
+  let onnx = false;
+  if (onnxProbe.available) {
+    try {
+      const engine = await createOnnxEngine({ model: { includeTop: false, pooling: 'avg', inputShape: [71, 71, 3], weights: null }, weights: null, threads: 1 }, onnxProbe);
+      const r = await engine.run({ pixels: new Uint8Array(71 * 71 * 3), count: 1, height: 71, width: 71 });
+      onnx = r.features.length === 2048;
+      await engine.dispose();
+      log(`engine onnx: yes (${onnxProbe.detail}; execution providers ${onnxProbe.providers.join(', ')}; first in --engine auto)`);
+    } catch (error) {
+      log(`engine onnx: no: onnxruntime-node loaded but a session failed: ${(error as Error).message.split('\n')[0]}`);
+    }
+  } else {
+    log(`engine onnx: no: ${onnxProbe.detail}${onnxProbe.detail.startsWith(DISABLE_ONNX_ENV) ? '' : ` (${DISABLE_ONNX_ENV}=1 hides it on purpose)`}`);
+  }
   const tfjsNode = await probeTfjsNode();
   log(`engine tfjs-node: ${tfjsNode.available ? `yes (${tfjsNode.detail})` : `no: ${tfjsNode.detail}`}`);
   let wasm = false;
@@ -29,5 +46,5 @@ export async function doctorCommand(log: (line: string) => void): Promise<number
     const path = imagenetWeightsPath({ includeTop: top });
     log(`  imagenet ${top ? 'with top' : 'no top  '}: ${existsSync(path) ? `cached at ${path}` : `not downloaded ('xception weights fetch${top ? '' : ' --no-top'}')`}`);
   }
-  return tfjsNode.available || wasm ? EXIT.ok : EXIT.error;
+  return onnx || tfjsNode.available || wasm ? EXIT.ok : EXIT.error;
 }

@@ -1,6 +1,13 @@
-import { existsSync } from 'node:fs';
-import { convertWeights, defaultCacheDir, fetchImagenetWeights, imagenetWeightsPath, verifyWeightsFile, type QuantizeDtype } from '@xception/weights';
-import { EXIT } from '../cli-error.js';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { createXceptionFromValues, type CreateXceptionOptions, type WeightValues } from '@xception/core';
+import { decodeOnnxModel, exportXceptionOnnx, ONNX_IO } from '@xception/onnx';
+import { convertWeights, defaultCacheDir, fetchImagenetWeights, imagenetWeightsPath, readWeights, verifyWeightsFile, type QuantizeDtype } from '@xception/weights';
+import { CliError, EXIT } from '../cli-error.js';
+import { activateBackend } from '../engines/model-runner.js';
+import { onnxSessionOptions } from '../engines/onnx-engine.js';
+import { probeOnnxRuntime } from '../engines/onnx-probe.js';
 
 export async function weightsFetch(o: { top: boolean; cacheDir?: string }, log: (line: string) => void): Promise<number> {
   const path = await fetchImagenetWeights({ includeTop: o.top, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });
@@ -31,7 +38,18 @@ export async function weightsVerify(files: readonly string[], o: { cacheDir?: st
   return status;
 }
 
-export async function weightsConvert(input: string, outDir: string, o: { quantize?: QuantizeDtype; top?: boolean }, log: (line: string) => void): Promise<number> {
+export interface ConvertOptions {
+  quantize?: QuantizeDtype;
+  top?: boolean;
+  /** tfjs (layers-model artifacts, the default) or onnx (xception.onnx). */
+  to?: 'tfjs' | 'onnx';
+  /** onnx: skip the output check against the tfjs core. */
+  check?: boolean;
+}
+
+export async function weightsConvert(input: string, outDir: string, o: ConvertOptions, log: (line: string) => void): Promise<number> {
+  if (o.to === 'onnx') return convertToOnnx(input, outDir, o, log);
+  if (input === 'none') throw new CliError('ERR_USAGE', "'none' (random weights) converts only with --to onnx.", EXIT.usage);
   const report = await convertWeights({ input, outDir, quantize: o.quantize ?? null, checkOutputs: true, ...(o.top === undefined ? {} : { includeTop: o.top }) });
   log(`wrote ${report.modelJson} and ${report.shards.length} shards (${(report.weightBytes / 1e6).toFixed(1)} MB, ${report.quantize ?? 'float32'})`);
   log(`largest weight error ${report.maxAbsError.toExponential(2)}${report.maxAbsErrorWeight ? ` (${report.maxAbsErrorWeight})` : ''}; ` +
@@ -39,3 +57,65 @@ export async function weightsConvert(input: string, outDir: string, o: { quantiz
   return EXIT.ok;
 }
 
+
+/**
+ * `--to onnx`: the file's weights through the core's graph and BatchNorm folding into
+ * `<outdir>/xception.onnx`, then (when onnxruntime-node loads) one test image through the file
+ * and through the tfjs core, and the largest difference printed. 'none' exports Keras' seeded
+ * random initialisation (for tests and timing).
+ */
+async function convertToOnnx(input: string, outDir: string, o: ConvertOptions, log: (line: string) => void): Promise<number> {
+  if (o.quantize) throw new CliError('ERR_USAGE', '--quantize applies to --to tfjs only; the ONNX file stores float32.', EXIT.usage);
+  let model: CreateXceptionOptions;
+  let values: WeightValues | null;
+  if (input === 'none') {
+    model = { includeTop: o.top !== false, weights: null };
+    values = null;
+  } else {
+    const reading = await readWeights(input, o.top === false ? { includeTop: false } : {});
+    model = { includeTop: reading.hasTop, classes: reading.classes ?? 1000, weights: input };
+    values = reading.values;
+  }
+  const started = performance.now();
+  const exported = exportXceptionOnnx(model, values, { docString: `Weights: ${input}.` });
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, 'xception.onnx');
+  writeFileSync(`${file}.partial`, exported.bytes);
+  renameSync(`${file}.partial`, file);
+  const summary = decodeOnnxModel(exported.bytes);
+  const shape = (dims: ReadonlyArray<number | string>): string => `[${dims.join(', ')}]`;
+  log(`wrote ${file} (${(exported.bytes.length / 1e6).toFixed(1)} MB, opset ${summary.opset}, ${summary.ops.length} nodes, ${summary.parameters.toLocaleString('en-US')} parameters after BatchNorm folding) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  log(`input ${ONNX_IO.input} ${shape(summary.inputs[0]!.dims)} float32 NHWC in [-1, 1]; outputs ${summary.outputs.map((x) => `${x.name} ${shape(x.dims)}`).join(', ')}`);
+  if (o.check === false) return EXIT.ok;
+
+  const probe = await probeOnnxRuntime();
+  if (!probe.available || !probe.ort) {
+    log(`output check skipped: ${probe.detail}`);
+    return EXIT.ok;
+  }
+  const side = exported.config.inputShape[0] ?? 299;
+  const x = new Float32Array(side * side * 3).map((_, i) => Math.sin(i * 0.37));
+  const session = await probe.ort.InferenceSession.create(exported.bytes, onnxSessionOptions(['cpu'], 2));
+  const r = await session.run({ [ONNX_IO.input]: new probe.ort.Tensor('float32', x, [1, side, side, 3]) });
+  await session.release();
+  await activateBackend('wasm');
+  const core = createXceptionFromValues(model, values);
+  const reference = tf.tidy(() => {
+    const { output, features } = core.predictWithFeatures(tf.tensor4d(x, [1, side, side, 3]));
+    return { output: output.dataSync(), features: features.dataSync() };
+  });
+  core.dispose();
+  const diff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+    let m = 0;
+    for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+    return m;
+  };
+  const dOut = diff(r[ONNX_IO.output]!.data as Float32Array, reference.output);
+  const dFeat = diff(r[ONNX_IO.features]!.data as Float32Array, reference.features);
+  log(`largest difference from the tfjs core on a ${side}x${side} test image: output ${dOut.toExponential(2)}, pooled features ${dFeat.toExponential(2)}`);
+  if (!(dOut <= 1e-3 && dFeat <= 1e-3)) {
+    log('the ONNX file does not match the tfjs core (difference above 1e-3): please report it');
+    return EXIT.error;
+  }
+  return EXIT.ok;
+}

@@ -1,9 +1,12 @@
 import type { CreateXceptionOptions, WeightValues } from '@xception/core';
 
-/** Where inference runs. tfjs-node is optional (native libtensorflow), found at run time. */
-export type EngineName = 'tfjs-node' | 'wasm' | 'cpu';
+/**
+ * Where inference runs. onnx (onnxruntime-node) and tfjs-node (native libtensorflow) are
+ * found at run time; wasm and cpu always work.
+ */
+export type EngineName = 'onnx' | 'tfjs-node' | 'wasm' | 'cpu';
 export type EngineChoice = 'auto' | EngineName;
-export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs-node', 'wasm', 'cpu'];
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs-node', 'wasm', 'cpu', 'onnx'];
 
 /** A batch of images, NHWC: 8-bit RGB (preprocessed by the engine) or float32 already in [-1, 1]. */
 export interface EngineBatch {
@@ -21,7 +24,7 @@ export interface EngineResult {
   features: Float32Array;
 }
 
-/** The interface every executor implements (tfjs in-process, the wasm pool, and later ONNX). */
+/** The interface every executor implements (onnxruntime, tfjs in-process, the wasm pool). */
 export interface InferenceEngine {
   readonly name: EngineName;
   /** For people: 'wasm, 2 worker threads'. */
@@ -36,6 +39,11 @@ export interface EngineOptions {
   model: CreateXceptionOptions;
   /** Keras-named weights, or null for Keras' initialisers (seeded). */
   weights: WeightValues | null;
-  /** Worker threads for the wasm pool (default: the number of CPUs). */
+  /** Worker threads of the wasm pool, or onnxruntime's intra-op threads (default: the number of CPUs). */
   threads?: number;
+  /**
+   * onnx: where exported models are cached (default `<weights cache>/onnx`); null: export in
+   * memory at every start. Random weights are never cached.
+   */
+  onnxCacheDir?: string | null;
 }
