@@ -50,6 +50,8 @@ export interface ConvertOptions {
 export async function weightsConvert(input: string, outDir: string, o: ConvertOptions, log: (line: string) => void): Promise<number> {
   if (o.to === 'onnx') return convertToOnnx(input, outDir, o, log);
   if (input === 'none') throw new CliError('ERR_USAGE', "'none' (random weights) converts only with --to onnx.", EXIT.usage);
+  // Reading tfjs artifacts and the output check make tfjs tensors: a backend must be registered.
+  await activateBackend('wasm');
   const report = await convertWeights({ input, outDir, quantize: o.quantize ?? null, checkOutputs: true, ...(o.top === undefined ? {} : { includeTop: o.top }) });
   log(`wrote ${report.modelJson} and ${report.shards.length} shards (${(report.weightBytes / 1e6).toFixed(1)} MB, ${report.quantize ?? 'float32'})`);
   log(`largest weight error ${report.maxAbsError.toExponential(2)}${report.maxAbsErrorWeight ? ` (${report.maxAbsErrorWeight})` : ''}; ` +
@@ -72,6 +74,7 @@ async function convertToOnnx(input: string, outDir: string, o: ConvertOptions, l
     model = { includeTop: o.top !== false, weights: null };
     values = null;
   } else {
+    await activateBackend('wasm'); // tfjs artifacts are decoded through tfjs tensors
     const reading = await readWeights(input, o.top === false ? { includeTop: false } : {});
     model = { includeTop: reading.hasTop, classes: reading.classes ?? 1000, weights: input };
     values = reading.values;
