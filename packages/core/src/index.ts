@@ -19,7 +19,7 @@ export {
 } from './errors.js';
 export type { GraphDescription, GraphNode, WeightSpec, Padding } from './graph-nodes.js';
 export { describeXception, RESIDUAL_LAYERS } from './xception-graph.js';
-export { expectedWeights, countParameters, weightSpecsOf } from './weight-specs.js';
+export { expectedWeights, countParameters, weightSpecsOf, liveNodeNames } from './weight-specs.js';
 export { compileFusedPlan, checkWeightValues, type FusedPlan, type FusedStep, type FoldedWeight, type WeightValues } from './fused-plan.js';
 export { kerasInitialWeights } from './keras-initializers.js';
 export { seededRandom } from './seeded-random.js';

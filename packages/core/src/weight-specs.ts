@@ -2,8 +2,11 @@ import { resolveXceptionConfig, type XceptionConfig, type XceptionOptions } from
 import type { GraphDescription, WeightSpec } from './graph-nodes.js';
 import { describeXception } from './xception-graph.js';
 
-/** Nodes that no output needs (the pooled features when the output is the 4D map). */
-function liveNodeNames(graph: GraphDescription, outputs: readonly string[]): Set<string> {
+/**
+ * The nodes the given outputs depend on (so not, for instance, the pooled features when the
+ * output is the 4D map). Exporters use it to write only the layers that lead somewhere.
+ */
+export function liveNodeNames(graph: GraphDescription, outputs: readonly string[]): Set<string> {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const live = new Set<string>();
   const stack = [...outputs];
@@ -35,4 +38,3 @@ export function countParameters(config: XceptionConfig | XceptionOptions): numbe
   return expectedWeights(config).reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
 }
 
-export { liveNodeNames };

@@ -1,4 +1,4 @@
-import type { GraphDescription, GraphNode } from '@xception/core';
+import { liveNodeNames, type GraphDescription, type GraphNode } from '@xception/core';
 
 /** A Keras 2 layer config as a model.json `modelTopology` carries it. */
 export interface KerasLayerJson {
@@ -24,15 +24,7 @@ export interface KerasModelTopology {
  * Only the layers that lead to the output are written: a functional model has no dangling ones.
  */
 export function kerasTopologyOf(graph: GraphDescription, name = 'xception'): KerasModelTopology {
-  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-  const live = new Set<string>();
-  const stack = [graph.output];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (live.has(n)) continue;
-    live.add(n);
-    stack.push(...(byName.get(n)?.inputs ?? []));
-  }
+  const live = liveNodeNames(graph, [graph.output]);
   const nodes = graph.nodes.filter((n) => live.has(n.name));
   const input = nodes.find((n) => n.op === 'input')!;
   return {
