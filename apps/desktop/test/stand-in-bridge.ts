@@ -52,7 +52,7 @@ const record = (id: string): PhotoRecord => {
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
 
 const bridge: XceptionBridge = {
-  async addFolder() {
+  async addFolders() {
     if (!folderAdded) {
       folderAdded = true;
       const count = data.bulk ?? data.photos.length;
@@ -64,7 +64,7 @@ const bridge: XceptionBridge = {
         library.upsert({ id, folder: data.folder, name, size: 1, mtimeMs: 0, status: 'new', predictions: [], added: [], removed: [] });
       }
     }
-    return { path: data.folder, photoCount: library.size };
+    return [{ path: data.folder, photoCount: library.size }];
   },
   async removeFolder() {},
   async listFolders() {

@@ -21,15 +21,15 @@ async function setup() {
   const service = createLibraryService({ dataDir: mkdtempSync(join(tmpdir(), 'xception-data-')), createClassifier: async () => createStandInClassifier() });
   await service.init();
   const ipc = fakeIpcMain();
-  let picked: string | null = photos;
+  let picked: string[] = [photos];
   const unregister = registerIpcHandlers({
     ipcMain: ipc.ipcMain,
     service,
     isTrustedSender: (url) => url.startsWith('app://renderer/'),
-    pickers: { pickFolder: async () => picked, pickWeightsFile: async () => '/models/xception.h5' },
+    pickers: { pickFolders: async () => picked, pickWeightsFile: async () => '/models/xception.h5' },
   });
   const call = (channel: string, ...args: unknown[]) => ipc.invoke(channel, 'app://renderer/index.html', ...args);
-  return { photos, service, ipc, call, unregister, setPicked: (p: string | null) => (picked = p) };
+  return { photos, service, ipc, call, unregister, setPicked: (p: string[]) => (picked = p) };
 }
 
 describe('IPC handlers', () => {
@@ -42,9 +42,20 @@ describe('IPC handlers', () => {
 
   it('adds the folder the user picked in the dialog (the renderer never names it)', async () => {
     const { photos, call, setPicked } = await setup();
-    expect(await call(CHANNELS.addFolder)).toEqual({ path: photos, photoCount: 1 });
-    setPicked(null);
-    expect(await call(CHANNELS.addFolder)).toBeNull();
+    expect(await call(CHANNELS.addFolders)).toEqual([{ path: photos, photoCount: 1 }]);
+    setPicked([]);
+    expect(await call(CHANNELS.addFolders)).toEqual([]);
+  });
+
+  it('adds every folder picked in one dialog (multiSelections)', async () => {
+    const { photos, call, setPicked, service } = await setup();
+    const second = mkdtempSync(join(tmpdir(), 'xception-ipc-second-'));
+    writeFileSync(join(second, 'b.jpg'), 'x');
+    writeFileSync(join(second, 'c.png'), 'x');
+    setPicked([photos, second]);
+    expect(await call(CHANNELS.addFolders)).toEqual([{ path: photos, photoCount: 1 }, { path: second, photoCount: 2 }]);
+    expect(await call(CHANNELS.listFolders)).toEqual([{ path: photos, photoCount: 1 }, { path: second, photoCount: 2 }]);
+    expect(service.query({}).total).toBe(3);
   });
 
   it('refuses calls from any page but the app', async () => {
@@ -54,7 +65,7 @@ describe('IPC handlers', () => {
 
   it('validates every argument', async () => {
     const { call, photos } = await setup();
-    await call(CHANNELS.addFolder);
+    await call(CHANNELS.addFolders);
     await expect(call(CHANNELS.query, { tags: 'dog' })).rejects.toThrow(/Invalid argument to 'xception:query': 0\.tags/);
     await expect(call(CHANNELS.query, { limit: 10, extra: 1 })).rejects.toThrow(/Unrecognized key/);
     await expect(call(CHANNELS.similar, 'relative/a.jpg', 5)).rejects.toThrow(/absolute path/);

@@ -1,4 +1,4 @@
-import { CHANNELS, type InvokeChannel, type Settings, type TaggingProgress } from '../shared/api.js';
+import { CHANNELS, type FolderInfo, type InvokeChannel, type Settings, type TaggingProgress } from '../shared/api.js';
 import { DesktopError, InvalidArgumentError } from './errors.js';
 import { ARGUMENT_SCHEMAS } from './ipc-schemas.js';
 import type { LibraryService } from './library-service.js';
@@ -14,7 +14,8 @@ export interface IpcMainLike {
 
 /** The system pickers (Electron's dialog in the app). */
 export interface Pickers {
-  pickFolder(): Promise<string | null>;
+  /** Every folder the user picked (the dialog allows several); [] when cancelled. */
+  pickFolders(): Promise<string[]>;
   pickWeightsFile(): Promise<string | null>;
 }
 
@@ -36,9 +37,11 @@ export function registerIpcHandlers({ ipcMain, service, pickers, isTrustedSender
   const pickedWeights = new Set<string>();
 
   const methods: Record<InvokeChannel, (...args: never[]) => unknown> = {
-    addFolder: async () => {
-      const path = await pickers.pickFolder();
-      return path === null ? null : service.addFolder(path);
+    addFolders: async () => {
+      const added: FolderInfo[] = [];
+      // One after the other: adding a parent of an added folder replaces it.
+      for (const path of await pickers.pickFolders()) added.push(await service.addFolder(path));
+      return added;
     },
     removeFolder: (path: string) => service.removeFolder(path),
     listFolders: () => service.listFolders(),

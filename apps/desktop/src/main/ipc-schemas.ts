@@ -29,7 +29,7 @@ export const settingsPatchSchema = z
   .partial();
 
 export const ARGUMENT_SCHEMAS: Record<InvokeChannel, z.ZodTuple> = {
-  addFolder: z.tuple([]),
+  addFolders: z.tuple([]),
   removeFolder: z.tuple([absolutePath]),
   listFolders: z.tuple([]),
   scan: z.tuple([]),

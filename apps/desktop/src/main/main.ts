@@ -56,9 +56,9 @@ async function start(): Promise<void> {
     service,
     isTrustedSender: isAppUrl,
     pickers: {
-      async pickFolder() {
+      async pickFolders() {
         const result = await dialog.showOpenDialog(window!, { properties: ['openDirectory', 'multiSelections'] });
-        return result.canceled ? null : (result.filePaths[0] ?? null);
+        return result.canceled ? [] : result.filePaths;
       },
       async pickWeightsFile() {
         const result = await dialog.showOpenDialog(window!, { properties: ['openFile'], filters: [{ name: 'Keras weights', extensions: ['h5', 'json'] }] });

@@ -12,7 +12,7 @@ const invoke =
     ipcRenderer.invoke(channel, ...args) as Promise<never>;
 
 const bridge: XceptionBridge = {
-  addFolder: invoke(CHANNELS.addFolder),
+  addFolders: invoke(CHANNELS.addFolders),
   removeFolder: invoke(CHANNELS.removeFolder),
   listFolders: invoke(CHANNELS.listFolders),
   scan: invoke(CHANNELS.scan),

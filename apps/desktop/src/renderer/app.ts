@@ -179,8 +179,8 @@ api.onProgress((p) => {
 
 const run = (action: () => Promise<unknown>) => () => void action().catch(showError);
 $('add-folder').onclick = run(async () => {
-  const folder = await api.addFolder();
-  if (folder) await refreshLibrary();
+  const folders = await api.addFolders();
+  if (folders.length > 0) await refreshLibrary();
 });
 $('scan').onclick = run(async () => {
   const summary = await api.scan();

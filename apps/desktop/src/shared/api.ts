@@ -129,8 +129,8 @@ export interface StartTaggingOptions {
 }
 
 export interface XceptionBridge {
-  /** Opens the system folder picker in the main process; null when the user cancels. */
-  addFolder(): Promise<FolderInfo | null>;
+  /** Opens the system folder picker (several folders may be picked); [] when the user cancels. */
+  addFolders(): Promise<FolderInfo[]>;
   removeFolder(path: string): Promise<void>;
   listFolders(): Promise<FolderInfo[]>;
   scan(): Promise<ScanSummary>;
@@ -155,7 +155,7 @@ export interface XceptionBridge {
 
 /** IPC channel names, one per bridge method (invoke) plus the progress event. */
 export const CHANNELS = {
-  addFolder: 'xception:add-folder',
+  addFolders: 'xception:add-folders',
   removeFolder: 'xception:remove-folder',
   listFolders: 'xception:list-folders',
   scan: 'xception:scan',
