@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -150,7 +150,10 @@ describe('clear usage errors, never a stack trace', () => {
     [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--engine', 'tfjs-node', '--weights', 'none'], 1, '--engine tfjs-node cannot load'],
     [['frobnicate'], 2, "unknown command 'frobnicate'"],
   ])('%j', async (args, code, message) => {
-    const run = await runCli(args);
+    // A run that fails before its first row leaves no results file behind.
+    const out = join(mkdtempSync(join(tmpdir(), 'xception-usage-')), 'x.jsonl');
+    const run = await runCli(args.map((a) => (a === '/tmp/x.jsonl' ? out : a)));
+    expect(existsSync(out)).toBe(false);
     expect(run.stderr).toContain(message);
     expect(run.stderr).toMatch(/^xception: /);
     expect(run.stderr).not.toMatch(/\n\s+at /);

@@ -1,10 +1,12 @@
+import { existsSync } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import { decodePredictions } from '@xception/vision-utils';
 import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '../engines/engine.js';
 import { selectEngine } from '../engines/select-engine.js';
 import { loadWeightValues } from '../load-weights.js';
 import { exportEmbeddings } from '../output/export-embeddings.js';
-import { ResultsFile, type ResultRow } from '../output/results-file.js';
+import { csvHeader, ResultsFile, type ResultRow } from '../output/results-file.js';
 import { runImagePipeline } from '../pipeline/image-pipeline.js';
 import { listInputs } from '../pipeline/list-inputs.js';
 import { inShard, resolveShard, shardOutputPath } from '../pipeline/shard.js';
@@ -39,7 +41,9 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   const npyOut = kind === 'embed' && /\.npy$/i.test(out) ? out : null;
   const journal = npyOut ? `${npyOut}.jsonl` : out;
   if (kind === 'classify' && /\.npy$/i.test(out)) throw new CliError('ERR_USAGE', 'classify writes .jsonl or .csv; .npy is for embed.', EXIT.usage);
+  const existed = existsSync(journal);
   const { file, done, resumed } = await ResultsFile.open(journal, { topK: o.topK });
+  let failedEarly = true;
   try {
     if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
     if (shard) reporter.info(`shard ${shard.index}/${shard.count} (from ${shard.source}) → ${out}`);
@@ -93,12 +97,15 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
           `${summary.seconds.toFixed(1)} s, ${summary.imagesPerSecond.toFixed(2)} images/s (inference ${summary.inferSeconds.toFixed(1)} s); ` +
           (exported ? `${exported.rows} feature rows in ${npyOut} with their paths in ${exported.pathsFile} (journal ${journal})` : `results in ${out}`),
       });
+      failedEarly = false;
       return failures > 0 ? EXIT.partialFailure : EXIT.ok;
     } finally {
       await engine.dispose();
     }
   } finally {
     await file.close();
+    // A run that stopped before its first row (no weights, no engine) leaves no empty file behind.
+    if (failedEarly && !existed && (await stat(journal)).size <= (file.format === 'csv' ? csvHeader(o.topK).length + 1 : 0)) await rm(journal, { force: true });
   }
 }
 
