@@ -1,6 +1,6 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../shared/api.js';
 import { PathOutsideLibraryError } from './errors.js';
@@ -67,6 +67,37 @@ describe('library service', () => {
     await again.init();
     expect(again.query({ text: 'rex' }).photos[0]!.tags.map((t) => `${t.name}:${t.source}`)).toEqual(['dog:model', 'beach:user']);
     expect(again.query({ tags: ['dog'] }).total).toBe(2);
+  });
+
+  it('similar photos still works after the index is deleted and rebuilt from the sidecars (features cached beside it)', async () => {
+    const { photos, dataDir, service, pet } = library();
+    await service.init();
+    await service.addFolder(photos);
+    await service.startTagging({ scope: 'new' });
+    await service.whenIdle();
+    const before = (await service.similar(pet('rex.jpg'), 5)).map((s) => [s.photo.name, s.similarity.toFixed(6)]);
+    expect(before.map(([name]) => name)).toEqual(['fido.jpg', 'tom.jpg']);
+    await service.dispose();
+    expect(readdirSync(join(dataDir, 'library')).sort()).toEqual(expect.arrayContaining(['features.json', 'folders.json', 'index.json']));
+
+    // No index at all: a fresh app rebuilds it from the sidecars and the features from the cache.
+    rmSync(join(dataDir, 'library', 'index.json'));
+    const classifier = createStandInClassifier();
+    const again = createLibraryService({ dataDir, createClassifier: async () => classifier });
+    await again.init();
+    expect((await again.similar(pet('rex.jpg'), 5)).map((s) => [s.photo.name, s.similarity.toFixed(6)])).toEqual(before);
+    // Nothing to re-run: tagged photos with cached features are complete.
+    await again.startTagging({ scope: 'new' });
+    await again.whenIdle();
+    expect(classifier.classified.map((p) => basename(p))).toEqual(['bad.jpg']);
+
+    // Rebuilding in a running app keeps them too; an edited photo loses its stale row.
+    writeFileSync(pet('tom.jpg'), Buffer.concat([JPEG, Buffer.from([0])]));
+    await again.rebuildIndex();
+    const after = (await again.similar(pet('rex.jpg'), 5)).map((s) => s.photo.name);
+    expect(after).toContain('fido.jpg'); // and bad.jpg, which the second stand-in could read
+    expect(after).not.toContain('tom.jpg');
+    await again.dispose();
   });
 
   it('a threshold change rewrites sidecars from stored predictions without running the model', async () => {

@@ -278,8 +278,20 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       return { ...settings };
     },
     async rebuildIndex() {
+      // Features computed in this session but not yet saved survive the rebuild too.
+      const kept = new Map<string, { size: number; mtimeMs: number; values: Float32Array }>();
+      for (const record of library.all()) {
+        const values = library.features(record.id);
+        if (values) kept.set(record.id, { size: record.size, mtimeMs: record.mtimeMs, values });
+      }
       for (const record of [...library.all()]) library.remove(record.id);
       for (const folder of folders) await scanOne(folder, { added: 0, changed: 0, removed: 0, unchanged: 0 });
+      for (const record of library.all()) {
+        const old = kept.get(record.id);
+        if (old && old.size === record.size && old.mtimeMs === record.mtimeMs) library.setFeatures(record.id, old.values);
+      }
+      // The rest from the feature cache beside the index (sidecars do not carry features).
+      await indexStore.restoreFeatures(library);
       await indexStore.save(library, folders);
     },
     flush: () => indexStore.save(library, folders),
