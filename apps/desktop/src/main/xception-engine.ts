@@ -1,6 +1,7 @@
 import type { EngineChoice, Prediction, WeightsChoice } from '../shared/api.js';
 import type { Classification, Classifier, ClassifierLoadProgress } from './classifier.js';
 import { DesktopError, messageOf } from './errors.js';
+import type { WeightsRegistry } from '@xception/weights';
 
 export interface XceptionEngineOptions {
   engine: EngineChoice;
@@ -8,6 +9,12 @@ export interface XceptionEngineOptions {
   weights: WeightsChoice | null;
   /** Photos per forward pass is 1: tagging is a stream, and batch 1 keeps pause/cancel prompt. */
   imageSize?: number;
+  /**
+   * Where the ImageNet weights come from and are cached (@xception/weights' defaults when
+   * absent: Keras' addresses, the user's cache folder, process.env for proxies). Tests point
+   * `registry` at a server on 127.0.0.1.
+   */
+  download?: { registry?: WeightsRegistry; cacheDir?: string; env?: NodeJS.ProcessEnv };
 }
 
 type Module = Record<string, unknown>;
@@ -64,7 +71,7 @@ export function createXceptionEngine(options: XceptionEngineOptions): Classifier
       const report = (event: { phase?: string; bytes?: number; totalBytes?: number | null }): void => {
         if (event.phase === 'download' && typeof event.bytes === 'number') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
       };
-      model = (await (weights.loadXception as (o: object) => Promise<typeof model>)({ weights: source, onProgress: report })) ?? null;
+      model = (await (weights.loadXception as (o: object) => Promise<typeof model>)({ weights: source, onProgress: report, ...options.download })) ?? null;
       return;
     }
     if (options.weights.kind === 'file' && options.weights.path.toLowerCase().endsWith('.h5')) {
