@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sharedPath } from '@xception/core/testing';
+import * as ort from 'onnxruntime-node';
+import { exportXceptionOnnx, ONNX_IO } from '@xception/onnx';
 import type { EngineOptions, InferenceEngine } from '../src/engines/engine.js';
+import { createOnnxEngine, onnxSessionOptions } from '../src/engines/onnx-engine.js';
 import { probeTfjsNode } from '../src/engines/tfjs-node-probe.js';
 import { createInProcessEngine } from '../src/engines/tfjs-engine.js';
 import { createWasmPoolEngine } from '../src/engines/wasm-pool-engine.js';
@@ -37,6 +40,33 @@ async function inferenceOnly(engine: InferenceEngine, images: number): Promise<n
 }
 
 const rows: Array<Record<string, unknown>> = [];
+
+// onnxruntime: a plain session on the exported .onnx file against the worker's engine, same
+// float32 NHWC batch, same thread count, interleaved rounds so that drift hits both alike.
+const onnxDir = mkdtempSync(join(tmpdir(), 'xception-bench-onnx-'));
+const onnxFile = join(onnxDir, 'xception.onnx');
+writeFileSync(onnxFile, exportXceptionOnnx(options.model, null).bytes);
+const floats = new Float32Array(batch * 299 * 299 * 3).map((_, i) => Math.sin(i * 0.37));
+const plain = await ort.InferenceSession.create(onnxFile, onnxSessionOptions(['cpu'], threads));
+const engineOnnx = await createOnnxEngine({ ...options, threads });
+const feeds = { [ONNX_IO.input]: new ort.Tensor('float32', floats, [batch, 299, 299, 3]) };
+const oneEngine = { pixels: floats, count: batch, height: 299, width: 299 };
+await plain.run(feeds); await engineOnnx.run(oneEngine); // warm-up
+const times = { plain: [] as number[], engine: [] as number[] };
+for (let r = 0; r < 4; r++) {
+  let t = performance.now(); await plain.run(feeds); times.plain.push((performance.now() - t) / batch);
+  t = performance.now(); await engineOnnx.run(oneEngine); times.engine.push((performance.now() - t) / batch);
+}
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const onnxPlainMs = median(times.plain);
+const onnxEngineMs = median(times.engine);
+await plain.release();
+rows.push({ engine: `plain onnxruntime session on the .onnx file (${threads} threads)`, msPerImage: onnxPlainMs });
+rows.push({ engine: engineOnnx.detail, msPerImage: onnxEngineMs, speedVsPlain: onnxPlainMs / onnxEngineMs });
+const uint8Ms = await inferenceOnly(engineOnnx, 4 * batch);
+rows.push({ engine: `${engineOnnx.detail}, uint8 pixels (preprocessing included)`, msPerImage: uint8Ms });
+await engineOnnx.dispose();
+rmSync(onnxDir, { recursive: true, force: true });
 const tfjsNode = await probeTfjsNode();
 if (tfjsNode.available) {
   const engine = await createInProcessEngine('tensorflow', options, tfjsNode.detail);
@@ -61,6 +91,17 @@ if (args.cpu) {
 // End to end: the real CLI over the shared photos.
 const photos = sharedPath('images', 'imagenet-samples');
 let endToEnd: Record<string, unknown> | null = null;
+let endToEndOnnx: Record<string, unknown> | null = null;
+if (photos) {
+  const dir = mkdtempSync(join(tmpdir(), 'xception-bench-'));
+  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', cli, 'classify', photos, '--out', join(dir, 'r.jsonl'),
+    '--weights', 'none', '--engine', 'onnx', '--threads', String(threads), '--batch-size', String(batch), '--log-format', 'json'], { encoding: 'utf8' });
+  const summary = run.stderr.split('\n').filter((l) => l.includes('"event":"summary"')).map((l) => JSON.parse(l))[0];
+  rmSync(dir, { recursive: true, force: true });
+  if (summary) endToEndOnnx = { images: summary.done, seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond, inferenceOnlyImagesPerSecond: 1000 / uint8Ms };
+  else console.error(run.stderr);
+}
 if (photos) {
   const dir = mkdtempSync(join(tmpdir(), 'xception-bench-'));
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -79,7 +120,12 @@ if (photos) {
 console.log(`\nxception worker, 299x299, batch ${batch}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`);
 console.log('| engine | ms/image (inference only) |');
 console.log('|---|---|');
-for (const r of rows) console.log(`| ${r.engine} | ${r.msPerImage === null ? `n/a: ${r.note}` : (r.msPerImage as number).toFixed(0)} |`);
+for (const r of rows) console.log(`| ${r.engine} | ${r.msPerImage === null ? `n/a: ${r.note}` : (r.msPerImage as number).toFixed(1)}${r.speedVsPlain ? ` (${(r.speedVsPlain as number).toFixed(3)} of the plain session's speed)` : ''} |`);
+if (endToEndOnnx) {
+  console.log(`\nend to end, xception classify over ${endToEndOnnx.images} shared photos (--engine onnx, ${threads} threads): ` +
+    `${(endToEndOnnx.imagesPerSecond as number).toFixed(2)} images/s in ${(endToEndOnnx.seconds as number).toFixed(1)} s; ` +
+    `inference alone ${(endToEndOnnx.inferenceOnlyImagesPerSecond as number).toFixed(2)} images/s`);
+}
 if (endToEnd) {
   const ratio = (endToEnd.imagesPerSecond as number) / (endToEnd.inferenceOnlyImagesPerSecond as number);
   console.log(`\nend to end, xception classify over ${endToEnd.images} shared photos (wasm, ${threads} threads): ` +
@@ -88,5 +134,5 @@ if (endToEnd) {
 }
 const out = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'worker.json'), JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, batch, threads, inferenceOnly: rows, endToEnd }, null, 2));
+writeFileSync(join(out, 'worker.json'), JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, batch, threads, inferenceOnly: rows, endToEnd, endToEndOnnx, onnxRounds: times }, null, 2));
 console.log(`written ${join(out, 'worker.json')}`);
