@@ -13,7 +13,10 @@ const src = (p) => join(appDir, 'src', p);
 export async function buildRenderer(outDir) {
   const dir = join(outDir, 'renderer');
   await mkdir(dir, { recursive: true });
-  await build({ entryPoints: [src('renderer/app.ts')], outfile: join(dir, 'app.js'), bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', sourcemap: true, logLevel: 'warning' });
+  const common = { bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', sourcemap: true, logLevel: 'warning', conditions: ['source'] };
+  await build({ ...common, entryPoints: [src('renderer/app.ts')], outfile: join(dir, 'app.js') });
+  // The webgl engine's Web Worker (tfjs webgl + @xception/core), loaded from the app only.
+  await build({ ...common, entryPoints: [src('renderer/inference/inference-worker.ts')], outfile: join(dir, 'inference-worker.js') });
   await copyFile(src('renderer/index.html'), join(dir, 'index.html'));
   await copyFile(src('renderer/styles.css'), join(dir, 'styles.css'));
   return dir;

@@ -138,6 +138,13 @@ const bridge: XceptionBridge = {
   async chooseWeightsFile() {
     return null;
   },
+  async reportGpu(info) {
+    (window as unknown as { reportedGpu?: unknown }).reportedGpu = info;
+  },
+  onInferenceRequest() {
+    return () => undefined;
+  },
+  async inferenceReply() {},
   onProgress(listener) {
     listeners.add(listener);
     return () => listeners.delete(listener);

@@ -1,4 +1,4 @@
-import { CHANNELS, type FolderInfo, type InvokeChannel, type Settings, type TaggingProgress } from '../shared/api.js';
+import { CHANNELS, type FolderInfo, type GpuInfo, type InferenceReply, type InvokeChannel, type Settings, type TaggingProgress } from '../shared/api.js';
 import { DesktopError, InvalidArgumentError } from './errors.js';
 import { ARGUMENT_SCHEMAS } from './ipc-schemas.js';
 import type { LibraryService } from './library-service.js';
@@ -25,6 +25,8 @@ export interface IpcHandlerOptions {
   pickers: Pickers;
   /** Only the app's own page may call: e.g. url.startsWith('app://renderer/'). */
   isTrustedSender(url: string): boolean;
+  /** The webgl engine's traffic from the renderer (GPU report, inference replies). */
+  inference?: { onGpu(info: GpuInfo): void; onReply(reply: InferenceReply): void };
 }
 
 /**
@@ -32,7 +34,7 @@ export interface IpcHandlerOptions {
  * parses the arguments with the channel's schema, then calls the service (which checks paths
  * against the added folders). Returns a function that removes the handlers.
  */
-export function registerIpcHandlers({ ipcMain, service, pickers, isTrustedSender }: IpcHandlerOptions): () => void {
+export function registerIpcHandlers({ ipcMain, service, pickers, isTrustedSender, inference }: IpcHandlerOptions): () => void {
   // A weights file path is accepted only if the user picked it in the system dialog.
   const pickedWeights = new Set<string>();
 
@@ -68,6 +70,8 @@ export function registerIpcHandlers({ ipcMain, service, pickers, isTrustedSender
       if (path !== null) pickedWeights.add(path);
       return path;
     },
+    reportGpu: (info: GpuInfo) => void inference?.onGpu(info),
+    inferenceReply: (reply: InferenceReply) => void inference?.onReply(reply),
   };
 
   const channels = Object.keys(methods) as InvokeChannel[];

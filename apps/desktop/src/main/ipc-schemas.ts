@@ -13,12 +13,14 @@ const absolutePath = z
   .max(4096)
   .refine((p) => isAbsolute(p) && !p.includes('\0'), 'must be an absolute path');
 const tag = z.string().min(1).max(100);
+/** Float32Array over Electron IPC (structured clone), or plain numbers; at most 1000 classes / 2048 features ... with room. */
+const floats = z.union([z.instanceof(Float32Array), z.array(z.number())]).refine((a) => a.length <= 100_000, 'at most 100,000 values');
 
 export const settingsPatchSchema = z
   .object({
     threshold: z.number().min(0).max(1),
     topK: z.number().int().min(1).max(20),
-    engine: z.enum(['auto', 'tfjs-node', 'wasm']),
+    engine: z.enum(['auto', 'tfjs-node', 'wasm', 'webgl']),
     weights: z.discriminatedUnion('kind', [z.object({ kind: z.literal('imagenet') }).strict(), z.object({ kind: z.literal('file'), path: absolutePath }).strict()]),
     hierarchyRoot: z.string().min(1).max(50).regex(/^[^|/\\]+$/, 'must not contain | / or \\'),
     ignoreLabels: z.array(tag).max(1000),
@@ -54,4 +56,19 @@ export const ARGUMENT_SCHEMAS: Record<InvokeChannel, z.ZodTuple> = {
   getSettings: z.tuple([]),
   updateSettings: z.tuple([settingsPatchSchema]),
   chooseWeightsFile: z.tuple([]),
+  reportGpu: z.tuple([z.object({ webgl: z.boolean(), renderer: z.string().max(500).nullable(), realGpu: z.boolean() }).strict()]),
+  inferenceReply: z.tuple([
+    z.union([
+      z.object({
+        id: z.number().int().min(1),
+        ok: z.literal(true),
+        result: z.union([
+          z.null(),
+          z.object({ backend: z.string().max(100), where: z.enum(['worker', 'page']) }).strict(),
+          z.object({ probabilities: floats, features: floats }).strict(),
+        ]),
+      }).strict(),
+      z.object({ id: z.number().int().min(1), ok: z.literal(false), message: z.string().max(2000) }).strict(),
+    ]),
+  ]),
 };

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, utilityProcess } from 'electron';
-import { THUMBNAIL_SCHEME } from '../shared/api.js';
+import { CHANNELS, THUMBNAIL_SCHEME, type GpuInfo } from '../shared/api.js';
+import { createRendererClassifier, imagenetTopK, resolveEngine, webglWeightsFrom } from './renderer-classifier.js';
 import { createProgressForwarder, registerIpcHandlers } from './ipc-handlers.js';
 import { createLibraryService } from './library-service.js';
 import { createThumbnailService } from './thumbnails.js';
@@ -25,6 +26,9 @@ protocol.registerSchemesAsPrivileged([
 ]);
 
 let window: BrowserWindow | null = null;
+/** The renderer's last GPU report ('auto' uses webgl only on a real GPU) and the webgl classifier, if any. */
+let gpu: GpuInfo | null = null;
+let webgl: ReturnType<typeof createRendererClassifier> | null = null;
 
 async function start(): Promise<void> {
   await app.whenReady();
@@ -32,7 +36,22 @@ async function start(): Promise<void> {
   const forward = createProgressForwarder((channel, progress) => window?.webContents.send(channel, progress));
   const service = createLibraryService({
     dataDir,
-    createClassifier: async (settings) => createUtilityClassifier(() => utilityProcess.fork(join(here, 'inference-host.js'), [], { serviceName: 'Xception inference' }) as unknown as UtilityProcessLike, settings),
+    createClassifier: async (settings) => {
+      if (resolveEngine(settings.engine, gpu) === 'webgl') {
+        // Forward passes in the renderer (WebGL); decoding, weights and bookkeeping stay here.
+        const vision = await import('@xception/vision-utils/node');
+        const weights = settings.weights;
+        webgl = createRendererClassifier({
+          modelId: weights.kind === 'imagenet' ? 'imagenet' : `file:${weights.path.split(/[\\/]/).pop()}`,
+          send: (request) => window?.webContents.send(CHANNELS.inferenceRequest, request),
+          loadModel: (onProgress) => webglWeightsFrom(weights.kind === 'imagenet' ? 'imagenet' : weights.path, onProgress),
+          decode: (photo) => vision.loadImage(photo, { size: 299 }),
+          decodePredictions: await imagenetTopK(),
+        });
+        return webgl;
+      }
+      return createUtilityClassifier(() => utilityProcess.fork(join(here, 'inference-host.js'), [], { serviceName: 'Xception inference' }) as unknown as UtilityProcessLike, settings);
+    },
     onProgress: forward,
     describeLoadError,
   });
@@ -55,6 +74,7 @@ async function start(): Promise<void> {
     ipcMain,
     service,
     isTrustedSender: isAppUrl,
+    inference: { onGpu: (info) => void (gpu = info), onReply: (reply) => webgl?.receive(reply) },
     pickers: {
       async pickFolders() {
         const result = await dialog.showOpenDialog(window!, { properties: ['openDirectory', 'multiSelections'] });

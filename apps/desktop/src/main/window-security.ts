@@ -7,7 +7,8 @@ export const APP_ORIGIN = `${APP_SCHEME}://renderer`;
 /**
  * The page's Content-Security-Policy (also set as a response header by the app protocol):
  * only the app's own scripts and styles, images from the app and the thumbnail protocol, no
- * network at all, no inline script, no eval, no plugins, no frames.
+ * network at all, no inline script, no eval, no plugins, no frames. Workers only from the app
+ * (the webgl engine's inference-worker.js); tfjs' webgl backend needs no 'unsafe-eval'.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -19,7 +20,7 @@ export const CONTENT_SECURITY_POLICY = [
   "object-src 'none'",
   "media-src 'none'",
   "frame-src 'none'",
-  "worker-src 'none'",
+  "worker-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ');

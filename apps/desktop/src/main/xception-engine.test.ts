@@ -29,3 +29,16 @@ describe('xception engine adapter', () => {
     expect(createXceptionEngine({ engine: 'wasm', weights: { kind: 'file', path: '/m/xception.h5' } }).modelId).toBe('file:xception.h5');
   });
 });
+
+describe('engine choice', () => {
+  it("'webgl' always runs in the renderer; 'auto' only with a real GPU", async () => {
+    const { resolveEngine } = await import('./renderer-classifier.js');
+    const swiftshader = { webgl: true, renderer: 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero)), SwiftShader driver)', realGpu: false };
+    const nvidia = { webgl: true, renderer: 'ANGLE (NVIDIA, NVIDIA GeForce RTX 4070 Direct3D11 vs_5_0 ps_5_0)', realGpu: true };
+    expect(resolveEngine('webgl', null)).toBe('webgl');
+    expect(resolveEngine('auto', nvidia)).toBe('webgl');
+    expect(resolveEngine('auto', swiftshader)).toBe('utility');
+    expect(resolveEngine('auto', null)).toBe('utility');
+    expect(resolveEngine('wasm', nvidia)).toBe('utility');
+  });
+});

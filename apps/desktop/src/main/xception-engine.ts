@@ -15,6 +15,8 @@ export interface XceptionEngineOptions {
    * `registry` at a server on 127.0.0.1.
    */
   download?: { registry?: WeightsRegistry; cacheDir?: string; env?: NodeJS.ProcessEnv };
+  /** With weights null: the random model's input shape and seed (tests compare engines on tiny inputs). */
+  random?: { inputShape?: [number, number, number]; seed?: number };
 }
 
 type Module = Record<string, unknown>;
@@ -59,7 +61,7 @@ export function createXceptionEngine(options: XceptionEngineOptions): Classifier
     const core = (await import('@xception/core')) as unknown as Module;
     const createFromValues = core.createXceptionFromValues as (o: object, v: unknown) => typeof model;
     if (options.weights === null) {
-      model = createFromValues({ weights: null }, null);
+      model = createFromValues({ weights: null, ...options.random }, null);
       return;
     }
     const weights = (await import('@xception/weights')) as unknown as Module;

@@ -4,7 +4,7 @@
  * electron's renderer modules; every argument is validated again in the main process.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { CHANNELS, thumbnailUrlFor, type TaggingProgress, type XceptionBridge } from '../shared/api.js';
+import { CHANNELS, thumbnailUrlFor, type InferenceRequest, type TaggingProgress, type XceptionBridge } from '../shared/api.js';
 
 const invoke =
   (channel: string) =>
@@ -35,6 +35,13 @@ const bridge: XceptionBridge = {
     return () => ipcRenderer.removeListener(CHANNELS.progress, wrapped);
   },
   thumbnailUrl: thumbnailUrlFor,
+  reportGpu: invoke(CHANNELS.reportGpu),
+  inferenceReply: invoke(CHANNELS.inferenceReply),
+  onInferenceRequest(listener) {
+    const wrapped = (_event: unknown, request: InferenceRequest): void => listener(request);
+    ipcRenderer.on(CHANNELS.inferenceRequest, wrapped);
+    return () => ipcRenderer.removeListener(CHANNELS.inferenceRequest, wrapped);
+  },
 };
 
 contextBridge.exposeInMainWorld('xception', bridge);

@@ -4,6 +4,7 @@
  * never innerHTML.
  */
 import type { PhotoSummary, PhotoTag, Settings, TaggingProgress, XceptionBridge } from '../shared/api.js';
+import { startRendererInference } from './inference/renderer-inference.js';
 import { createPhotoPages } from './photo-pages.js';
 import { createVirtualGrid } from './virtual-grid.js';
 
@@ -269,6 +270,12 @@ async function init(): Promise<void> {
   showProgress({ state: 'idle', done: 0, failed: 0, total: 0 });
   await refreshLibrary();
   document.body.dataset.ready = 'true';
+  // The webgl engine: the worker is the built inference-worker.js beside this script.
+  const inference = await startRendererInference(api, new URL('./inference-worker.js', import.meta.url));
+  const { gpu } = inference;
+  $('gpu-info').textContent = !gpu.webgl
+    ? 'GPU: no WebGL here; the webgl engine cannot run.'
+    : `GPU: ${gpu.renderer ?? 'unknown'}${gpu.realGpu ? '' : ' (software rendering: Auto will not use WebGL)'}; webgl runs in ${inference.where === 'worker' ? 'a Web Worker' : 'this window'}.`;
 }
 
 void init().catch(showError);

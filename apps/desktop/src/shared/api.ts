@@ -4,8 +4,40 @@
  * (the renderer is untrusted), see main/ipc-schemas.ts.
  */
 
-/** Where inference runs; 'auto' picks tfjs-node when installed, else the wasm pool. */
-export type EngineChoice = 'auto' | 'tfjs-node' | 'wasm';
+/**
+ * Where inference runs. 'tfjs-node' and 'wasm' run in a utility process; 'webgl' runs in the
+ * renderer (a Web Worker with OffscreenCanvas, else the page, yielding between photos);
+ * 'auto' picks webgl only when the renderer reports a real GPU, else tfjs-node when
+ * installed, else wasm.
+ */
+export type EngineChoice = 'auto' | 'tfjs-node' | 'wasm' | 'webgl';
+
+/** What the renderer found out about WebGL (shown in settings; 'auto' uses realGpu). */
+export interface GpuInfo {
+  webgl: boolean;
+  /** UNMASKED_RENDERER_WEBGL (or RENDERER), e.g. 'ANGLE (NVIDIA ...)'; null without WebGL. */
+  renderer: string | null;
+  /** A hardware GPU: WebGL is there and the renderer is not a software one (SwiftShader, llvmpipe). */
+  realGpu: boolean;
+}
+
+/** Weights for the renderer's webgl engine: named float32 arrays (structured-cloned over IPC), or seeded random (tests). */
+export interface WebglModelPayload {
+  inputShape: [number, number, number] | null;
+  weights: { name: string; shape: number[]; values: Float32Array }[] | null;
+  seed?: number;
+}
+
+/** Main → renderer: one inference request for the webgl engine. */
+export type InferenceRequest =
+  | { id: number; type: 'load'; model: WebglModelPayload }
+  | { id: number; type: 'classify'; pixels: Uint8Array; width: number; height: number }
+  | { id: number; type: 'dispose' };
+
+/** Renderer → main: the answer to one request ('classify' gives probabilities and pooled features). */
+export type InferenceReply =
+  | { id: number; ok: true; result: { backend: string; where: 'worker' | 'page' } | { probabilities: Float32Array; features: Float32Array } | null }
+  | { id: number; ok: false; message: string };
 
 /** Which weights the classifier loads. */
 export type WeightsChoice = { kind: 'imagenet' } | { kind: 'file'; path: string };
@@ -151,6 +183,11 @@ export interface XceptionBridge {
   onProgress(listener: (progress: TaggingProgress) => void): () => void;
   /** A URL the renderer may put in <img src> (the app's thumbnail protocol). */
   thumbnailUrl(photoId: string): string;
+  /** The renderer tells main whether a real GPU is there (for 'auto'); main keeps the last report. */
+  reportGpu(info: GpuInfo): Promise<void>;
+  /** The webgl engine: main sends requests here and gets the replies back through inferenceReply. */
+  onInferenceRequest(listener: (request: InferenceRequest) => void): () => void;
+  inferenceReply(reply: InferenceReply): Promise<void>;
 }
 
 /** IPC channel names, one per bridge method (invoke) plus the progress event. */
@@ -171,10 +208,13 @@ export const CHANNELS = {
   getSettings: 'xception:get-settings',
   updateSettings: 'xception:update-settings',
   chooseWeightsFile: 'xception:choose-weights-file',
+  reportGpu: 'xception:report-gpu',
+  inferenceReply: 'xception:inference-reply',
   progress: 'xception:progress',
+  inferenceRequest: 'xception:inference-request',
 } as const;
 
-export type InvokeChannel = Exclude<keyof typeof CHANNELS, 'progress'>;
+export type InvokeChannel = Exclude<keyof typeof CHANNELS, 'progress' | 'inferenceRequest'>;
 
 /** Scheme of the thumbnail protocol the main process serves (privileged, read-only). */
 export const THUMBNAIL_SCHEME = 'xthumb';
