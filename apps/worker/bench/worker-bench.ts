@@ -124,7 +124,8 @@ for (const r of rows) console.log(`| ${r.engine} | ${r.msPerImage === null ? `n/
 if (endToEndOnnx) {
   console.log(`\nend to end, xception classify over ${endToEndOnnx.images} shared photos (--engine onnx, ${threads} threads): ` +
     `${(endToEndOnnx.imagesPerSecond as number).toFixed(2)} images/s in ${(endToEndOnnx.seconds as number).toFixed(1)} s; ` +
-    `inference alone ${(endToEndOnnx.inferenceOnlyImagesPerSecond as number).toFixed(2)} images/s`);
+    `inference alone ${(endToEndOnnx.inferenceOnlyImagesPerSecond as number).toFixed(2)} images/s; ` +
+    `ratio ${((endToEndOnnx.imagesPerSecond as number) / (endToEndOnnx.inferenceOnlyImagesPerSecond as number) * 100).toFixed(0)}%`);
 }
 if (endToEnd) {
   const ratio = (endToEnd.imagesPerSecond as number) / (endToEnd.inferenceOnlyImagesPerSecond as number);

@@ -1,19 +1,35 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { EngineBatch, EngineOptions } from './engine.js';
-import { activateBackend, createModelRunner, type ModelRunner } from './model-runner.js';
+import type { EngineBatch, EngineOptions, EngineResult } from './engine.js';
+import { activateBackend, createModelRunner } from './model-runner.js';
 
 /**
- * One thread of the wasm pool: its own tfjs-core engine and wasm backend (tfjs turns wasm
- * threads off in Node, so parallelism comes from several single-threaded backends).
+ * One inference thread, so that the main thread stays free to list, decode and write:
+ * - 'wasm': its own tfjs-core engine and wasm backend (tfjs turns wasm threads off in Node, so
+ *   parallelism comes from several single-threaded backends);
+ * - 'onnx': an onnxruntime-node session, whose run() works on the calling JavaScript thread and
+ *   would otherwise stall decoding for the whole batch.
  */
+export type ThreadKind = 'wasm' | 'onnx';
+export interface ThreadData { kind: ThreadKind; options: EngineOptions }
 interface RunMessage { id: number; batch: EngineBatch }
+interface Runner { detail: string; run(batch: EngineBatch): Promise<EngineResult> }
+
+async function start({ kind, options }: ThreadData): Promise<Runner> {
+  if (kind === 'onnx') {
+    const { createOnnxEngine } = await import('./onnx-engine.js');
+    const engine = await createOnnxEngine(options);
+    return { detail: engine.detail, run: (batch) => engine.run(batch) };
+  }
+  await activateBackend('wasm');
+  const runner = createModelRunner(options);
+  return { detail: 'wasm', run: (batch) => runner.run(batch) };
+}
 
 async function main(): Promise<void> {
-  let runner: ModelRunner;
+  let runner: Runner;
   try {
-    await activateBackend('wasm');
-    runner = createModelRunner(workerData as EngineOptions);
-    parentPort!.postMessage({ ready: true });
+    runner = await start(workerData as ThreadData);
+    parentPort!.postMessage({ ready: true, detail: runner.detail });
   } catch (error) {
     parentPort!.postMessage({ ready: false, error: String(error instanceof Error ? error.message : error) });
     return;

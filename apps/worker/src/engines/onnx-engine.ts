@@ -21,6 +21,9 @@ export function onnxSessionOptions(providers: readonly string[], threads: number
     executionMode: 'sequential' as const,
     enableCpuMemArena: true,
     enableMemPattern: true,
+    // Idle intra-op threads sleep instead of spinning, so that decoding (sharp) gets the cores
+    // between and beside batches.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
 }
 

@@ -1,10 +1,9 @@
 import { CliError } from '../cli-error.js';
 import type { EngineChoice, EngineOptions, InferenceEngine } from './engine.js';
-import { createOnnxEngine } from './onnx-engine.js';
 import { DISABLE_ONNX_ENV, probeOnnxRuntime, type OrtLoader } from './onnx-probe.js';
 import { probeTfjsNode } from './tfjs-node-probe.js';
 import { createInProcessEngine } from './tfjs-engine.js';
-import { createWasmPoolEngine } from './wasm-pool-engine.js';
+import { createOnnxThreadEngine, createWasmPoolEngine } from './wasm-pool-engine.js';
 
 export interface SelectEngineDeps {
   /** How onnxruntime-node is imported (tests inject one that fails). */
@@ -22,7 +21,7 @@ export async function selectEngine(choice: EngineChoice, options: EngineOptions,
     const probe = await probeOnnxRuntime(deps.onnxLoader);
     if (probe.available) {
       try {
-        return await createOnnxEngine(options, probe);
+        return await createOnnxThreadEngine(options);
       } catch (error) {
         if (choice === 'onnx') throw new CliError('ERR_ENGINE_UNAVAILABLE', `--engine onnx cannot start: ${firstLine(error)}.`);
         log(`engine: onnx not used (onnxruntime-node loaded but its session did not start: ${firstLine(error)}); trying tfjs-node`);

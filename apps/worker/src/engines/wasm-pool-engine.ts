@@ -1,18 +1,35 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EngineBatch, EngineOptions, EngineResult, InferenceEngine } from './engine.js';
+import type { ThreadData, ThreadKind } from './engine-thread.js';
 
 interface PoolThread {
   worker: Worker;
-  busy: boolean;
+  /** Batches sent and not yet answered. */
+  busy: number;
+  detail: string;
 }
 
 /**
  * A pool of worker threads, each with its own wasm backend and copy of the model; a batch goes
  * to an idle thread, and batches wait in order when all are busy.
  */
-export async function createWasmPoolEngine(options: EngineOptions): Promise<InferenceEngine> {
+export function createWasmPoolEngine(options: EngineOptions): Promise<InferenceEngine> {
   const count = Math.max(1, options.threads ?? availableParallelism());
+  return createThreadPoolEngine('wasm', options, count, 1, (detail) => `wasm, ${count} worker thread${count === 1 ? '' : 's'}`);
+}
+
+/**
+ * onnxruntime-node in one worker thread (the session spreads each batch over `threads` cores
+ * itself), with two batches queued so that the next starts the moment the last one ends.
+ */
+export function createOnnxThreadEngine(options: EngineOptions): Promise<InferenceEngine> {
+  return createThreadPoolEngine('onnx', options, 1, 2, (detail) => `${detail}, in a worker thread`);
+}
+
+async function createThreadPoolEngine(
+  kind: ThreadKind, options: EngineOptions, count: number, perThread: number, describe: (threadDetail: string) => string,
+): Promise<InferenceEngine> {
   const url = threadEntry();
   const threads: PoolThread[] = [];
   const waiting: Array<() => void> = [];
@@ -20,12 +37,17 @@ export async function createWasmPoolEngine(options: EngineOptions): Promise<Infe
   const pending = new Map<number, { resolve: (r: EngineResult) => void; reject: (e: Error) => void }>();
 
   const start = (): Promise<PoolThread> => new Promise((resolve, reject) => {
+    const data: ThreadData = { kind, options };
     const worker = url.protocol === 'data:'
-      ? new Worker(url.href.slice('data:text/javascript,'.length), { eval: true, workerData: { model: options.model, weights: options.weights } })
-      : new Worker(url, { workerData: { model: options.model, weights: options.weights } });
-    const thread: PoolThread = { worker, busy: false };
-    worker.once('message', (m: { ready: boolean; error?: string }) => {
-      if (!m.ready) return reject(new Error(`a wasm worker thread failed to start: ${m.error}`));
+      ? new Worker(url.href.slice('data:text/javascript,'.length), { eval: true, workerData: data })
+      : new Worker(url, { workerData: data });
+    const thread: PoolThread = { worker, busy: 0, detail: kind };
+    worker.once('message', (m: { ready: boolean; detail?: string; error?: string }) => {
+      if (!m.ready) {
+        void worker.terminate();
+        return reject(new Error(`a ${kind} worker thread failed to start: ${m.error}`));
+      }
+      thread.detail = m.detail ?? kind;
       worker.on('message', (msg: { id: number; result?: EngineResult; error?: string }) => {
         const p = pending.get(msg.id);
         if (!p) return;
@@ -37,7 +59,7 @@ export async function createWasmPoolEngine(options: EngineOptions): Promise<Infe
     });
     worker.once('error', (error) => {
       reject(error);
-      for (const p of pending.values()) p.reject(new Error(`a wasm worker thread stopped: ${error.message}`));
+      for (const p of pending.values()) p.reject(new Error(`a ${kind} worker thread stopped: ${error.message}`));
       pending.clear();
     });
   });
@@ -46,9 +68,9 @@ export async function createWasmPoolEngine(options: EngineOptions): Promise<Infe
 
   const acquire = async (): Promise<PoolThread> => {
     for (;;) {
-      const idle = threads.find((t) => !t.busy);
+      const idle = threads.reduce<PoolThread | undefined>((best, t) => (t.busy < perThread && (!best || t.busy < best.busy) ? t : best), undefined);
       if (idle) {
-        idle.busy = true;
+        idle.busy++;
         return idle;
       }
       await new Promise<void>((resolve) => waiting.push(resolve));
@@ -56,9 +78,9 @@ export async function createWasmPoolEngine(options: EngineOptions): Promise<Infe
   };
 
   return {
-    name: 'wasm',
-    detail: `wasm, ${count} worker thread${count === 1 ? '' : 's'}`,
-    parallelism: count,
+    name: kind,
+    detail: describe(threads[0]!.detail),
+    parallelism: count * perThread,
     async run(batch: EngineBatch) {
       const thread = await acquire();
       try {
@@ -69,7 +91,7 @@ export async function createWasmPoolEngine(options: EngineOptions): Promise<Infe
           thread.worker.postMessage({ id, batch });
         });
       } finally {
-        thread.busy = false;
+        thread.busy--;
         waiting.shift()?.();
       }
     },
