@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
+import { expectedWeights, resolveXceptionConfig } from '@xception/core';
+import { saneRandomWeights, SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
+import { writeTfjsArtifacts } from '@xception/weights';
 import { makeHostileFolder } from './hostile-files.js';
 import { readNpy } from '../src/output/npy.js';
 import { jsonl, runCli, startCli } from './run-cli.js';
@@ -127,6 +129,16 @@ describe.skipIf(!photos || !labels)('xception classify over real photos and host
     } catch (error) {
       if (!String(error).includes('No module named')) throw error;
     }
+  });
+
+  test('--weights model.json (tfjs artifacts) works: reading them needs no tfjs backend chosen beforehand', async () => {
+    const config = resolveXceptionConfig({ weights: null });
+    const artifacts = join(dir, 'artifacts');
+    await writeTfjsArtifacts({ outDir: artifacts, config, values: saneRandomWeights(expectedWeights(config), 4), quantize: null });
+    const out = join(dir, 'from-artifacts.jsonl');
+    const run = await runCli(['classify', ...hostile.expectOk, '--out', out, ...FAST, '--weights', join(artifacts, 'model.json')]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(jsonl<Row>(readFileSync(out, 'utf8')).map((r) => r.top!.length)).toEqual([5, 5]);
   });
 
   test('CSV output: a header, a row per input, quoted fields', async () => {

@@ -57,6 +57,7 @@ export async function readTfjsArtifacts(pathOrUrl: string | URL, options: ReadWe
     for (const s of shards) buffers.push(s.buffer.slice(s.byteOffset, s.byteOffset + s.byteLength) as ArrayBuffer);
   }
 
+  await ensureTfjsBackend();
   const decoded = tf.io.decodeWeights(tf.io.concatenateArrayBuffers(buffers), specs);
   const values = new Map<string, FileWeight>();
   try {
@@ -217,4 +218,14 @@ async function locate(pathOrUrl: string | URL, env: NodeJS.ProcessEnv | undefine
     },
     shardWhere: (p) => ({ path: join(dir, p) }),
   };
+}
+
+/**
+ * tf.io.decodeWeights (tfjs' own dequantisation) makes tensors, and tensors need a backend. A
+ * caller that registered none (a CLI reading weights before it picks an engine) gets the pure-JS
+ * cpu backend, which is all that decoding needs; a registered one is left as it is.
+ */
+async function ensureTfjsBackend(): Promise<void> {
+  if (Object.keys(tf.engine().registryFactory).length === 0) await import('@tensorflow/tfjs-backend-cpu');
+  await tf.ready();
 }
