@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLibraryService } from '../src/main/library-service.js';
 import { readPhotoSidecar } from '../src/main/sidecar-files.js';
 import { createXceptionEngine } from '../src/main/xception-engine.js';
+import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 
 const PHOTOS = ['n02088364_beagle.JPEG', 'n01440764_tench.JPEG', 'n01532829_house_finch.JPEG'];
 const samples = sharedPath('images', 'imagenet-samples');
 
 describe('end to end with the real Xception (random weights, wasm)', () => {
   it.skipIf(!samples)(`tags 3 real photos through the engine adapter, writes sidecars, photos unchanged ${samples ? '' : SKIP_NO_SHARED}`, async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'xception-e2e-'));
+    const folder = makeTempDir('xception-e2e-');
     onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
     for (const name of PHOTOS) copyFileSync(join(samples!, name), join(folder, name));
     const hash = (n: string) => createHash('sha256').update(readFileSync(join(folder, n))).digest('hex');
@@ -22,7 +22,7 @@ describe('end to end with the real Xception (random weights, wasm)', () => {
     // Random weights: the predictions mean nothing, but every piece (sharp decode, preprocess,
     // the model, decodePredictions, pooled features) is the real code the utility process runs.
     const engine = createXceptionEngine({ engine: 'wasm', weights: null });
-    const service = createLibraryService({ dataDir: mkdtempSync(join(tmpdir(), 'xception-data-')), createClassifier: async () => engine, onProgress: () => undefined });
+    const service = createLibraryService({ dataDir: makeTempDir('xception-data-'), createClassifier: async () => engine, onProgress: () => undefined });
     await service.init();
     await service.addFolder(folder);
     await service.startTagging({ scope: 'new' });

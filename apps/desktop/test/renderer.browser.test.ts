@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StandInData, StandInPhoto } from './stand-in-bridge.js';
 // @ts-expect-error: a plain ESM build script without type declarations
 import { buildRenderer } from '../scripts/build.mjs';
+import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const samples = sharedPath('images', 'imagenet-samples');
@@ -45,7 +45,7 @@ describe.skipIf(skip)(`renderer in Debian Chromium with a stand-in bridge ${skip
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    const built = mkdtempSync(join(tmpdir(), 'xception-renderer-'));
+    const built = makeTempDir('xception-renderer-');
     const rendererDir: string = await buildRenderer(built);
     bridgeScript = (await build({ entryPoints: [join(appDir, 'test', 'stand-in-bridge.ts')], bundle: true, format: 'iife', write: false, platform: 'browser', target: 'chrome120' })).outputFiles[0]!.text;
     const sampleNames = new Set(readdirSync(samples!));
@@ -66,7 +66,7 @@ describe.skipIf(skip)(`renderer in Debian Chromium with a stand-in bridge ${skip
     const address = server.address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
     const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'xception-chromium-'));
+    profile = makeTempDir('xception-chromium-');
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,

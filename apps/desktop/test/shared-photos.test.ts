@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -8,6 +7,7 @@ import type { Prediction } from '../src/shared/api.js';
 import { createLibraryService } from '../src/main/library-service.js';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '../src/main/test-support/exiftool.js';
 import { createStandInClassifier } from '../src/main/test-support/stand-in-classifier.js';
+import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 
 const samples = sharedPath('images', 'imagenet-samples');
 const labelsTsv = sharedPath('images', 'labels.tsv');
@@ -26,7 +26,7 @@ describe('tagging the real photos of ../shared/images', () => {
       expect(names.length).toBe(186);
       const originalHashes = hashAll(samples!, names);
 
-      const copy = mkdtempSync(join(tmpdir(), 'xception-shared-copy-'));
+      const copy = makeTempDir('xception-shared-copy-');
       onTestFinished(() => rmSync(copy, { recursive: true, force: true }));
       cpSync(samples!, copy, { recursive: true, preserveTimestamps: true });
       const before = hashAll(copy, names);
@@ -34,7 +34,7 @@ describe('tagging the real photos of ../shared/images', () => {
       const mtimes = new Map(names.map((n) => [n, statSync(join(copy, n)).mtimeMs]));
 
       const classifier = createStandInClassifier({ answers, modelId: 'imagenet' });
-      const service = createLibraryService({ dataDir: mkdtempSync(join(tmpdir(), 'xception-data-')), createClassifier: async () => classifier });
+      const service = createLibraryService({ dataDir: makeTempDir('xception-data-'), createClassifier: async () => classifier });
       await service.init();
       await service.addFolder(copy);
       await service.startTagging({ scope: 'new' });

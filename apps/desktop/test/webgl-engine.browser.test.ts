@@ -6,9 +6,8 @@
  * The library service records the results (sidecars, index) as for any engine, and they match
  * the wasm engine in Node on the same seeded weights.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -24,6 +23,7 @@ import { CONTENT_SECURITY_POLICY } from '../src/main/window-security.js';
 import { createXceptionEngine } from '../src/main/xception-engine.js';
 // @ts-expect-error: a plain ESM build script without type declarations
 import { buildRenderer } from '../scripts/build.mjs';
+import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? null : 'skipped: Debian Chromium is not installed (apt-get install -y chromium)';
@@ -55,7 +55,7 @@ describe.skipIf(skip)(`webgl engine in the renderer (Chromium, SwiftShader) ${sk
   const consoleLines: string[] = [];
 
   beforeAll(async () => {
-    const built = mkdtempSync(join(tmpdir(), 'xception-webgl-renderer-'));
+    const built = makeTempDir('xception-webgl-renderer-');
     const rendererDir: string = await buildRenderer(built);
     const pageJs = (await build({ stdin: { contents: PAGE, resolveDir: appDir, loader: 'js' }, bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', conditions: ['source'], write: false, logLevel: 'silent' })).outputFiles[0]!.text;
     const files: Record<string, [string, string | Buffer]> = {
@@ -73,7 +73,7 @@ describe.skipIf(skip)(`webgl engine in the renderer (Chromium, SwiftShader) ${sk
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'xception-webgl-chromium-'));
+    profile = makeTempDir('xception-webgl-chromium-');
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -92,7 +92,7 @@ describe.skipIf(skip)(`webgl engine in the renderer (Chromium, SwiftShader) ${sk
   });
 
   it('tags 3 small photos through the renderer path; results match the wasm engine within 1e-4; CSP holds', async () => {
-    const photos = mkdtempSync(join(tmpdir(), 'xception-webgl-photos-'));
+    const photos = makeTempDir('xception-webgl-photos-');
     const colours = [[200, 40, 30], [20, 160, 60], [40, 60, 210]];
     for (const [i, [r, g, b]] of colours.entries()) {
       // A gradient plus a block, so the inputs differ in structure, not only in colour.
@@ -119,7 +119,7 @@ describe.skipIf(skip)(`webgl engine in the renderer (Chromium, SwiftShader) ${sk
     const recording = { ...classifier, classify: async (photo: string, k: number) => { const r = await classifier.classify(photo, k); results.set(photo, r); return r; } };
 
     const t0 = performance.now();
-    const service = createLibraryService({ dataDir: mkdtempSync(join(tmpdir(), 'xception-webgl-data-')), createClassifier: async () => recording, onProgress: () => undefined });
+    const service = createLibraryService({ dataDir: makeTempDir('xception-webgl-data-'), createClassifier: async () => recording, onProgress: () => undefined });
     await service.init();
     await service.addFolder(photos);
     await service.startTagging({ scope: 'new' });

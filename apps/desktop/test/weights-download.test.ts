@@ -5,8 +5,7 @@
  * onto the renderer-facing channel. No test touches the internet.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGENET_REGISTRY, type WeightsRegistry } from '@xception/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { CHANNELS, type TaggingProgress } from '../src/shared/api.js';
 import { createProgressForwarder } from '../src/main/ipc-handlers.js';
 import { createLibraryService } from '../src/main/library-service.js';
 import { createXceptionEngine, describeLoadError } from '../src/main/xception-engine.js';
+import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 
 // A small fake weights file: not an HDF5 file, so reading fails after a complete, verified download.
 const payload = Buffer.alloc(200_000, 7);
@@ -50,14 +50,14 @@ afterAll(() => server?.close());
 
 /** The app's wiring with the real engine adapter, and what reached the renderer's channel. */
 async function appWith(registry: WeightsRegistry) {
-  const photos = mkdtempSync(join(tmpdir(), 'xception-dl-photos-'));
+  const photos = makeTempDir('xception-dl-photos-');
   writeFileSync(join(photos, 'a.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
-  const cacheDir = mkdtempSync(join(tmpdir(), 'xception-dl-cache-'));
+  const cacheDir = makeTempDir('xception-dl-cache-');
   mkdirSync(cacheDir, { recursive: true });
   const sent: { channel: string; progress: TaggingProgress }[] = [];
   const forward = createProgressForwarder((channel, progress) => sent.push({ channel, progress }), 0);
   const service = createLibraryService({
-    dataDir: mkdtempSync(join(tmpdir(), 'xception-dl-data-')),
+    dataDir: makeTempDir('xception-dl-data-'),
     createClassifier: async (settings) => createXceptionEngine({ engine: 'wasm', weights: settings.weights, download: { registry, cacheDir, env: {} } }),
     onProgress: forward,
     describeLoadError,

@@ -163,9 +163,11 @@ describe('clear usage errors, never a stack trace', () => {
     [['frobnicate'], 2, "unknown command 'frobnicate'"],
   ])('%j', async (args, code, message) => {
     // A run that fails before its first row leaves no results file behind.
-    const out = join(mkdtempSync(join(tmpdir(), 'xception-usage-')), 'x.jsonl');
+    const scratch = mkdtempSync(join(tmpdir(), 'xception-usage-'));
+    const out = join(scratch, 'x.jsonl');
     const run = await runCli(args.map((a) => (a === '/tmp/x.jsonl' ? out : a)));
     expect(existsSync(out)).toBe(false);
+    rmSync(scratch, { recursive: true, force: true });
     expect(run.stderr).toContain(message);
     expect(run.stderr).toMatch(/^xception: /);
     expect(run.stderr).not.toMatch(/\n\s+at /);

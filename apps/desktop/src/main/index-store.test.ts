@@ -1,16 +1,16 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLibraryModel } from '../shared/library-model.js';
 import { cachedFor, readFeatureCache, writeFeatureCache } from './feature-cache.js';
 import { createIndexStore } from './index-store.js';
+import { makeTempDir } from './test-support/temp-dir.js';
 
 const rules = { threshold: 0.3, ignoreLabels: [], renames: {}, mergeMode: 'hierarchy' as const };
 
 describe('index store', () => {
   it('round-trips records, folders and features (non-ASCII paths too)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'xception-index-'));
+    const dir = makeTempDir('xception-index-');
     const library = createLibraryModel(rules);
     const id = '/home/zoë/Photos/été/chien 1.jpg';
     library.upsert({ id, folder: '/home/zoë/Photos', name: 'chien 1.jpg', size: 10, mtimeMs: 5, status: 'tagged', predictions: [{ index: 207, label: 'golden_retriever', score: 0.9 }], added: ['plage'], removed: [] });
@@ -23,7 +23,7 @@ describe('index store', () => {
   });
 
   it('the feature cache holds float32 rows keyed by path, size and mtime, and drops a torn pair', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'xception-features-'));
+    const dir = makeTempDir('xception-features-');
     await writeFeatureCache(dir, [
       [{ id: '/p/a.jpg', size: 10, mtimeMs: 1, model: 'imagenet' }, Float32Array.from([1, 2, 3])],
       [{ id: '/p/b.jpg', size: 20, mtimeMs: 2 }, Float32Array.from([4, 5, 6])],
@@ -51,7 +51,7 @@ describe('index store', () => {
   });
 
   it('does not rewrite the feature rows when no features changed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'xception-index-'));
+    const dir = makeTempDir('xception-index-');
     const library = createLibraryModel(rules);
     library.upsert({ id: '/p/a.jpg', folder: '/p', name: 'a.jpg', size: 1, mtimeMs: 1, status: 'tagged', predictions: [], added: [], removed: [] });
     library.setFeatures('/p/a.jpg', Float32Array.from([1, 0]));

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '../shared/api.js';
 import { createProgressForwarder, registerIpcHandlers, type IpcEventLike, type IpcMainLike } from './ipc-handlers.js';
 import { createLibraryService } from './library-service.js';
 import { createStandInClassifier } from './test-support/stand-in-classifier.js';
+import { makeTempDir } from './test-support/temp-dir.js';
 
 /** A stand-in for Electron's ipcMain: records handlers and lets the test invoke them. */
 function fakeIpcMain() {
@@ -16,9 +16,9 @@ function fakeIpcMain() {
 }
 
 async function setup() {
-  const photos = mkdtempSync(join(tmpdir(), 'xception-ipc-'));
+  const photos = makeTempDir('xception-ipc-');
   writeFileSync(join(photos, 'a.jpg'), 'x');
-  const service = createLibraryService({ dataDir: mkdtempSync(join(tmpdir(), 'xception-data-')), createClassifier: async () => createStandInClassifier() });
+  const service = createLibraryService({ dataDir: makeTempDir('xception-data-'), createClassifier: async () => createStandInClassifier() });
   await service.init();
   const ipc = fakeIpcMain();
   let picked: string[] = [photos];
@@ -49,7 +49,7 @@ describe('IPC handlers', () => {
 
   it('adds every folder picked in one dialog (multiSelections)', async () => {
     const { photos, call, setPicked, service } = await setup();
-    const second = mkdtempSync(join(tmpdir(), 'xception-ipc-second-'));
+    const second = makeTempDir('xception-ipc-second-');
     writeFileSync(join(second, 'b.jpg'), 'x');
     writeFileSync(join(second, 'c.png'), 'x');
     setPicked([photos, second]);

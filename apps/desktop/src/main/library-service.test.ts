@@ -1,5 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../shared/api.js';
@@ -7,6 +6,7 @@ import { PathOutsideLibraryError } from './errors.js';
 import { createLibraryService } from './library-service.js';
 import { readPhotoSidecar } from './sidecar-files.js';
 import { createStandInClassifier } from './test-support/stand-in-classifier.js';
+import { makeTempDir } from './test-support/temp-dir.js';
 
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 0xff, 0xd9]);
 const answers = new Map<string, Prediction[]>([
@@ -16,10 +16,10 @@ const answers = new Map<string, Prediction[]>([
 ]);
 
 function library() {
-  const photos = mkdtempSync(join(tmpdir(), 'xception-lib-'));
+  const photos = makeTempDir('xception-lib-');
   mkdirSync(join(photos, 'pets'));
   for (const name of ['rex.jpg', 'fido.jpg', 'tom.jpg', 'bad.jpg']) writeFileSync(join(photos, 'pets', name), JPEG);
-  const dataDir = mkdtempSync(join(tmpdir(), 'xception-data-'));
+  const dataDir = makeTempDir('xception-data-');
   const classifier = createStandInClassifier({ answers, failOn: new Set(['bad.jpg']), modelId: 'imagenet' });
   const service = createLibraryService({ dataDir, createClassifier: async () => classifier });
   return { photos, dataDir, classifier, service, pet: (n: string) => join(photos, 'pets', n) };

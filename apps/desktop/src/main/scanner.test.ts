@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffScan, scanFolder } from './scanner.js';
+import { makeTempDir } from './test-support/temp-dir.js';
 
 describe('scanner', () => {
   it('finds photos in nested folders, skips hidden entries, sidecars and symlink loops', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'xception-scan-'));
+    const root = makeTempDir('xception-scan-');
     mkdirSync(join(root, 'a', 'b'), { recursive: true });
     mkdirSync(join(root, '.thumbs'));
     for (const f of ['one.JPG', 'a/two.jpeg', 'a/b/three.png', 'a/b/three.png.xmp', 'notes.txt', '.hidden.jpg', '.thumbs/x.jpg']) writeFileSync(join(root, f), 'x');
@@ -24,7 +24,7 @@ describe('scanner', () => {
   });
 
   it('diffs a rescan: new, changed (size or mtime), removed, unchanged', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'xception-scan-'));
+    const root = makeTempDir('xception-scan-');
     for (const f of ['keep.jpg', 'edit.jpg', 'gone.jpg']) writeFileSync(join(root, f), 'x');
     const before = new Map((await scanFolder(root)).map((p) => [p.path, p]));
     writeFileSync(join(root, 'new.jpg'), 'x');

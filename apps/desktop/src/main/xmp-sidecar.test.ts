@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SidecarUnreadableError } from './errors.js';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from './test-support/exiftool.js';
 import { mergeSidecar, readSidecarState, type SidecarTags } from './xmp-sidecar.js';
+import { makeTempDir } from './test-support/temp-dir.js';
 
 const fixture = readFileSync(new URL('../../test/fixtures/darktable-existing.xmp', import.meta.url), 'utf8');
 
@@ -75,7 +75,7 @@ describe('mergeSidecar', () => {
 
 describe('sidecars read back by exiftool', () => {
   it.skipIf(!EXIFTOOL)(`exiftool reads the tags and every piece of the darktable metadata ${EXIFTOOL ? '' : SKIP_NO_EXIFTOOL}`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'xception-xmp-'));
+    const dir = makeTempDir('xception-xmp-');
     const merged = join(dir, 'holiday.jpg.xmp');
     const fresh = join(dir, 'new.jpg.xmp');
     writeFileSync(merged, mergeSidecar(fixture, tags(), merged));
