@@ -27,16 +27,16 @@ cd "$ROOT"
 # that turbo needs) on every run, and about one run in ten fails that lookup with
 # ERR_PNPM_BAD_CONFIG_DEP (measured here: 3/30 and 6/60 runs of `pnpm exec true`, nothing else
 # running) because one of those platform packages is not in the registry. Only that failure is
-# retried; any other fails at once. Turbo is called directly, and on a retry its cache replays
-# the tasks that already passed, so each attempt starts fewer pnpm processes.
+# retried; any other fails at once. Turbo is called directly with --continue, so every task that
+# passes is cached and a retry reruns only the ones that failed.
 retry_pnpm_pin() {
   local log attempt status
   log=$(mktemp)
-  for attempt in 1 2 3 4 5; do
+  for attempt in 1 2 3 4 5 6 7 8; do
     status=0
     "$@" 2>&1 | tee "$log" >&2 || status=${PIPESTATUS[0]}
     if [ "$status" -eq 0 ] || ! grep -q ERR_PNPM_BAD_CONFIG_DEP "$log"; then break; fi
-    echo "xception: pnpm failed to resolve its own pinned version (attempt $attempt of 5); retrying" >&2
+    echo "xception: pnpm failed to resolve its own pinned version (attempt $attempt of 8); retrying" >&2
     sleep 1
   done
   rm -f "$log"
@@ -53,4 +53,4 @@ if [ "$(cksum < pnpm-lock.yaml)" != "$lock_before" ]; then
   echo "xception: pnpm-lock.yaml does not match the package.json files; run 'pnpm install' and commit the lockfile." >&2
   [ "${CI:-}" = "true" ] && exit 1
 fi
-retry_pnpm_pin node_modules/.bin/turbo run build
+retry_pnpm_pin node_modules/.bin/turbo run build --continue

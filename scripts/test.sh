@@ -17,7 +17,7 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   fi
 fi
 
-retry_pnpm_pin node_modules/.bin/turbo run typecheck
+retry_pnpm_pin node_modules/.bin/turbo run typecheck --continue
 results=$(mktemp)
 status=0
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$results" || status=$?
