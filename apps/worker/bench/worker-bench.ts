@@ -18,7 +18,7 @@ import type { EngineOptions, InferenceEngine } from '../src/engines/engine.js';
 import { createOnnxEngine, onnxSessionOptions } from '../src/engines/onnx-engine.js';
 import { probeTfjsNode } from '../src/engines/tfjs-node-probe.js';
 import { createInProcessEngine } from '../src/engines/tfjs-engine.js';
-import { createWasmPoolEngine } from '../src/engines/wasm-pool-engine.js';
+import { createWasmPoolEngine } from '../src/engines/thread-pool-engine.js';
 
 const { values: args } = parseArgs({ options: {
   threads: { type: 'string', default: String(availableParallelism()) },

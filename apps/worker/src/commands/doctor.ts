@@ -6,7 +6,7 @@ import { EXIT } from '../cli-error.js';
 import { createOnnxEngine } from '../engines/onnx-engine.js';
 import { DISABLE_ONNX_ENV, probeOnnxRuntime } from '../engines/onnx-probe.js';
 import { probeTfjsNode } from '../engines/tfjs-node-probe.js';
-import { createWasmPoolEngine } from '../engines/wasm-pool-engine.js';
+import { createWasmPoolEngine } from '../engines/thread-pool-engine.js';
 
 /** What runs here: engines that load, decoders, cached weights. Exit 0 when classify can run. */
 export async function doctorCommand(log: (line: string) => void): Promise<number> {

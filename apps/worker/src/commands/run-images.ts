@@ -105,7 +105,8 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   } finally {
     await file.close();
     // A run that stopped before its first row (no weights, no engine) leaves no empty file behind.
-    if (failedEarly && !existed && (await stat(journal)).size <= (file.format === 'csv' ? csvHeader(o.topK).length + 1 : 0)) await rm(journal, { force: true });
+    const size = failedEarly && !existed ? (await stat(journal).catch(() => null))?.size : undefined;
+    if (size !== undefined && size <= (file.format === 'csv' ? csvHeader(o.topK).length + 1 : 0)) await rm(journal, { force: true });
   }
 }
 

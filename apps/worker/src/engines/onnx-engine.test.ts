@@ -8,7 +8,7 @@ import type { EngineOptions } from './engine.js';
 import { createOnnxEngine, onnxCacheKey, onnxModelBytes } from './onnx-engine.js';
 import { probeOnnxRuntime } from './onnx-probe.js';
 import { selectEngine } from './select-engine.js';
-import { createWasmPoolEngine } from './wasm-pool-engine.js';
+import { createWasmPoolEngine } from './thread-pool-engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xception-onnx-engine-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import type { EngineChoice, EngineOptions, InferenceEngine } from './engine.js';
 import { DISABLE_ONNX_ENV, probeOnnxRuntime, type OrtLoader } from './onnx-probe.js';
 import { probeTfjsNode } from './tfjs-node-probe.js';
 import { createInProcessEngine } from './tfjs-engine.js';
-import { createOnnxThreadEngine, createWasmPoolEngine } from './wasm-pool-engine.js';
+import { createOnnxThreadEngine, createWasmPoolEngine } from './thread-pool-engine.js';
 
 export interface SelectEngineDeps {
   /** How onnxruntime-node is imported (tests inject one that fails). */

@@ -11,12 +11,14 @@ interface PoolThread {
 }
 
 /**
- * A pool of worker threads, each with its own wasm backend and copy of the model; a batch goes
- * to an idle thread, and batches wait in order when all are busy.
+ * Engines that run in worker threads, leaving the main thread free to list, decode and write.
+ *
+ * The wasm pool: threads each with their own wasm backend and copy of the model; a batch goes
+ * to the least busy thread, and batches wait in order when all are busy.
  */
 export function createWasmPoolEngine(options: EngineOptions): Promise<InferenceEngine> {
   const count = Math.max(1, options.threads ?? availableParallelism());
-  return createThreadPoolEngine('wasm', options, count, 1, (detail) => `wasm, ${count} worker thread${count === 1 ? '' : 's'}`);
+  return createThreadPoolEngine('wasm', options, count, 1, () => `wasm, ${count} worker thread${count === 1 ? '' : 's'}`);
 }
 
 /**
