@@ -3,3 +3,4 @@ export { sharedDir, sharedPath, SKIP_NO_SHARED } from './shared-data.js';
 export { saneRandomWeights, randomImages } from './sane-random-weights.js';
 export { loadKerasReferenceModel, type KerasReferenceModel, type KerasReferenceOptions } from './keras-reference-model.js';
 export { useBackend, maxAbsDiff, type TestBackend } from './backends.js';
+export { oraclePython, SKIP_NO_ORACLE_PYTHON } from './oracle-python.js';
