@@ -14,11 +14,7 @@ import { parseArgs } from 'node:util';
 import { sharedPath } from '@xception/core/testing';
 import * as ort from 'onnxruntime-node';
 import { exportXceptionOnnx, ONNX_IO } from '@xception/onnx';
-import type { EngineOptions, InferenceEngine } from '../src/engines/engine.js';
-import { createOnnxEngine, onnxSessionOptions } from '../src/engines/onnx-engine.js';
-import { probeTfjsNode } from '../src/engines/tfjs-node-probe.js';
-import { createInProcessEngine } from '../src/engines/tfjs-engine.js';
-import { createWasmPoolEngine } from '../src/engines/thread-pool-engine.js';
+import { createInProcessEngine, createOnnxEngine, createWasmPoolEngine, onnxSessionOptions, probeTfjsNode, type EngineOptions, type InferenceEngine } from '@xception/engines';
 
 const { values: args } = parseArgs({ options: {
   threads: { type: 'string', default: String(availableParallelism()) },

@@ -6,7 +6,7 @@ import { mergeCommand } from './commands/merge.js';
 import { predictCommand, type PredictOptions } from './commands/predict.js';
 import { runImagesCommand, type ImagesCommandOptions } from './commands/run-images.js';
 import { weightsConvert, weightsFetch, weightsPath, weightsVerify } from './commands/weights.js';
-import { ENGINE_CHOICES } from './engines/engine.js';
+import { ENGINE_CHOICES } from '@xception/engines';
 
 const say = (line: string): void => { process.stderr.write(`${line}\n`); };
 const print = (line: string): void => { process.stdout.write(`${line}\n`); };

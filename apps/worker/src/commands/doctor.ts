@@ -3,10 +3,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { canDecodeHeic } from '@xception/vision-utils/node';
 import { defaultCacheDir, imagenetWeightsPath } from '@xception/weights';
 import { EXIT } from '../cli-error.js';
-import { createOnnxEngine } from '../engines/onnx-engine.js';
-import { DISABLE_ONNX_ENV, probeOnnxRuntime } from '../engines/onnx-probe.js';
-import { probeTfjsNode } from '../engines/tfjs-node-probe.js';
-import { createWasmPoolEngine } from '../engines/thread-pool-engine.js';
+import { createOnnxEngine, createWasmPoolEngine, DISABLE_ONNX_ENV, probeOnnxRuntime, probeTfjsNode } from '@xception/engines';
 
 /** What runs here: engines that load, decoders, cached weights. Exit 0 when classify can run. */
 export async function doctorCommand(log: (line: string) => void): Promise<number> {

@@ -5,9 +5,7 @@ import { createXceptionFromValues, type CreateXceptionOptions, type WeightValues
 import { decodeOnnxModel, exportXceptionOnnx, ONNX_IO } from '@xception/onnx';
 import { convertWeights, defaultCacheDir, fetchImagenetWeights, imagenetWeightsPath, readWeights, verifyWeightsFile, type QuantizeDtype } from '@xception/weights';
 import { CliError, EXIT } from '../cli-error.js';
-import { activateBackend } from '../engines/model-runner.js';
-import { onnxSessionOptions } from '../engines/onnx-engine.js';
-import { probeOnnxRuntime } from '../engines/onnx-probe.js';
+import { activateBackend, onnxSessionOptions, probeOnnxRuntime } from '@xception/engines';
 
 export async function weightsFetch(o: { top: boolean; cacheDir?: string }, log: (line: string) => void): Promise<number> {
   const path = await fetchImagenetWeights({ includeTop: o.top, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });

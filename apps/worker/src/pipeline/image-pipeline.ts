@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { loadImage, type ImageLoadOptions } from '@xception/vision-utils/node';
-import type { EngineResult, InferenceEngine } from '../engines/engine.js';
+import type { EngineResult, InferenceEngine } from '@xception/engines';
 import type { ResultRow } from '../output/results-file.js';
 import type { ProgressCounts, ProgressReporter } from '../progress-reporter.js';
 import type { InputEntry } from './list-inputs.js';

@@ -1,5 +1,5 @@
-import { CliError } from '../cli-error.js';
 import type { EngineChoice, EngineOptions, InferenceEngine } from './engine.js';
+import { EngineError } from './engine-error.js';
 import { DISABLE_ONNX_ENV, probeOnnxRuntime, type OrtLoader } from './onnx-probe.js';
 import { probeTfjsNode } from './tfjs-node-probe.js';
 import { createInProcessEngine } from './tfjs-engine.js';
@@ -14,7 +14,7 @@ export interface SelectEngineDeps {
  * 'auto' prefers onnx (onnxruntime-node: CUDA where its libraries are installed, else about
  * 7x faster than the wasm pool on CPU), then tfjs-node (native, CUDA with -node-gpu), then the
  * wasm pool, then cpu, and says in one line why it passed each one over. A forced engine that
- * cannot load is an error.
+ * cannot load is an EngineError, worded in this library's terms (`engine: 'onnx'`).
  */
 export async function selectEngine(choice: EngineChoice, options: EngineOptions, log: (line: string) => void, deps: SelectEngineDeps = {}): Promise<InferenceEngine> {
   if (choice === 'onnx' || choice === 'auto') {
@@ -23,11 +23,11 @@ export async function selectEngine(choice: EngineChoice, options: EngineOptions,
       try {
         return await createOnnxThreadEngine(options);
       } catch (error) {
-        if (choice === 'onnx') throw new CliError('ERR_ENGINE_UNAVAILABLE', `--engine onnx cannot start: ${firstLine(error)}.`);
+        if (choice === 'onnx') throw new EngineError('ERR_ENGINE_UNAVAILABLE', 'onnx', `cannot start: ${firstLine(error)}`, '');
         log(`engine: onnx not used (onnxruntime-node loaded but its session did not start: ${firstLine(error)}); trying tfjs-node`);
       }
     } else if (choice === 'onnx') {
-      throw new CliError('ERR_ENGINE_UNAVAILABLE', `--engine onnx cannot load: ${probe.detail}; install onnxruntime-node (its CPU build needs no download)${probe.detail.startsWith(DISABLE_ONNX_ENV) ? ` or unset ${DISABLE_ONNX_ENV}` : ''}, or use --engine wasm.`);
+      throw new EngineError('ERR_ENGINE_UNAVAILABLE', 'onnx', `cannot load: ${probe.detail}`, `install onnxruntime-node (its CPU build needs no download)${probe.detail.startsWith(DISABLE_ONNX_ENV) ? ` or unset ${DISABLE_ONNX_ENV}` : ''}`);
     } else {
       log(`engine: onnx not used (${probe.detail}); trying tfjs-node`);
     }
@@ -36,7 +36,7 @@ export async function selectEngine(choice: EngineChoice, options: EngineOptions,
     const probe = await probeTfjsNode();
     if (probe.available) return createInProcessEngine('tensorflow', options, `tfjs-node (${probe.detail})`);
     if (choice === 'tfjs-node') {
-      throw new CliError('ERR_ENGINE_UNAVAILABLE', `--engine tfjs-node cannot load: ${probe.detail}; install @tensorflow/tfjs-node (or -node-gpu) where libtensorflow can be downloaded, or use --engine wasm.`);
+      throw new EngineError('ERR_ENGINE_UNAVAILABLE', 'tfjs-node', `cannot load: ${probe.detail}`, 'install @tensorflow/tfjs-node (or -node-gpu) where libtensorflow can be downloaded');
     }
     log(`engine: tfjs-node not used (${probe.detail}); using the wasm pool`);
   }
@@ -44,7 +44,7 @@ export async function selectEngine(choice: EngineChoice, options: EngineOptions,
     try {
       return await createWasmPoolEngine(options);
     } catch (error) {
-      if (choice === 'wasm') throw new CliError('ERR_ENGINE_UNAVAILABLE', `--engine wasm cannot start: ${(error as Error).message}.`);
+      if (choice === 'wasm') throw new EngineError('ERR_ENGINE_UNAVAILABLE', 'wasm', `cannot start: ${firstLine(error)}`, '', null);
       log(`engine: the wasm pool did not start (${(error as Error).message}); using cpu, which is slow`);
     }
   }

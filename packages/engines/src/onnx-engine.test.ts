@@ -80,7 +80,7 @@ describe('engine selection', () => {
     expect(lines[0]).toBe('engine: onnx not used (onnxruntime-node is not installed); trying tfjs-node');
     expect(lines.filter((l) => l.includes('onnx'))).toHaveLength(1);
     await engine.dispose();
-    await expect(selectEngine('onnx', options, () => undefined, { onnxLoader: failing })).rejects.toThrow(/--engine onnx cannot load: onnxruntime-node is not installed/);
+    await expect(selectEngine('onnx', options, () => undefined, { onnxLoader: failing })).rejects.toThrow("engine: 'onnx' cannot load: onnxruntime-node is not installed; install onnxruntime-node (its CPU build needs no download), or use engine: 'wasm'.");
     const broken = async (): Promise<never> => { throw new Error('libonnxruntime.so.1: cannot open shared object file\nmore'); };
     const probe = await probeOnnxRuntime(broken);
     expect(probe).toMatchObject({ available: false, detail: 'onnxruntime-node failed to load (libonnxruntime.so.1: cannot open shared object file)' });

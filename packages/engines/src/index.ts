@@ -1,0 +1,17 @@
+export {
+  ENGINE_CHOICES,
+  type EngineBatch,
+  type EngineChoice,
+  type EngineName,
+  type EngineOptions,
+  type EngineResult,
+  type InferenceEngine,
+} from './engine.js';
+export { EngineError, libraryWords, type EngineErrorCode, type NameEngine } from './engine-error.js';
+export { selectEngine, type SelectEngineDeps } from './select-engine.js';
+export { createOnnxEngine, onnxCacheKey, onnxModelBytes, onnxSessionOptions } from './onnx-engine.js';
+export { DISABLE_ONNX_ENV, defaultOrtLoader, probeOnnxRuntime, type OnnxProbe, type OrtLoader, type OrtModule } from './onnx-probe.js';
+export { probeTfjsNode, type TfjsNodeProbe } from './tfjs-node-probe.js';
+export { createInProcessEngine } from './tfjs-engine.js';
+export { createOnnxThreadEngine, createWasmPoolEngine } from './thread-pool-engine.js';
+export { activateBackend, createModelRunner, type ModelRunner } from './model-runner.js';
