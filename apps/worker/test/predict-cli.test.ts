@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, expect, test } from 'vitest';
@@ -49,4 +49,25 @@ test('a wrong tensor shape is a usage error that says what predict expects', asy
   const run = await runCli(['predict', '--weights', 'none', '--input', input, '--output', join(dir, 'z.npy')]);
   expect(run.code).toBe(2);
   expect(run.stderr).toBe(`xception: ${input} has shape (2, 2, 3); predict expects float32 NHWC images (N, height, width, 3) preprocessed to [-1, 1].\n`);
+});
+
+test('predict uses the cores like classify: onnxruntime gets one intra-op thread per CPU, and agrees with the wasm pool', async () => {
+  const shape: [number, number, number, number] = [3, 71, 71, 3];
+  const input = join(dir, 'x3.npy');
+  await writeNpy(input, { data: randomImages(shape, 4), shape });
+  const onnxOut = join(dir, 'onnx.npy');
+  const wasmOut = join(dir, 'wasm.npy');
+  const onnx = await runCli(['predict', '--weights', 'none', '--input', input, '--output', onnxOut, '--engine', 'onnx']);
+  expect(onnx.code, onnx.stderr).toBe(0);
+  const cpus = availableParallelism();
+  expect(onnx.stderr).toContain(`cpu, ${cpus} thread${cpus === 1 ? '' : 's'}; model exported in memory)`);
+  const wasm = await runCli(['predict', '--weights', 'none', '--input', input, '--output', wasmOut, '--engine', 'wasm']);
+  expect(wasm.code, wasm.stderr).toBe(0);
+  expect(wasm.stderr).toContain(`wasm, ${cpus} worker thread${cpus === 1 ? '' : 's'}`);
+  const [a, b] = [await readNpy(onnxOut), await readNpy(wasmOut)];
+  expect(a.shape).toEqual([3, 1000]);
+  expect(b.shape).toEqual([3, 1000]);
+  let diff = 0;
+  a.data.forEach((v, i) => { diff = Math.max(diff, Math.abs(v - b.data[i]!)); });
+  expect(diff).toBeLessThanOrEqual(1e-4);
 });

@@ -1,6 +1,6 @@
 import { CliError, EXIT } from '../cli-error.js';
-import type { EngineChoice } from '../engines/engine.js';
-import { selectEngine } from '../engines/select-engine.js';
+import type { EngineChoice, EngineResult, InferenceEngine } from '@xception/engines';
+import { selectEngine } from '../select-cli-engine.js';
 import { loadWeightValues } from '../load-weights.js';
 import { readNpy, writeNpy } from '../output/npy.js';
 
@@ -29,10 +29,11 @@ export async function predictCommand(o: PredictOptions, log: (line: string) => v
   const engine = await selectEngine(o.engine, {
     model: { includeTop: o.top, inputShape: [h, w, 3], pooling: o.pooling ?? null, weights: o.weights === 'none' ? null : o.weights },
     weights,
-    threads: 1,
+    // Threads as in classify: the engine's default, the number of CPUs (onnxruntime's intra-op
+    // threads, or the wasm pool's worker threads).
   }, log);
   try {
-    const result = await engine.run({ pixels: x.data, count: n, height: h, width: w });
+    const result = await runSpread(engine, x.data, n, h, w);
     await writeNpy(o.output, { data: result.output, shape: result.outputShape });
     if (o.features) await writeNpy(o.features, { data: result.features, shape: [n, 2048] });
     log(`predict: (${x.shape.join(', ')}) → (${result.outputShape.join(', ')}) in ${o.output} (engine ${engine.detail})`);
@@ -40,4 +41,31 @@ export async function predictCommand(o: PredictOptions, log: (line: string) => v
   } finally {
     await engine.dispose();
   }
+}
+
+/**
+ * One batch per engine thread, so that the wasm pool's threads all work (onnxruntime already
+ * spreads one batch over its intra-op threads: its one worker thread gets the whole tensor).
+ * The parts' outputs are joined back in order along the batch axis.
+ */
+async function runSpread(engine: InferenceEngine, data: Float32Array, n: number, h: number, w: number): Promise<EngineResult> {
+  const parts = engine.name === 'wasm' ? Math.min(n, engine.parallelism) : 1;
+  const per = Math.ceil(n / parts);
+  const image = h * w * 3;
+  const results = await Promise.all(Array.from({ length: Math.ceil(n / per) }, (_, i) => {
+    const count = Math.min(per, n - i * per);
+    return engine.run({ pixels: data.slice(i * per * image, (i * per + count) * image), count, height: h, width: w });
+  }));
+  if (results.length === 1) return results[0]!;
+  const join = (arrays: Float32Array[]): Float32Array => {
+    const all = new Float32Array(arrays.reduce((sum, a) => sum + a.length, 0));
+    let at = 0;
+    for (const a of arrays) { all.set(a, at); at += a.length; }
+    return all;
+  };
+  return {
+    output: join(results.map((r) => r.output)),
+    outputShape: [n, ...results[0]!.outputShape.slice(1)],
+    features: join(results.map((r) => r.features)),
+  };
 }
