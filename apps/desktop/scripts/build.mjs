@@ -25,9 +25,12 @@ export async function buildRenderer(outDir) {
 export async function buildAll(outDir) {
   await buildRenderer(outDir);
   // The workspace packages are bundled from their TypeScript sources (no package build needed
-  // first); tfjs, sharp and h5wasm stay external: they carry native or wasm files.
-  const external = ['electron', 'sharp', '@tensorflow/*', 'h5wasm'];
-  await build({ conditions: ['source'], entryPoints: { 'main/main': src('main/main.ts'), 'main/inference-host': src('main/inference-host.ts') }, outdir: outDir, bundle: true, format: 'esm', platform: 'node', target: 'node20', external, sourcemap: true, logLevel: 'warning', outExtension: { '.js': '.js' } });
+  // first); tfjs, sharp, h5wasm and onnxruntime stay external: they carry native or wasm files.
+  // @xception/engines starts its worker threads from engine-thread.js beside the module that
+  // imports it: here inference-host.js, so that file is built beside it.
+  const external = ['electron', 'sharp', '@tensorflow/*', 'h5wasm', 'onnxruntime-node'];
+  const engineThread = join(appDir, '..', '..', 'packages', 'engines', 'src', 'engine-thread.ts');
+  await build({ conditions: ['source'], entryPoints: { 'main/main': src('main/main.ts'), 'main/inference-host': src('main/inference-host.ts'), 'main/engine-thread': engineThread }, outdir: outDir, bundle: true, format: 'esm', platform: 'node', target: 'node20', external, sourcemap: true, logLevel: 'warning', outExtension: { '.js': '.js' } });
   await build({ entryPoints: [src('preload/preload.ts')], outfile: join(outDir, 'preload', 'preload.cjs'), bundle: true, format: 'cjs', platform: 'node', target: 'node20', external: ['electron'], sourcemap: true, logLevel: 'warning' });
 }
 

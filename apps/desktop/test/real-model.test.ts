@@ -5,7 +5,7 @@ import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLibraryService } from '../src/main/library-service.js';
 import { readPhotoSidecar } from '../src/main/sidecar-files.js';
-import { createXceptionEngine } from '../src/main/xception-engine.js';
+import { createEngineClassifier } from '../src/main/engine-classifier.js';
 import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 
 const PHOTOS = ['n02088364_beagle.JPEG', 'n01440764_tench.JPEG', 'n01532829_house_finch.JPEG'];
@@ -21,14 +21,14 @@ describe('end to end with the real Xception (random weights, wasm)', () => {
 
     // Random weights: the predictions mean nothing, but every piece (sharp decode, preprocess,
     // the model, decodePredictions, pooled features) is the real code the utility process runs.
-    const engine = createXceptionEngine({ engine: 'wasm', weights: null });
+    const engine = createEngineClassifier({ engine: 'wasm', weights: null });
     const service = createLibraryService({ dataDir: makeTempDir('xception-data-'), createClassifier: async () => engine, onProgress: () => undefined });
     await service.init();
     await service.addFolder(folder);
     await service.startTagging({ scope: 'new' });
     await service.whenIdle();
     expect(service.progress()).toMatchObject({ state: 'done', done: 3, failed: 0 });
-    expect(engine.backend()).toBe('wasm');
+    expect(engine.backend()).toMatch(/^wasm, \d+ worker threads?$/);
 
     for (const name of PHOTOS) {
       const sidecar = await readPhotoSidecar(join(folder, name));

@@ -20,7 +20,7 @@ import { createLibraryService } from '../src/main/library-service.js';
 import { createRendererClassifier, imagenetTopK } from '../src/main/renderer-classifier.js';
 import { readPhotoSidecar } from '../src/main/sidecar-files.js';
 import { CONTENT_SECURITY_POLICY } from '../src/main/window-security.js';
-import { createXceptionEngine } from '../src/main/xception-engine.js';
+import { createEngineClassifier } from '../src/main/engine-classifier.js';
 // @ts-expect-error: a plain ESM build script without type declarations
 import { buildRenderer } from '../scripts/build.mjs';
 import { makeTempDir } from '../src/main/test-support/temp-dir.js';
@@ -129,7 +129,7 @@ describe.skipIf(skip)(`webgl engine in the renderer (Chromium, SwiftShader) ${sk
     expect(classifier.backend()).toBe(`webgl (${started.where})`);
 
     // The same seeded weights on the wasm engine (what the utility process runs), in Node.
-    const wasm = createXceptionEngine({ engine: 'wasm', weights: null, imageSize: SIZE, random: { inputShape: [SIZE, SIZE, 3], seed: 11 } });
+    const wasm = createEngineClassifier({ engine: 'wasm', weights: null, imageSize: SIZE, random: { seed: 11 } });
     await wasm.load();
     let probDiff = 0;
     let featureDiff = 0;

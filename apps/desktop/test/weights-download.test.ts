@@ -1,6 +1,6 @@
 /**
  * The ImageNet download, end to end through the app: library service → tagging queue → engine
- * adapter (createXceptionEngine) → @xception/weights' loadXception with an injected registry
+ * adapter (createEngineClassifier) → @xception/weights' readWeights with an injected registry
  * that points at a server on 127.0.0.1 (port 0), and back out through the progress forwarder
  * onto the renderer-facing channel. No test touches the internet.
  */
@@ -13,7 +13,7 @@ import { deadPort, startLocalServer, type LocalServer } from '../../../packages/
 import { CHANNELS, type TaggingProgress } from '../src/shared/api.js';
 import { createProgressForwarder } from '../src/main/ipc-handlers.js';
 import { createLibraryService } from '../src/main/library-service.js';
-import { createXceptionEngine, describeLoadError } from '../src/main/xception-engine.js';
+import { createEngineClassifier, describeLoadError } from '../src/main/engine-classifier.js';
 import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 
 // A small fake weights file: not an HDF5 file, so reading fails after a complete, verified download.
@@ -58,7 +58,7 @@ async function appWith(registry: WeightsRegistry) {
   const forward = createProgressForwarder((channel, progress) => sent.push({ channel, progress }), 0);
   const service = createLibraryService({
     dataDir: makeTempDir('xception-dl-data-'),
-    createClassifier: async (settings) => createXceptionEngine({ engine: 'wasm', weights: settings.weights, download: { registry, cacheDir, env: {} } }),
+    createClassifier: async (settings) => createEngineClassifier({ engine: 'wasm', weights: settings.weights, download: { registry, cacheDir, env: {} } }),
     onProgress: forward,
     describeLoadError,
   });

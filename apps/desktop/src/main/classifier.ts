@@ -13,7 +13,8 @@ export interface ClassifierLoadProgress {
 
 /**
  * What the tagging queue needs from inference. The real one (utility-classifier.ts) runs
- * Xception in an Electron utility process; tests use stand-ins. Implementations read photos
+ * Xception in an Electron utility process on @xception/engines (engine-classifier.ts); the
+ * webgl one (renderer-classifier.ts) in the renderer; tests use stand-ins. Implementations read photos
  * read-only and throw per photo, never for the whole batch, when one photo is bad.
  */
 export interface Classifier {
@@ -22,5 +23,21 @@ export interface Classifier {
   /** Loads the model (downloading weights on first use); idempotent. */
   load(onProgress?: (progress: ClassifierLoadProgress) => void): Promise<void>;
   classify(photo: string, topK: number): Promise<Classification>;
+  /**
+   * Several photos in one forward pass, results in order; a bad photo is an Error in its
+   * place. `next` names the photos of the batch that will follow, so that they can be decoded
+   * while this one runs. Optional: without it the queue calls classify() photo by photo.
+   */
+  classifyBatch?(photos: readonly string[], topK: number, next?: readonly string[]): Promise<Array<Classification | Error>>;
   dispose(): Promise<void>;
+}
+
+/** classifyBatch where the classifier has one, else classify() photo by photo. */
+export async function classifyMany(classifier: Classifier, photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> {
+  if (classifier.classifyBatch) return classifier.classifyBatch(photos, topK, next);
+  const results: Array<Classification | Error> = [];
+  for (const photo of photos) {
+    results.push(await classifier.classify(photo, topK).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))));
+  }
+  return results;
 }

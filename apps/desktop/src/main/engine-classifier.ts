@@ -1,92 +1,126 @@
 import type { EngineChoice, Prediction, WeightsChoice } from '../shared/api.js';
 import type { Classification, Classifier, ClassifierLoadProgress } from './classifier.js';
 import { DesktopError, messageOf } from './errors.js';
+import type { InferenceEngine } from '@xception/engines';
 import type { WeightsRegistry } from '@xception/weights';
 
-export interface XceptionEngineOptions {
-  engine: EngineChoice;
-  /** ImageNet (downloaded and cached by @xception/weights), a file, or null: random weights (tests only). */
+/** The engines that run in the utility process ('webgl' runs in the renderer). */
+export type UtilityEngineChoice = Exclude<EngineChoice, 'webgl'>;
+
+export interface EngineClassifierOptions {
+  engine: UtilityEngineChoice;
+  /** ImageNet (downloaded and cached by @xception/weights), a file, or null: seeded random weights (tests, benchmarks). */
   weights: WeightsChoice | null;
-  /** Photos per forward pass is 1: tagging is a stream, and batch 1 keeps pause/cancel prompt. */
+  /** Default 299 (ImageNet's classifier needs it; other sizes only with random weights). */
   imageSize?: number;
   /**
    * Where the ImageNet weights come from and are cached (@xception/weights' defaults when
    * absent: Keras' addresses, the user's cache folder, process.env for proxies). Tests point
-   * `registry` at a server on 127.0.0.1.
+   * `registry` at a server on 127.0.0.1. The onnx engine caches its exported model under
+   * `<cacheDir>/onnx`.
    */
   download?: { registry?: WeightsRegistry; cacheDir?: string; env?: NodeJS.ProcessEnv };
-  /** With weights null: the random model's input shape and seed (tests compare engines on tiny inputs). */
-  random?: { inputShape?: [number, number, number]; seed?: number };
+  /** With weights null: the random model's seed. */
+  random?: { seed?: number };
+  /** Threads for the engine (default: the number of CPUs). */
+  threads?: number;
+  /** Why 'auto' passed an engine over, one line each. */
+  log?: (line: string) => void;
 }
 
-type Module = Record<string, unknown>;
-const importOptional = async (specifier: string): Promise<Module | null> => {
-  try {
-    return (await import(/* @vite-ignore */ specifier)) as Module;
-  } catch {
-    return null;
-  }
-};
+interface Decoded { pixels: Uint8Array }
 
 /**
- * Xception on the best tfjs backend that loads, as a Classifier. Everything heavy is imported
- * lazily, so that the main process and the tests never load tfjs: this module runs inside the
- * utility process (inference-host.ts). 'auto' tries tfjs-node (native, optional: its install
- * script downloads libtensorflow, so it is often absent) and falls back to the wasm backend.
+ * Xception on @xception/engines as a Classifier: 'auto' takes onnx (onnxruntime-node in a
+ * worker thread) when it loads, then tfjs-node, then the wasm pool. Photos are decoded with
+ * sharp (read-only) and run in batches; the photos of the next batch are decoded while this one
+ * runs, as the worker's pipeline does. Everything heavy is imported lazily, so that the main
+ * process and the tests that do not classify never load an engine: this module runs inside the
+ * utility process (inference-host.ts).
  */
-export function createXceptionEngine(options: XceptionEngineOptions): Classifier & { backend(): string | null } {
-  let model: { predictWithFeatures(x: unknown): { output: { dataSync(): ArrayLike<number>; dispose(): void }; features: { dataSync(): ArrayLike<number>; dispose(): void } }; dispose(): void } | null = null;
-  let tf: Module | null = null;
-  let backend: string | null = null;
+export function createEngineClassifier(options: EngineClassifierOptions): Classifier & { backend(): string | null } {
+  const size = options.imageSize ?? 299;
+  let engine: InferenceEngine | null = null;
   let loading: Promise<void> | null = null;
+  let topKOf: ((output: Float32Array, count: number, k: number) => Prediction[][]) | null = null;
+  /** Decodes started ahead of their batch (`next`), by path; at most one batch's worth. */
+  let ahead = new Map<string, Promise<Decoded | Error>>();
   const modelId = options.weights === null ? 'random' : options.weights.kind === 'imagenet' ? 'imagenet' : `file:${options.weights.path.split(/[\\/]/).pop()}`;
 
-  const chooseBackend = async (): Promise<void> => {
-    tf = (await import('@tensorflow/tfjs-core')) as unknown as Module;
-    const setBackend = tf.setBackend as (name: string) => Promise<boolean>;
-    if (options.engine !== 'wasm' && (await importOptional('@tensorflow/tfjs-node')) && (await setBackend('tensorflow').catch(() => false))) {
-      backend = 'tensorflow';
-    } else if (options.engine === 'tfjs-node') {
-      throw new DesktopError('engine-unavailable', "The 'tfjs-node' engine is not installed; install @tensorflow/tfjs-node or choose 'auto' or 'wasm' in settings.");
-    } else {
-      await import('@tensorflow/tfjs-backend-wasm');
-      if (!(await setBackend('wasm'))) throw new DesktopError('engine-unavailable', 'The wasm backend failed to start; choose another engine in settings.');
-      backend = 'wasm';
-    }
-    await (tf.ready as () => Promise<void>)();
+  const decode = async (photo: string): Promise<Decoded | Error> => {
+    const vision = await import('@xception/vision-utils/node');
+    // loadImage opens the photo read-only through sharp; the original is never written.
+    return vision.loadImage(photo, { size }).then((image) => ({ pixels: image.pixels }), (error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   };
 
   const loadModel = async (onProgress?: (p: ClassifierLoadProgress) => void): Promise<void> => {
-    await chooseBackend();
-    const core = (await import('@xception/core')) as unknown as Module;
-    const createFromValues = core.createXceptionFromValues as (o: object, v: unknown) => typeof model;
-    if (options.weights === null) {
-      model = createFromValues({ weights: null, ...options.random }, null);
-      return;
+    const [engines, weightsPackage, vision, path] = await Promise.all([import('@xception/engines'), import('@xception/weights'), import('@xception/vision-utils'), import('node:path')]);
+    let values = null;
+    const source = options.weights === null ? null : options.weights.kind === 'imagenet' ? 'imagenet' : options.weights.path;
+    if (source !== null) {
+      const { registry, cacheDir, env } = options.download ?? {};
+      const reading = await weightsPackage.readWeights(source, {
+        includeTop: true,
+        classes: 1000,
+        // Its progress events are { phase, bytes, totalBytes }; the toolbar shows the download.
+        onProgress: (event) => {
+          if (event.phase === 'download') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
+        },
+        ...(registry ? { registry } : {}),
+        ...(cacheDir ? { cacheDir } : {}),
+        ...(env ? { env } : {}),
+      });
+      values = reading.values;
     }
-    const weights = (await import('@xception/weights')) as unknown as Module;
-    // loadXception (download with progress, cache, typed errors) is the weights package's
-    // entry point; a bare file also loads through its Keras .h5 reader.
-    if (typeof weights.loadXception === 'function') {
-      const source = options.weights.kind === 'imagenet' ? 'imagenet' : options.weights.path;
-      // Its progress events are { phase, bytes, totalBytes }; the toolbar shows the download.
-      const report = (event: { phase?: string; bytes?: number; totalBytes?: number | null }): void => {
-        if (event.phase === 'download' && typeof event.bytes === 'number') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
-      };
-      model = (await (weights.loadXception as (o: object) => Promise<typeof model>)({ weights: source, onProgress: report, ...options.download })) ?? null;
-      return;
+    const model = {
+      includeTop: true,
+      inputShape: [size, size, 3] as [number, number, number],
+      weights: source,
+      ...(options.random?.seed === undefined ? {} : { seed: options.random.seed }),
+    };
+    try {
+      engine = await engines.selectEngine(options.engine, {
+        model,
+        weights: values,
+        ...(options.threads ? { threads: options.threads } : {}),
+        ...(options.download?.cacheDir ? { onnxCacheDir: path.join(options.download.cacheDir, 'onnx') } : {}),
+      }, options.log ?? (() => undefined));
+    } catch (error) {
+      if (error instanceof engines.EngineError) {
+        // The library says `engine: 'onnx'`; here the engine is a setting.
+        const sentence = error.describe((e) => `the '${e}' engine`);
+        throw new DesktopError('engine-unavailable', `${sentence[0]!.toUpperCase()}${sentence.slice(1)} Choose another engine in settings.`, { cause: error });
+      }
+      throw error;
     }
-    if (options.weights.kind === 'file' && options.weights.path.toLowerCase().endsWith('.h5')) {
-      const reading = (await (weights.readKerasH5 as (p: string) => Promise<{ values: unknown }>)(options.weights.path)) as { values: unknown };
-      model = createFromValues({ weights: options.weights.path }, reading.values);
-      return;
-    }
-    throw new DesktopError('weights-unavailable', 'This build cannot download the ImageNet weights yet; choose a Keras .h5 weights file in settings.');
+    topKOf = (output, count, k) => vision.decodePredictions({ data: output, shape: [count, output.length / count] }, k).map((row) => row.map((p) => ({ index: p.index, label: p.label, score: p.score })));
+  };
+
+  const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
+    if (!engine || !topKOf) throw new DesktopError('classifier-failed', 'The model is not loaded; call load() first.');
+    const mine = photos.map((photo) => ahead.get(photo) ?? decode(photo));
+    // The next batch decodes (sharp's own threads) while this one runs in the engine's thread.
+    const following = new Map<string, Promise<Decoded | Error>>();
+    for (const photo of next) following.set(photo, ahead.get(photo) ?? decode(photo));
+    ahead = following;
+    const decoded = await Promise.all(mine);
+    const good = decoded.flatMap((d, i) => (d instanceof Error ? [] : [{ i, pixels: d.pixels }]));
+    const results: Array<Classification | Error> = decoded.map((d) => (d instanceof Error ? d : new Error('not run')));
+    if (good.length === 0) return results;
+    const image = size * size * 3;
+    const pixels = new Uint8Array(good.length * image);
+    good.forEach((g, j) => pixels.set(g.pixels, j * image));
+    const { output, features } = await engine.run({ pixels, count: good.length, height: size, width: size });
+    const top = topKOf(output, good.length, topK);
+    good.forEach((g, j) => {
+      results[g.i] = { predictions: top[j]!, features: features.slice(j * 2048, (j + 1) * 2048) };
+    });
+    return results;
   };
 
   return {
     modelId,
-    backend: () => backend,
+    backend: () => engine?.detail ?? null,
     async load(onProgress) {
       loading ??= loadModel(onProgress).catch((error: unknown) => {
         loading = null;
@@ -94,31 +128,18 @@ export function createXceptionEngine(options: XceptionEngineOptions): Classifier
       });
       await loading;
     },
+    classifyBatch,
     async classify(photo, topK): Promise<Classification> {
-      if (!model || !tf) throw new DesktopError('classifier-failed', 'The model is not loaded; call load() first.');
-      const vision = (await import('@xception/vision-utils/node')) as unknown as Module;
-      const size = options.imageSize ?? 299;
-      // loadImage opens the photo read-only through sharp; the original is never written.
-      const image = await (vision.loadImage as (p: string, o: object) => Promise<unknown>)(photo, { size });
-      const input = (vision.imagesToTensor as (i: unknown) => { dispose(): void })(image);
-      try {
-        const { output, features } = model.predictWithFeatures(input);
-        try {
-          const decoded = (vision.decodePredictions as (p: unknown, top: number) => { index: number; label: string; score: number }[][])(output, topK)[0] ?? [];
-          const predictions: Prediction[] = decoded.map((p) => ({ index: p.index, label: p.label, score: p.score }));
-          return { predictions, features: Float32Array.from(features.dataSync()) };
-        } finally {
-          output.dispose();
-          features.dispose();
-        }
-      } finally {
-        input.dispose();
-      }
+      const [result] = await classifyBatch([photo], topK);
+      if (result instanceof Error) throw result;
+      return result!;
     },
     async dispose() {
-      model?.dispose();
-      model = null;
+      const old = engine;
+      engine = null;
       loading = null;
+      ahead = new Map();
+      await old?.dispose();
     },
   };
 }

@@ -1,9 +1,10 @@
 /**
- * Entry of the Electron utility process that runs Xception, off the main process and the UI.
- * It speaks a tiny message protocol (inference-protocol.ts) over `process.parentPort`.
+ * Entry of the Electron utility process that runs Xception, off the main process and the UI,
+ * on @xception/engines (engine-classifier.ts). It speaks a tiny message protocol
+ * (inference-protocol.ts) over `process.parentPort`.
  */
-import type { HostRequest, HostResponse } from './inference-protocol.js';
-import { createXceptionEngine, describeLoadError } from './xception-engine.js';
+import type { ClassifyReply, ClassifyReplyItem, HostRequest, HostResponse, LoadReply } from './inference-protocol.js';
+import { createEngineClassifier, describeLoadError } from './engine-classifier.js';
 import { messageOf } from './errors.js';
 
 interface ParentPort {
@@ -14,7 +15,7 @@ interface ParentPort {
 const port = (process as unknown as { parentPort?: ParentPort }).parentPort;
 if (!port) throw new Error('inference-host must run as an Electron utility process (process.parentPort is missing).');
 
-let engine: ReturnType<typeof createXceptionEngine> | null = null;
+let engine: ReturnType<typeof createEngineClassifier> | null = null;
 
 port.on('message', ({ data }) => {
   void handle(data).then(
@@ -25,15 +26,24 @@ port.on('message', ({ data }) => {
 
 async function handle(request: HostRequest): Promise<unknown> {
   switch (request.type) {
-    case 'load':
+    case 'load': {
       await engine?.dispose();
-      engine = createXceptionEngine({ engine: request.engine, weights: request.weights });
+      const notes: string[] = [];
+      engine = createEngineClassifier({
+        engine: request.engine,
+        weights: request.weights,
+        log: (line) => notes.push(line),
+        ...(request.random ? { random: request.random } : {}),
+        ...(request.imageSize ? { imageSize: request.imageSize } : {}),
+      });
       await engine.load((p) => port!.postMessage({ id: request.id, progress: p }));
-      return { backend: engine.backend() };
+      return { backend: engine.backend() ?? '', notes } satisfies LoadReply;
+    }
     case 'classify': {
       if (!engine) throw new Error('No model is loaded.');
-      const { predictions, features } = await engine.classify(request.photo, request.topK);
-      return { predictions, features: Array.from(features) };
+      const results = await engine.classifyBatch!(request.photos, request.topK, request.next);
+      const items = results.map((r): ClassifyReplyItem => (r instanceof Error ? { error: r.message } : { predictions: r.predictions, features: Array.from(r.features) }));
+      return { items } satisfies ClassifyReply;
     }
     case 'dispose':
       await engine?.dispose();

@@ -1,10 +1,16 @@
-import type { EngineChoice, Prediction, WeightsChoice } from '../shared/api.js';
+import type { Prediction, WeightsChoice } from '../shared/api.js';
 import type { ClassifierLoadProgress } from './classifier.js';
+import type { UtilityEngineChoice } from './engine-classifier.js';
 
 /** Messages from the main process to the inference utility process. */
 export type HostRequest =
-  | { id: number; type: 'load'; engine: EngineChoice; weights: WeightsChoice }
-  | { id: number; type: 'classify'; photo: string; topK: number }
+  | {
+    id: number; type: 'load'; engine: UtilityEngineChoice;
+    /** null: seeded random weights at `imageSize` (tests and benchmarks only). */
+    weights: WeightsChoice | null; random?: { seed?: number }; imageSize?: number;
+  }
+  /** One batch; `next` is the batch that will follow, decoded ahead while this one runs. */
+  | { id: number; type: 'classify'; photos: string[]; topK: number; next: string[] }
   | { id: number; type: 'dispose' };
 
 /** Replies (one per request) and load progress (any number before the reply). */
@@ -13,7 +19,16 @@ export type HostResponse =
   | { id: number; ok: false; message: string }
   | { id: number; progress: ClassifierLoadProgress };
 
+/** One photo of a classify reply: features as plain numbers (structured clone of any kind carries them). */
+export type ClassifyReplyItem = { predictions: Prediction[]; features: number[] } | { error: string };
+
 export interface ClassifyReply {
-  predictions: Prediction[];
-  features: number[];
+  items: ClassifyReplyItem[];
+}
+
+export interface LoadReply {
+  /** The engine's own description: 'onnx (onnxruntime-node 1.30.0, cpu, 2 threads; …), in a worker thread'. */
+  backend: string;
+  /** Why 'auto' passed engines over, one line each. */
+  notes: string[];
 }

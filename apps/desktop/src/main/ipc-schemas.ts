@@ -20,7 +20,7 @@ export const settingsPatchSchema = z
   .object({
     threshold: z.number().min(0).max(1),
     topK: z.number().int().min(1).max(20),
-    engine: z.enum(['auto', 'tfjs-node', 'wasm', 'webgl']),
+    engine: z.enum(['auto', 'onnx', 'tfjs-node', 'wasm', 'webgl']),
     weights: z.discriminatedUnion('kind', [z.object({ kind: z.literal('imagenet') }).strict(), z.object({ kind: z.literal('file'), path: absolutePath }).strict()]),
     hierarchyRoot: z.string().min(1).max(50).regex(/^[^|/\\]+$/, 'must not contain | / or \\'),
     ignoreLabels: z.array(tag).max(1000),

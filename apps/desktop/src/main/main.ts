@@ -14,7 +14,7 @@ import { createLibraryService } from './library-service.js';
 import { createThumbnailService } from './thumbnails.js';
 import { createUtilityClassifier, type UtilityProcessLike } from './utility-classifier.js';
 import { APP_ORIGIN, APP_SCHEME, CONTENT_SECURITY_POLICY, isAppUrl, lockDown, secureWebPreferences } from './window-security.js';
-import { describeLoadError } from './xception-engine.js';
+import { describeLoadError } from './engine-classifier.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rendererDir = join(here, '..', 'renderer');
@@ -26,7 +26,7 @@ protocol.registerSchemesAsPrivileged([
 ]);
 
 let window: BrowserWindow | null = null;
-/** The renderer's last GPU report ('auto' uses webgl only on a real GPU) and the webgl classifier, if any. */
+/** The renderer's last GPU report (shown in Settings) and the webgl classifier, if any. */
 let gpu: GpuInfo | null = null;
 let webgl: ReturnType<typeof createRendererClassifier> | null = null;
 

@@ -70,11 +70,14 @@ export function createRendererClassifier(options: RendererClassifierOptions): Cl
   };
 }
 
-/** Where a setting runs: 'auto' takes the renderer's WebGL only with a real GPU. */
+/**
+ * Where a setting runs: 'webgl' in the renderer, when chosen by name; everything else, 'auto'
+ * included, in the utility process on @xception/engines (onnx, then tfjs-node, then the wasm
+ * pool). The GPU report stays for Settings, which shows where webgl would run.
+ */
 export function resolveEngine(choice: EngineChoice, gpu: GpuInfo | null): 'webgl' | 'utility' {
-  if (choice === 'webgl') return 'webgl';
-  if (choice === 'auto' && gpu?.realGpu) return 'webgl';
-  return 'utility';
+  void gpu;
+  return choice === 'webgl' ? 'webgl' : 'utility';
 }
 
 /** Probabilities to top-k predictions with ImageNet labels (no tfjs needed in main). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TaggingProgress } from '../shared/api.js';
-import type { Classifier } from './classifier.js';
+import type { Classification, Classifier } from './classifier.js';
 import { createTaggingQueue, type TaggingQueueOptions } from './tagging-queue.js';
 
 function fakeClassifier(delayMs: number, failOn: string[] = []): Classifier & { loads: number } {
@@ -66,9 +66,9 @@ describe('tagging queue', () => {
     expect(progress.at(-1)).toMatchObject({ state: 'done', done: 2, failed: 1 });
   });
 
-  it('pauses after the photo in flight, resumes where it stopped, and cancel keeps finished work', async () => {
-    const { queue, stored, progress } = setup(fakeClassifier(20));
-    queue.enqueue(jobs(10));
+  it('pauses after the batch in flight, resumes where it stopped, and cancel keeps finished work (photo-by-photo classifier)', async () => {
+    const { queue, stored, progress } = setup(fakeClassifier(20), { batchSize: 2 });
+    queue.enqueue(jobs(20));
     await new Promise((r) => setTimeout(r, 50));
     queue.pause();
     await queue.whenIdle();
@@ -83,9 +83,9 @@ describe('tagging queue', () => {
     const last = progress.at(-1)!;
     expect(last.state).toBe('cancelled');
     expect(stored.length).toBeGreaterThan(atPause);
-    expect(stored.length).toBeLessThan(10);
-    expect(last.done).toBe(stored.length); // the photo in flight at cancel was still stored
-    expect(stored).toEqual(jobs(10).slice(0, stored.length).map((j) => j.photo));
+    expect(stored.length).toBeLessThan(20);
+    expect(last.done).toBe(stored.length); // the batch in flight at cancel was still stored
+    expect(stored).toEqual(jobs(20).slice(0, stored.length).map((j) => j.photo));
   });
 
   it('a model that cannot load fails the run with one message and no photo marked failed', async () => {
@@ -104,5 +104,95 @@ describe('tagging queue', () => {
     await queue.whenIdle();
     expect(stored).toEqual(['rewrite:/p/a.jpg']);
     expect(classifier.loads).toBe(0);
+  });
+});
+
+/** A stand-in engine: each batch takes `batchMs`, whatever its size; records when batches start. */
+function slowBatchClassifier(batchMs: number) {
+  const calls: { photos: string[]; next: string[]; at: number }[] = [];
+  const classifier: Classifier = {
+    modelId: 'slow',
+    async load() {},
+    async classify() {
+      throw new Error('the queue must use classifyBatch');
+    },
+    async classifyBatch(photos, _topK, next = []) {
+      calls.push({ photos: [...photos], next: [...next], at: performance.now() });
+      await new Promise((r) => setTimeout(r, batchMs));
+      return photos.map((): Classification => ({ predictions: [{ index: 1, label: 'goldfish', score: 0.9 }], features: new Float32Array(4) }));
+    },
+    async dispose() {},
+  };
+  return { classifier, calls };
+}
+
+describe('tagging queue in batches', () => {
+  const BATCH_MS = 120;
+  // One batch in flight at most: pause and cancel wait for its remainder, plus timer slack.
+  const BOUND_MS = BATCH_MS + 60;
+
+  it('runs batches of 8, names the next batch ahead, and stores a batch while the next one runs', async () => {
+    const { classifier, calls } = slowBatchClassifier(40);
+    const storedAt: number[] = [];
+    const { queue, stored, progress } = setup(classifier, {
+      async onClassified(photo) {
+        await new Promise((r) => setTimeout(r, 5));
+        stored.push(photo);
+        storedAt.push(performance.now());
+      },
+    });
+    queue.enqueue(jobs(20));
+    await queue.whenIdle();
+    expect(calls.map((c) => c.photos.length)).toEqual([8, 8, 4]);
+    expect(calls[0]!.next).toEqual(calls[1]!.photos);
+    expect(calls[1]!.next).toEqual(calls[2]!.photos);
+    expect(calls[2]!.next).toEqual([]);
+    expect(stored).toEqual(jobs(20).map((j) => j.photo));
+    // Batch 2 started before batch 1's first photo was stored (8 stores take >= 40 ms).
+    expect(calls[1]!.at).toBeLessThan(storedAt[0]!);
+    expect(progress.at(-1)).toMatchObject({ state: 'done', done: 20, failed: 0, total: 20 });
+  });
+
+  it(`pause: no new batch starts, the batch in flight finishes and is stored, within ${BOUND_MS} ms`, async () => {
+    const { classifier, calls } = slowBatchClassifier(BATCH_MS);
+    const { queue, stored, progress } = setup(classifier);
+    queue.enqueue(jobs(48));
+    await new Promise((r) => setTimeout(r, BATCH_MS * 2.5));
+    const pausedAt = performance.now();
+    queue.pause();
+    await queue.whenIdle();
+    const waited = performance.now() - pausedAt;
+    console.log(`pause took ${waited.toFixed(0)} ms with ${BATCH_MS} ms batches`);
+    expect(waited).toBeLessThanOrEqual(BOUND_MS);
+    expect(progress.at(-1)?.state).toBe('paused');
+    expect(calls.every((c) => c.at < pausedAt)).toBe(true);
+    expect(stored.length).toBe(calls.length * 8); // every batch that started was stored
+    const startedBeforePause = calls.length;
+    await new Promise((r) => setTimeout(r, BATCH_MS * 2));
+    expect(calls.length).toBe(startedBeforePause);
+    queue.resume();
+    await new Promise((r) => setTimeout(r, BATCH_MS / 2));
+    expect(calls.length).toBe(startedBeforePause + 1);
+    queue.cancel();
+    await queue.whenIdle();
+  });
+
+  it(`cancel: queued photos are dropped, the batch in flight is stored, within ${BOUND_MS} ms`, async () => {
+    const { classifier, calls } = slowBatchClassifier(BATCH_MS);
+    const { queue, stored, progress } = setup(classifier);
+    queue.enqueue(jobs(48));
+    await new Promise((r) => setTimeout(r, BATCH_MS * 1.5));
+    const cancelledAt = performance.now();
+    queue.cancel();
+    await queue.whenIdle();
+    const waited = performance.now() - cancelledAt;
+    console.log(`cancel took ${waited.toFixed(0)} ms with ${BATCH_MS} ms batches`);
+    expect(waited).toBeLessThanOrEqual(BOUND_MS);
+    expect(calls.every((c) => c.at < cancelledAt)).toBe(true);
+    expect(stored).toEqual(jobs(48).slice(0, calls.length * 8).map((j) => j.photo));
+    expect(stored.length).toBeLessThan(48);
+    expect(progress.at(-1)).toMatchObject({ state: 'cancelled', done: stored.length, total: stored.length });
+    await new Promise((r) => setTimeout(r, BATCH_MS * 2));
+    expect(stored.length).toBe(calls.length * 8); // nothing more ran
   });
 });

@@ -1,5 +1,5 @@
 import type { TaggingProgress } from '../shared/api.js';
-import type { Classification, Classifier } from './classifier.js';
+import { classifyMany, type Classification, type Classifier } from './classifier.js';
 import { ClassifierError, messageOf } from './errors.js';
 
 export type TaggingJobKind = 'classify' | 'rewrite';
@@ -23,6 +23,11 @@ export interface TaggingQueueOptions {
   /** Called every `checkpointEvery` photos and when the queue stops, to persist the index. */
   onCheckpoint?(): Promise<void>;
   checkpointEvery?: number;
+  /**
+   * Photos per forward pass (default 8). One batch is in the engine at a time: the next starts
+   * when its inference ends, and runs while the finished one's sidecars are written.
+   */
+  batchSize?: number;
   /** Maps a model-loading failure (offline, bad weights file) to one sentence for the user. */
   describeLoadError?(error: unknown): string;
 }
@@ -30,9 +35,10 @@ export interface TaggingQueueOptions {
 export interface TaggingQueue {
   /** Adds jobs (a photo already queued is not queued twice) and starts if idle. */
   enqueue(jobs: readonly TaggingJob[]): void;
+  /** No new batch starts; the batch in flight finishes and is saved. */
   pause(): void;
   resume(): void;
-  /** Drops the pending jobs; the photo in flight finishes and is saved. */
+  /** Drops the pending jobs; the batch in flight finishes and is saved. */
   cancel(): void;
   progress(): TaggingProgress;
   /** Resolves when the queue has nothing left to do (or is paused with work left). */
@@ -42,9 +48,11 @@ export interface TaggingQueue {
 }
 
 /**
- * Runs tagging jobs one photo at a time off the UI (the classifier itself runs in a utility
- * process and may batch inside). Each finished photo is stored before the next starts, so
- * pausing, cancelling or quitting never loses finished work.
+ * Runs tagging jobs in batches off the UI (the classifier itself runs in a utility process).
+ * One batch is in inference at a time, and the classifier decodes the next one meanwhile; the
+ * next batch starts as soon as the previous one's inference ends, while its photos are stored.
+ * Every finished photo is stored before the queue goes idle, pauses or stops, so pausing,
+ * cancelling or quitting never loses finished work, and waits for one batch at most.
  */
 export function createTaggingQueue(options: TaggingQueueOptions): TaggingQueue {
   const pending: TaggingJob[] = [];
@@ -64,6 +72,7 @@ export function createTaggingQueue(options: TaggingQueueOptions): TaggingQueue {
     for (const resolve of waiters) resolve();
   };
   const every = options.checkpointEvery ?? 25;
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 8));
 
   const emit = (patch: Partial<TaggingProgress>): void => {
     state = { ...state, ...patch };
@@ -87,9 +96,69 @@ export function createTaggingQueue(options: TaggingQueueOptions): TaggingQueue {
     }
   };
 
+  interface Batch { jobs: TaggingJob[]; modelId: string; results: Promise<Array<Classification | Error>> }
+
+  const takeBatch = (model: Classifier): Batch => {
+    const jobs: TaggingJob[] = [];
+    while (jobs.length < batchSize && pending[0]?.kind === 'classify') {
+      const job = pending.shift()!;
+      queued.delete(job.photo);
+      jobs.push(job);
+    }
+    const next = pending.slice(0, batchSize).filter((j) => j.kind === 'classify').map((j) => j.photo);
+    emit({ state: 'running', current: jobs[0]!.photo });
+    const photos = jobs.map((j) => j.photo);
+    // A failure of the whole call (the utility process died) fails each photo of the batch.
+    const results = classifyMany(model, photos, options.topK(), next).catch((error: unknown) => photos.map(() => (error instanceof Error ? error : new Error(String(error)))));
+    return { jobs, modelId: model.modelId, results };
+  };
+
+  const store = async (job: TaggingJob, work: () => Promise<void>): Promise<void> => {
+    try {
+      await work();
+      emit({ done: state.done + 1 });
+    } catch (error) {
+      await options.onFailed(job.photo, error instanceof Error ? error : new Error(String(error)));
+      emit({ failed: state.failed + 1 });
+    }
+  };
+
   const loop = async (): Promise<void> => {
     let sinceCheckpoint = 0;
-    while (pending.length > 0) {
+    const checkpoint = async (photos: number): Promise<void> => {
+      sinceCheckpoint += photos;
+      if (sinceCheckpoint < every) return;
+      sinceCheckpoint = 0;
+      await options.onCheckpoint?.();
+    };
+    let inFlight: Batch | null = null;
+    for (;;) {
+      // 1. The batch in flight's inference ends...
+      const finished = inFlight ? { ...inFlight, results: await inFlight.results } : null;
+      inFlight = null;
+      // 2. ...and the next one starts at once (unless paused or cancelled meanwhile), so that it
+      // runs while the finished one is stored.
+      if (!paused && pending[0]?.kind === 'classify') {
+        const model = await loadClassifier();
+        if (model) inFlight = takeBatch(model);
+        else {
+          pending.length = 0;
+          queued.clear();
+        }
+      }
+      if (finished) {
+        for (const [i, job] of finished.jobs.entries()) {
+          const result = finished.results[i]!;
+          await store(job, async () => {
+            if (result instanceof Error) throw new ClassifierError(job.photo, result);
+            await options.onClassified(job.photo, result, finished.modelId);
+          });
+        }
+        await checkpoint(finished.jobs.length);
+        continue;
+      }
+      if (inFlight) continue;
+      if (pending.length === 0) break;
       if (paused) {
         emit({ state: 'paused', current: undefined });
         await new Promise<void>((resolve) => {
@@ -101,40 +170,12 @@ export function createTaggingQueue(options: TaggingQueueOptions): TaggingQueue {
         waitingOnPause = false;
         continue;
       }
-      const job = pending[0]!;
-      let model: Classifier | null = null;
-      if (job.kind === 'classify') {
-        model = await loadClassifier();
-        if (!model) {
-          pending.length = 0;
-          queued.clear();
-          break;
-        }
-      }
-      pending.shift();
+      // A rewrite: the rules again over stored predictions, no model.
+      const job = pending.shift()!;
       queued.delete(job.photo);
       emit({ state: 'running', current: job.photo });
-      try {
-        if (model) {
-          let result: Classification;
-          try {
-            result = await model.classify(job.photo, options.topK());
-          } catch (error) {
-            throw new ClassifierError(job.photo, error);
-          }
-          await options.onClassified(job.photo, result, model.modelId);
-        } else {
-          await options.onRewrite(job.photo);
-        }
-        emit({ done: state.done + 1 });
-      } catch (error) {
-        await options.onFailed(job.photo, error instanceof Error ? error : new Error(String(error)));
-        emit({ failed: state.failed + 1 });
-      }
-      if (++sinceCheckpoint >= every) {
-        sinceCheckpoint = 0;
-        await options.onCheckpoint?.();
-      }
+      await store(job, () => options.onRewrite(job.photo));
+      await checkpoint(1);
     }
     await options.onCheckpoint?.();
     if (state.state !== 'failed' && state.state !== 'cancelled') emit({ state: 'done', current: undefined });

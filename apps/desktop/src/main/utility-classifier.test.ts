@@ -25,8 +25,8 @@ describe('utility-process classifier', () => {
     const { child, sent } = fakeChild((r, reply) => {
       if (r.type === 'load') {
         reply({ id: r.id, progress: { loaded: 50, total: 100 } });
-        reply({ id: r.id, ok: true, result: { backend: 'wasm' } });
-      } else if (r.type === 'classify') reply({ id: r.id, ok: true, result: { predictions: [{ index: 1, label: 'goldfish', score: 0.5 }], features: [1, 2] } });
+        reply({ id: r.id, ok: true, result: { backend: 'wasm, 2 worker threads', notes: [] } });
+      } else if (r.type === 'classify') reply({ id: r.id, ok: true, result: { items: r.photos.map(() => ({ predictions: [{ index: 1, label: 'goldfish', score: 0.5 }], features: [1, 2] })) } });
       else reply({ id: r.id, ok: true, result: null });
     });
     const forks: number[] = [];
@@ -38,19 +38,25 @@ describe('utility-process classifier', () => {
     expect(result.predictions[0]!.label).toBe('goldfish');
     expect(result.features).toEqual(Float32Array.from([1, 2]));
     expect(sent.map((s) => s.type)).toEqual(['load', 'classify']);
+    expect(sent[0]).toMatchObject({ engine: 'auto', weights: { kind: 'imagenet' } });
+    expect(classifier.backend()).toBe('wasm, 2 worker threads');
+    await classifier.classifyBatch!(['/p/a.jpg', '/p/b.jpg'], 5, ['/p/c.jpg']);
+    expect(sent[2]).toMatchObject({ type: 'classify', photos: ['/p/a.jpg', '/p/b.jpg'], topK: 5, next: ['/p/c.jpg'] });
     expect(classifier.modelId).toBe('imagenet');
     expect(forks.length).toBe(1);
   });
 
   it('a failed photo rejects that photo only; a crash rejects the pending ones with a clear message', async () => {
     const { child } = fakeChild((r, reply) => {
-      if (r.type === 'classify' && r.photo.endsWith('bad.jpg')) reply({ id: r.id, ok: false, message: 'Input buffer contains unsupported image format' });
-      else if (r.type === 'classify' && r.photo.endsWith('hang.jpg')) return;
-      else reply({ id: r.id, ok: true, result: { predictions: [], features: [] } });
+      if (r.type === 'classify' && r.photos.some((p) => p.endsWith('hang.jpg'))) return;
+      if (r.type === 'classify') reply({ id: r.id, ok: true, result: { items: r.photos.map((p) => (p.endsWith('bad.jpg') ? { error: 'Input buffer contains unsupported image format' } : { predictions: [], features: [] })) } });
+      else reply({ id: r.id, ok: true, result: null });
     });
     const classifier = createUtilityClassifier(() => child, DEFAULT_SETTINGS);
     await expect(classifier.classify('/p/bad.jpg', 5)).rejects.toThrow('unsupported image format');
     await expect(classifier.classify('/p/good.jpg', 5)).resolves.toBeTruthy();
+    const batch = await classifier.classifyBatch!(['/p/a.jpg', '/p/bad.jpg', '/p/c.jpg'], 5, ['/p/d.jpg']);
+    expect(batch.map((r) => (r instanceof Error ? r.message : 'ok'))).toEqual(['ok', 'Input buffer contains unsupported image format', 'ok']);
     const hanging = classifier.classify('/p/hang.jpg', 5);
     await new Promise((r) => setTimeout(r, 5));
     child.crash(9);

@@ -1,7 +1,7 @@
 import type { Settings } from '../shared/api.js';
-import type { Classifier, ClassifierLoadProgress } from './classifier.js';
+import type { Classification, Classifier, ClassifierLoadProgress } from './classifier.js';
 import { DesktopError } from './errors.js';
-import type { ClassifyReply, HostRequest, HostResponse } from './inference-protocol.js';
+import type { ClassifyReply, HostRequest, HostResponse, LoadReply } from './inference-protocol.js';
 
 /** The part of Electron's UtilityProcess this module uses (injected: tests pass a stand-in). */
 export interface UtilityProcessLike {
@@ -14,12 +14,19 @@ export interface UtilityProcessLike {
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve(value: unknown): void; reject(error: Error): void; onProgress?: (p: ClassifierLoadProgress) => void };
 
+export interface UtilityClassifierOptions {
+  /** Seeded random weights instead of the settings' (tests and benchmarks only). */
+  randomWeights?: { seed?: number; imageSize?: number };
+}
+
 /**
- * A Classifier backed by the inference utility process (`utilityProcess.fork(inference-host)`).
- * If the process dies, every pending request fails with a clear message and the next load()
- * forks a new one.
+ * A Classifier backed by the inference utility process (`utilityProcess.fork(inference-host)`),
+ * which runs @xception/engines. Photos go over in batches, each naming the batch after it so
+ * that the host decodes that one while this one runs. If the process dies, every pending
+ * request fails with a clear message and the next load() forks a new one.
  */
-export function createUtilityClassifier(fork: () => UtilityProcessLike, settings: Settings): Classifier {
+export function createUtilityClassifier(fork: () => UtilityProcessLike, settings: Settings, options: UtilityClassifierOptions = {}): Classifier & { backend(): string | null } {
+  let loaded: LoadReply | null = null;
   let child: UtilityProcessLike | null = null;
   let nextId = 1;
   const pending = new Map<number, Pending>();
@@ -56,16 +63,30 @@ export function createUtilityClassifier(fork: () => UtilityProcessLike, settings
     });
   };
 
+  const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
+    const reply = (await request({ type: 'classify', photos: [...photos], topK, next: [...next] })) as ClassifyReply;
+    return reply.items.map((item) => ('error' in item ? new DesktopError('classifier-failed', item.error) : { predictions: item.predictions, features: Float32Array.from(item.features) }));
+  };
+  const random = options.randomWeights;
+
   return {
-    modelId: settings.weights.kind === 'imagenet' ? 'imagenet' : `file:${settings.weights.path.split(/[\\/]/).pop()}`,
+    modelId: random ? 'random' : settings.weights.kind === 'imagenet' ? 'imagenet' : `file:${settings.weights.path.split(/[\\/]/).pop()}`,
+    backend: () => loaded?.backend ?? null,
     async load(onProgress) {
-      await request({ type: 'load', engine: settings.engine, weights: settings.weights }, onProgress);
+      const engine = settings.engine === 'webgl' ? 'auto' : settings.engine; // webgl runs in the renderer, never here
+      loaded = (await request({
+        type: 'load', engine, weights: random ? null : settings.weights,
+        ...(random ? { random: random.seed === undefined ? {} : { seed: random.seed }, ...(random.imageSize ? { imageSize: random.imageSize } : {}) } : {}),
+      }, onProgress)) as LoadReply;
     },
+    classifyBatch,
     async classify(photo, topK) {
-      const reply = (await request({ type: 'classify', photo, topK })) as ClassifyReply;
-      return { predictions: reply.predictions, features: Float32Array.from(reply.features) };
+      const [result] = await classifyBatch([photo], topK);
+      if (result instanceof Error) throw result;
+      return result!;
     },
     async dispose() {
+      loaded = null;
       if (!child) return;
       await request({ type: 'dispose' }).catch(() => undefined);
       child?.kill();

@@ -275,7 +275,7 @@ async function init(): Promise<void> {
   const { gpu } = inference;
   $('gpu-info').textContent = !gpu.webgl
     ? 'GPU: no WebGL here; the webgl engine cannot run.'
-    : `GPU: ${gpu.renderer ?? 'unknown'}${gpu.realGpu ? '' : ' (software rendering: Auto will not use WebGL)'}; webgl runs in ${inference.where === 'worker' ? 'a Web Worker' : 'this window'}.`;
+    : `GPU: ${gpu.renderer ?? 'unknown'}${gpu.realGpu ? '' : ' (software rendering: WebGL would be slow here)'}; webgl runs in ${inference.where === 'worker' ? 'a Web Worker' : 'this window'}.`;
 }
 
 void init().catch(showError);

@@ -5,12 +5,12 @@
  */
 
 /**
- * Where inference runs. 'tfjs-node' and 'wasm' run in a utility process; 'webgl' runs in the
- * renderer (a Web Worker with OffscreenCanvas, else the page, yielding between photos);
- * 'auto' picks webgl only when the renderer reports a real GPU, else tfjs-node when
- * installed, else wasm.
+ * Where inference runs. 'onnx', 'tfjs-node' and 'wasm' run in a utility process on
+ * @xception/engines; 'webgl' runs in the renderer (a Web Worker with OffscreenCanvas, else the
+ * page, yielding between batches). 'auto' takes onnx when onnxruntime-node loads, else
+ * tfjs-node when installed, else the wasm pool, with one line saying why each was passed over.
  */
-export type EngineChoice = 'auto' | 'tfjs-node' | 'wasm' | 'webgl';
+export type EngineChoice = 'auto' | 'onnx' | 'tfjs-node' | 'wasm' | 'webgl';
 
 /** What the renderer found out about WebGL (shown in settings; 'auto' uses realGpu). */
 export interface GpuInfo {
