@@ -3,7 +3,9 @@
  * end-to-end images/s of `xception classify` over ../shared/images (decode, resize, inference,
  * durable writes), beside the inference-only throughput of the same engine. 299x299, seeded
  * random weights (the same arithmetic as ImageNet's). Writes bench/results/worker.json.
- * Usage: pnpm --filter @xception/worker bench [-- --threads 2 --batch 8 --cpu]
+ * Also `xception predict --engine onnx` per image against a plain onnxruntime session on the same
+ * exported file (`--only predict` measures just that).
+ * Usage: pnpm --filter @xception/worker bench [-- --threads 2 --batch 8 --cpu --only predict]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,12 +16,15 @@ import { parseArgs } from 'node:util';
 import { sharedPath } from '@xception/core/testing';
 import * as ort from 'onnxruntime-node';
 import { exportXceptionOnnx, ONNX_IO } from '@xception/onnx';
+import { writeNpy } from '../src/output/npy.js';
 import { createInProcessEngine, createOnnxEngine, createWasmPoolEngine, onnxSessionOptions, probeTfjsNode, type EngineOptions, type InferenceEngine } from '@xception/engines';
 
 const { values: args } = parseArgs({ options: {
   threads: { type: 'string', default: String(availableParallelism()) },
   batch: { type: 'string', default: '8' },
   cpu: { type: 'boolean', default: false },
+  /** 'predict': only `predict --engine onnx` against the plain session (quick). */
+  only: { type: 'string' },
 } });
 const threads = Number(args.threads);
 const batch = Number(args.batch);
@@ -57,6 +62,32 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const onnxPlainMs = median(times.plain);
 const onnxEngineMs = median(times.engine);
 await plain.release();
+
+// `xception predict --engine onnx` (the CLI, as a user runs it, default threads) on the same
+// batch against a fresh plain session's first run on the same file: both pay the first run's
+// allocations. Per-image time of predict's inference, from its log line.
+const xFile = join(onnxDir, 'x.npy');
+await writeNpy(xFile, { data: floats, shape: [batch, 299, 299, 3] });
+const cold = await ort.InferenceSession.create(onnxFile, onnxSessionOptions(['cpu'], threads));
+let t0 = performance.now();
+await cold.run(feeds);
+const plainColdMs = (performance.now() - t0) / batch;
+await cold.release();
+const predictRun = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('../src/cli.ts', import.meta.url)), 'predict',
+  '--weights', 'none', '--input', xFile, '--output', join(onnxDir, 'y.npy'), '--engine', 'onnx'], { encoding: 'utf8' });
+const predictMs = Number(/inference [\d.]+ ms, ([\d.]+) ms\/image/.exec(predictRun.stderr)?.[1] ?? NaN);
+if (!Number.isFinite(predictMs)) console.error(predictRun.stderr);
+const predictRow = { predictMsPerImage: predictMs, plainFirstRunMsPerImage: plainColdMs, plainWarmMsPerImage: onnxPlainMs, ratioToPlainFirstRun: predictMs / plainColdMs, batch, detail: /\(engine (.*?); inference/.exec(predictRun.stderr)?.[1] ?? null };
+console.log(`predict --engine onnx: ${predictMs.toFixed(1)} ms/image; plain session on the same file: ${plainColdMs.toFixed(1)} ms/image first run, ${onnxPlainMs.toFixed(1)} warm; predict / plain first run = ${(predictMs / plainColdMs).toFixed(3)}`);
+if (args.only === 'predict') {
+  const out = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'worker-predict.json'), JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, threads, predict: predictRow }, null, 2));
+  await engineOnnx.dispose();
+  rmSync(onnxDir, { recursive: true, force: true });
+  console.log(`written ${join(out, 'worker-predict.json')}`);
+  process.exit(0);
+}
 rows.push({ engine: `plain onnxruntime session on the .onnx file (${threads} threads)`, msPerImage: onnxPlainMs });
 rows.push({ engine: engineOnnx.detail, msPerImage: onnxEngineMs, speedVsPlain: onnxPlainMs / onnxEngineMs });
 const uint8Ms = await inferenceOnly(engineOnnx, 4 * batch);
@@ -131,5 +162,5 @@ if (endToEnd) {
 }
 const out = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'worker.json'), JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, batch, threads, inferenceOnly: rows, endToEnd, endToEndOnnx, onnxRounds: times }, null, 2));
+writeFileSync(join(out, 'worker.json'), JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, batch, threads, inferenceOnly: rows, predict: predictRow, endToEnd, endToEndOnnx, onnxRounds: times }, null, 2));
 console.log(`written ${join(out, 'worker.json')}`);

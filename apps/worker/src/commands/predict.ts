@@ -33,10 +33,12 @@ export async function predictCommand(o: PredictOptions, log: (line: string) => v
     // threads, or the wasm pool's worker threads).
   }, log);
   try {
+    const t0 = performance.now();
     const result = await runSpread(engine, x.data, n, h, w);
+    const ms = performance.now() - t0;
     await writeNpy(o.output, { data: result.output, shape: result.outputShape });
     if (o.features) await writeNpy(o.features, { data: result.features, shape: [n, 2048] });
-    log(`predict: (${x.shape.join(', ')}) → (${result.outputShape.join(', ')}) in ${o.output} (engine ${engine.detail})`);
+    log(`predict: (${x.shape.join(', ')}) → (${result.outputShape.join(', ')}) in ${o.output} (engine ${engine.detail}; inference ${ms.toFixed(1)} ms, ${(ms / n).toFixed(1)} ms/image)`);
     return EXIT.ok;
   } finally {
     await engine.dispose();
