@@ -47,10 +47,15 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
   let ahead = new Map<string, Promise<Decoded | Error>>();
   const modelId = options.weights === null ? 'random' : options.weights.kind === 'imagenet' ? 'imagenet' : `file:${options.weights.path.split(/[\\/]/).pop()}`;
 
+  /** Never rejects: a decode started ahead may never be awaited (cancel), and must not go unhandled. */
   const decode = async (photo: string): Promise<Decoded | Error> => {
-    const vision = await import('@xception/vision-utils/node');
-    // loadImage opens the photo read-only through sharp; the original is never written.
-    return vision.loadImage(photo, { size }).then((image) => ({ pixels: image.pixels }), (error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    try {
+      const vision = await import('@xception/vision-utils/node');
+      // loadImage opens the photo read-only through sharp; the original is never written.
+      return { pixels: (await vision.loadImage(photo, { size })).pixels };
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
   };
 
   const loadModel = async (onProgress?: (p: ClassifierLoadProgress) => void): Promise<void> => {

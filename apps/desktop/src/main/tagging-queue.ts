@@ -99,13 +99,16 @@ export function createTaggingQueue(options: TaggingQueueOptions): TaggingQueue {
   interface Batch { jobs: TaggingJob[]; modelId: string; results: Promise<Array<Classification | Error>> }
 
   const takeBatch = (model: Classifier): Batch => {
+    // A classifier without classifyBatch (the renderer's webgl) runs photo by photo: batches of
+    // one keep pause and cancel waiting for one photo, not eight.
+    const size = model.classifyBatch ? batchSize : 1;
     const jobs: TaggingJob[] = [];
-    while (jobs.length < batchSize && pending[0]?.kind === 'classify') {
+    while (jobs.length < size && pending[0]?.kind === 'classify') {
       const job = pending.shift()!;
       queued.delete(job.photo);
       jobs.push(job);
     }
-    const next = pending.slice(0, batchSize).filter((j) => j.kind === 'classify').map((j) => j.photo);
+    const next = pending.slice(0, size).filter((j) => j.kind === 'classify').map((j) => j.photo);
     emit({ state: 'running', current: jobs[0]!.photo });
     const photos = jobs.map((j) => j.photo);
     // A failure of the whole call (the utility process died) fails each photo of the batch.
