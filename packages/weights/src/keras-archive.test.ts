@@ -16,7 +16,7 @@ import { saneRandomWeights, sameBits, useBackend } from './test-support/test-imp
 // What real Keras makes of these files is in keras3-oracle.test.ts; here, the archive's checks
 // and errors, which need no Python.
 const dir = mkdtempSync(join(tmpdir(), 'xception-keras-archive-'));
-const config = resolveXceptionConfig({ weights: null, classes: 3, inputShape: [80, 96, 3], classifierActivation: null });
+const config = resolveXceptionConfig({ weights: null, classes: 3, inputShape: [80, 96, 3], classifierActivation: 'sigmoid' });
 const values = saneRandomWeights(expectedWeights(config), 5);
 const archive = join(dir, 'three.keras');
 let entries: Record<string, Uint8Array>;
@@ -55,14 +55,14 @@ describe('.keras archives', () => {
     const reading = await readWeights(archive);
     expect(reading.format).toBe('keras');
     if (!('savedConfig' in reading)) throw new Error('not an archive reading');
-    expect(reading.savedConfig).toEqual({ includeTop: true, classes: 3, inputShape: [80, 96, 3], pooling: null, classifierActivation: null });
+    expect(reading.savedConfig).toEqual({ includeTop: true, classes: 3, inputShape: [80, 96, 3], pooling: null, classifierActivation: 'sigmoid' });
     expect(reading.classNames).toEqual(['cat', 'dog', 'fox']);
     for (const [name, value] of values) expect(sameBits(reading.values.get(name)!.values, value.values), name).toBe(true);
   });
 
   it("loadXception takes the archive's options for those not given, and given ones over them", async () => {
     const model = await loadXception({ weights: archive });
-    expect(model.config).toMatchObject({ includeTop: true, classes: 3, inputShape: [80, 96, 3], classifierActivation: null });
+    expect(model.config).toMatchObject({ includeTop: true, classes: 3, inputShape: [80, 96, 3], classifierActivation: 'sigmoid' });
     model.dispose();
     const features = await loadXception({ weights: archive, includeTop: false, pooling: 'max', inputShape: [71, 71, 3] });
     expect(features.config).toMatchObject({ includeTop: false, pooling: 'max', inputShape: [71, 71, 3] });

@@ -48,7 +48,12 @@ export async function loadXception(options: LoadXceptionOptions = {}): Promise<X
     ...(registry ? { registry } : {}),
     ...(env ? { env } : {}),
   });
-  if ('savedConfig' in reading) config = resolveXceptionConfig({ ...savedOptions(reading.savedConfig), ...definedOnly(kerasOptions), weights });
+  if ('savedConfig' in reading) {
+    // The archive is a whole model, not pretrained weights for Xception(...): Keras' rule that
+    // only softmax or null may top pretrained weights does not apply (load_model takes a
+    // sigmoid head), so the model is built as from weights: null, with the archive's values.
+    config = resolveXceptionConfig({ ...savedOptions(reading.savedConfig), ...definedOnly(kerasOptions), weights: null });
+  }
   if (!config) throw new Error('loadXception: unreachable (a .keras path did not read as an archive)');
   return createXceptionFromValues(config, reading.values);
 }

@@ -24,8 +24,10 @@ export async function convertToKeras(input: string, out: string, o: { quantize?:
   const reading = await readWeights(input, o.top === false ? { includeTop: false } : {});
   const saved = 'savedConfig' in reading ? (reading as KerasArchiveReading) : null;
   const includeTop = o.top === false ? false : reading.hasTop;
+  // weights: null: the output is a whole Keras model, so Keras' rules for pretrained weights (a
+  // softmax or linear top) do not apply; a .keras input with a sigmoid head stays one.
   const config = resolveXceptionConfig({
-    weights: input,
+    weights: null,
     includeTop,
     ...(saved ? { inputShape: saved.savedConfig.inputShape } : {}),
     ...(includeTop
