@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
 import { saneRandomWeights } from '@xception/core/testing';
-import { readKerasArchive, readWeights, writeKerasArchive } from '@xception/weights';
+import { readWeights, writeKerasArchive } from '@xception/weights';
 import { runCli } from './run-cli.js';
 
 // What real Keras makes of these files: packages/weights/src/keras3-oracle.test.ts.
@@ -25,7 +25,6 @@ describe('xception weights convert --to keras', () => {
     const written = await readWeights(out);
     expect(written.classes).toBe(4);
     for (const [name, value] of values) expect(Buffer.from(written.values.get(name)!.values.buffer).equals(Buffer.from(value.values.buffer)), name).toBe(true);
-    expect((await readKerasArchive(input)).classNames).toEqual(['w', 'x', 'y', 'z']);
   }, 120_000);
 
   test('a plain .h5 name is refused with the reason, before anything is read', async () => {
