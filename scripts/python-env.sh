@@ -7,8 +7,9 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.tools/python"
-# Pinned: the figures in the tests were measured against exactly these.
-PY_PACKAGES=(tensorflow-cpu==2.21.0 h5py pillow numpy pyarrow)
+# Pinned: the figures in the tests were measured against exactly these (Pillow decides the
+# pixels of load_img, Keras the file layouts written and read).
+PY_PACKAGES=(tensorflow-cpu==2.21.0 keras==3.15.1 h5py==3.14.0 pillow==12.3.0 numpy==2.4.6 pyarrow==25.0.1)
 STAMP="$VENV/.xception-packages"
 
 python_env_ready() { [ -x "$VENV/bin/python" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "${PY_PACKAGES[*]}" ]; }

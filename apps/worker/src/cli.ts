@@ -31,7 +31,7 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
     .option('-r, --recursive', 'walk folders recursively', false)
     .option('-k, --top-k <n>', 'classes per image', positiveInt('--top-k'), 5)
     .option('-b, --batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 8)
-    .option('-w, --weights <source>', "'imagenet', a .h5 / model.json path or URL, or 'none' (random, for testing)", 'imagenet')
+    .option('-w, --weights <source>', "'imagenet', a .keras / .h5 / model.json path or URL, or 'none' (random, for testing)", 'imagenet')
     .addOption(new Option('-e, --engine <engine>', 'inference engine').choices(ENGINE_CHOICES).default('auto'))
     .option('-t, --threads <n>', 'threads: the wasm pool\'s workers, or onnxruntime\'s intra-op threads (default: CPUs)', positiveInt('--threads'))
     .option('--shard <i/n>', 'process shard i of n (also read from Kubernetes Indexed Jobs and Slurm arrays)')
@@ -68,7 +68,7 @@ export function buildProgram(): Command {
   program
     .command('predict')
     .summary('Raw model output for a float32 NHWC .npy tensor, for parity checks against Keras')
-    .requiredOption('-w, --weights <source>', "'imagenet', a .h5 / model.json path or URL, or 'none'")
+    .requiredOption('-w, --weights <source>', "'imagenet', a .keras / .h5 / model.json path or URL, or 'none'")
     .requiredOption('-i, --input <x.npy>', 'float32 (N, height, width, 3), already preprocessed to [-1, 1]')
     .requiredOption('-o, --output <y.npy>', 'where to write the output')
     .option('--no-top', 'without the classifier (Keras include_top=False)')
@@ -96,14 +96,14 @@ export function buildProgram(): Command {
   weights.command('verify').summary('Check files (default: the cached ImageNet files) against the registry: size, md5, sha256')
     .argument('[files...]').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
     .action(async (files: string[], o: { cacheDir?: string }) => { process.exitCode = await weightsVerify(files, o, print); });
-  weights.command('convert').summary('Write TensorFlow.js layers-model artifacts (browsers, Electron) or an ONNX file (onnxruntime)')
-    .argument('<input>', "a Keras .h5, a model.json, a folder, a URL, 'imagenet', or (--to onnx) 'none' for random weights").argument('<outdir>')
-    .addOption(new Option('--to <format>', 'tfjs: model.json + shards; onnx: <outdir>/xception.onnx (opset 13, NHWC float32 input)').choices(['tfjs', 'onnx']).default('tfjs'))
+  weights.command('convert').summary('Write TensorFlow.js layers-model artifacts (browsers, Electron), an ONNX file (onnxruntime) or Keras 3 files')
+    .argument('<input>', "a Keras .keras or .h5, a model.json, a folder, a URL, 'imagenet', or (--to onnx) 'none' for random weights").argument('<outdir>', 'a folder; with --to keras, the file: out.keras or out.weights.h5')
+    .addOption(new Option('--to <format>', 'tfjs: model.json + shards; onnx: <outdir>/xception.onnx (opset 13, NHWC float32 input); keras: a Keras 3 .keras archive or .weights.h5').choices(['tfjs', 'onnx', 'keras']).default('tfjs'))
     .addOption(new Option('--quantize <dtype>', 'store weights quantized (error measured and printed; tfjs only)').choices(['float16', 'uint8', 'uint16']))
     .option('--no-top', 'drop the classifier')
     .option('--no-check', 'onnx: skip running a test image through the file and the tfjs core')
-    .addHelpText('after', '\nExamples:\n  xception weights convert imagenet web_model --quantize float16\n  xception weights convert imagenet models --to onnx')
-    .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean; to?: 'tfjs' | 'onnx'; check?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  xception weights convert imagenet web_model --quantize float16\n  xception weights convert imagenet models --to onnx\n  xception weights convert imagenet xception.keras --to keras')
+    .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean; to?: 'tfjs' | 'onnx' | 'keras'; check?: boolean }) => {
       process.exitCode = await weightsConvert(input, outDir, o, say);
     });
 

@@ -21,6 +21,17 @@ export type ResizeMode = 'squash' | 'center-crop';
  */
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos3';
 
+/**
+ * What happens to a photo's embedded ICC colour profile.
+ * - 'ignore' (default): the stored values are used as they are, as Keras' load_img (Pillow),
+ *   TensorFlow's decode_jpeg and so ImageNet training do; the pixels are Keras' pixels.
+ * - 'srgb': colour-managed: the values are converted from the embedded profile (Camera RGB,
+ *   Display P3, Gray Gamma 2.2, ...) to sRGB, so the colours look as the photographer saw them,
+ *   but the numbers differ from Keras' (by up to ~30 levels on the shared photos with a
+ *   profile). Photos without a profile, and browsers' canvas decoding, are unaffected by it.
+ */
+export type ColorManagement = 'ignore' | 'srgb';
+
 export interface Rgb {
   readonly r: number;
   readonly g: number;
@@ -48,6 +59,8 @@ export interface ImageLoadOptions {
   maxPixels?: number;
   /** Apply the EXIF orientation so photos come out upright (Keras' load_img does not). Default true. */
   autoOrient?: boolean;
+  /** Default 'ignore' (Keras' pixels): see ColorManagement. Node only. */
+  colorManagement?: ColorManagement;
   /** Give up on one image after this many milliseconds (Node; pathological files). Default 30 000. */
   timeoutMs?: number;
 }
@@ -63,6 +76,7 @@ export interface ResolvedImageOptions {
   readonly maxPixels: number;
   readonly autoOrient: boolean;
   readonly timeoutMs: number;
+  readonly colorManagement: ColorManagement;
 }
 
 /** timm's crop_pct for Xception (timm/models/xception.py default_cfg). */
@@ -72,6 +86,7 @@ export const DEFAULT_MAX_PIXELS = 100_000_000;
 export const DEFAULT_BACKGROUND: Rgb = Object.freeze({ r: 255, g: 255, b: 255 });
 
 const RESIZE_MODES: readonly ResizeMode[] = ['squash', 'center-crop'];
+const COLOR_MANAGEMENTS: readonly ColorManagement[] = ['ignore', 'srgb'];
 const INTERPOLATIONS: readonly Interpolation[] = ['nearest', 'bilinear', 'bicubic', 'lanczos3'];
 /** Larger outputs are certainly a mistake (a swapped argument, a pixel count passed as size). */
 const MAX_SIDE = 16384;
@@ -111,6 +126,10 @@ export function resolveImageOptions(options: ImageLoadOptions = {}): ResolvedIma
   if (typeof maxPixels !== 'number' || !Number.isInteger(maxPixels) || maxPixels < 1) fail(`maxPixels must be a positive integer; got ${String(maxPixels)}`);
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) fail(`timeoutMs must be a positive number; got ${String(timeoutMs)}`);
+  const colorManagement = options.colorManagement ?? 'ignore';
+  if (!COLOR_MANAGEMENTS.includes(colorManagement)) {
+    fail(`colorManagement must be one of ${COLOR_MANAGEMENTS.map((m) => `'${m}'`).join(', ')}; got ${JSON.stringify(colorManagement)}`);
+  }
   const shrinkOnLoad = options.shrinkOnLoad ?? false;
   const autoOrient = options.autoOrient ?? true;
   if (typeof shrinkOnLoad !== 'boolean') fail(`shrinkOnLoad must be true or false; got ${String(shrinkOnLoad)}`);
@@ -126,5 +145,6 @@ export function resolveImageOptions(options: ImageLoadOptions = {}): ResolvedIma
     maxPixels,
     autoOrient,
     timeoutMs,
+    colorManagement,
   };
 }

@@ -25,6 +25,7 @@ export {
   type ImageLoadOptions,
   type ResolvedImageOptions,
   type ResizeMode,
+  type ColorManagement,
   type Interpolation,
   type Rgb,
 } from './image-options.js';

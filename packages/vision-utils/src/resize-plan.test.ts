@@ -64,7 +64,7 @@ describe('resizePlan', () => {
 });
 
 describe('resolveImageOptions', () => {
-  it('documents its defaults: 299², squash, nearest, no shrink-on-load, white, 100 MP, upright', () => {
+  it('documents its defaults: 299², squash, nearest, no shrink-on-load, white, 100 MP, upright, ICC ignored', () => {
     expect(resolveImageOptions()).toEqual({
       height: 299,
       width: 299,
@@ -76,6 +76,7 @@ describe('resolveImageOptions', () => {
       maxPixels: 100_000_000,
       autoOrient: true,
       timeoutMs: 30_000,
+      colorManagement: 'ignore',
     });
   });
 });

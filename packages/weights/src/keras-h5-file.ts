@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { WeightsFileError } from './errors.js';
 import { readHdf5Header } from './hdf5-header.js';
 import { loadH5wasm } from './h5wasm-module.js';
+import { readKeras3Layers } from './keras3-h5-layers.js';
 
 /** One dataset of a Keras HDF5 weights file, as stored. */
 export interface KerasH5Weight {
@@ -21,11 +22,15 @@ export interface KerasH5Layer {
   readonly weights: readonly KerasH5Weight[];
 }
 
-/** What a Keras 2.x `save_weights` or `model.save` HDF5 file holds, in the file's own names. */
+/** What a Keras HDF5 weights file holds, in the file's own names. */
 export interface KerasH5Contents {
   readonly path: string;
-  /** 'save_weights' (groups at the root) or 'model.save' (groups under `model_weights/`). */
-  readonly layout: 'save_weights' | 'model.save';
+  /**
+   * 'save_weights' (Keras 2 groups at the root), 'model.save' (Keras 2 groups under
+   * `model_weights/`; also Keras 3's legacy `model.save('x.h5')`), or 'keras3' (Keras 3's
+   * `.weights.h5`, also inside a `.keras` archive: `layers/<class>_N/vars/<i>`).
+   */
+  readonly layout: 'save_weights' | 'model.save' | 'keras3';
   readonly kerasVersion: string | null;
   readonly backend: string | null;
   /** Every layer of `layer_names`, weightless ones included, in the file's (model) order. */
@@ -35,11 +40,11 @@ export interface KerasH5Contents {
   readonly superblockVersion: number;
 }
 
-type H5 = Awaited<ReturnType<typeof loadH5wasm>>;
-type H5Group = InstanceType<H5['Group']>;
+export type H5 = Awaited<ReturnType<typeof loadH5wasm>>;
+export type H5Group = InstanceType<H5['Group']>;
 
 /**
- * Reads every weight of a Keras 2.x HDF5 file with h5wasm (the HDF5 C library compiled to
+ * Reads every weight of a Keras HDF5 file (Keras 2 layouts, or Keras 3's `.weights.h5`) with h5wasm (the HDF5 C library compiled to
  * WebAssembly), after checking that the file is HDF5 and is not cut short.
  */
 export async function readKerasH5File(path: string): Promise<KerasH5Contents> {
@@ -80,10 +85,16 @@ export async function readKerasH5File(path: string): Promise<KerasH5Contents> {
     const isModelSave = file.keys().includes('model_weights');
     const root = (isModelSave ? file.get('model_weights') : file) as H5Group;
     const layerNames = stringList(root.attrs['layer_names']?.value);
+    if (layerNames === null && !isModelSave && file.get('layers') instanceof h5.Group) {
+      return {
+        path, layout: 'keras3', kerasVersion: null, backend: null, modelConfig: null, superblockVersion: header.superblockVersion,
+        layers: readKeras3Layers(h5, path, file.get('layers') as H5Group),
+      };
+    }
     if (layerNames === null) {
       throw new WeightsFileError(
         'ERR_WEIGHTS_FORMAT',
-        `${path} is HDF5 but not a Keras 2.x weights file (no layer_names attribute${isModelSave ? ' in model_weights/' : ' at the root'}); save it with Keras 2's model.save() or save_weights() in HDF5 format.`,
+        `${path} is HDF5 but not a Keras weights file (neither Keras 2's layer_names attribute${isModelSave ? ' in model_weights/' : ' at the root'} nor Keras 3's layers/ group); save it with Keras' save_weights('x.weights.h5'), model.save('x.keras') or model.save('x.h5').`,
         { path },
       );
     }
@@ -110,6 +121,20 @@ export async function readKerasH5File(path: string): Promise<KerasH5Contents> {
   }
 }
 
+export function readFloatDataset(path: string, dataset: unknown, layerName: string, weightName: string): { shape: number[]; dtype: string; data: KerasH5Weight['data'] } {
+  const ds = dataset as { shape: number[] | null; metadata: { type: number; size: number }; value: unknown };
+  const value = ds.value;
+  const dtype = value instanceof Float32Array ? 'float32' : value instanceof Float64Array ? 'float64' : value instanceof Uint16Array && ds.metadata.type === 1 ? 'float16' : null;
+  if (dtype === null) {
+    throw new WeightsFileError(
+      'ERR_WEIGHTS_FORMAT',
+      `${path}: weight '${weightName}' of layer '${layerName}' is not stored as floating point; Keras weights are float32.`,
+      { path, layer: layerName },
+    );
+  }
+  return { shape: ds.shape ?? [], dtype, data: value as KerasH5Weight['data'] };
+}
+
 function readLayer(h5: H5, path: string, root: H5Group, prefix: string, layerName: string): KerasH5Layer {
   const group = root.get(layerName);
   if (!(group instanceof h5.Group)) {
@@ -130,17 +155,7 @@ function readLayer(h5: H5, path: string, root: H5Group, prefix: string, layerNam
         { path, layer: layerName },
       );
     }
-    const ds = dataset as unknown as { shape: number[] | null; metadata: { type: number; size: number }; value: unknown };
-    const value = ds.value;
-    const dtype = value instanceof Float32Array ? 'float32' : value instanceof Float64Array ? 'float64' : value instanceof Uint16Array && ds.metadata.type === 1 ? 'float16' : null;
-    if (dtype === null) {
-      throw new WeightsFileError(
-        'ERR_WEIGHTS_FORMAT',
-        `${path}: weight '${weightName}' of layer '${layerName}' is not stored as floating point; Keras weights are float32.`,
-        { path, layer: layerName },
-      );
-    }
-    return { name: weightName, path: `${prefix}${layerName}/${weightName}`, shape: ds.shape ?? [], dtype, data: value as KerasH5Weight['data'] };
+    return { name: weightName, path: `${prefix}${layerName}/${weightName}`, ...readFloatDataset(path, dataset, layerName, weightName) };
   });
   return { name: layerName, weights };
 }

@@ -107,7 +107,7 @@ describe('readKerasH5 refuses bad files with the file and layer named', () => {
     const f = new h5wasm.File(path, 'w');
     f.create_dataset({ name: 'x', data: new Float32Array([1, 2, 3]) });
     f.close();
-    await expectError(readKerasH5(path), 'ERR_WEIGHTS_FORMAT', /other\.h5 is HDF5 but not a Keras 2\.x weights file \(no layer_names attribute at the root\)/);
+    await expectError(readKerasH5(path), 'ERR_WEIGHTS_FORMAT', /other\.h5 is HDF5 but not a Keras weights file \(neither Keras 2's layer_names attribute at the root nor Keras 3's layers\/ group\)/);
   });
 
   it('a missing layer', async () => {

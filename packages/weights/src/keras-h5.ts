@@ -9,13 +9,14 @@ export interface ReadWeightsOptions {
 }
 
 export interface XceptionWeightsReading extends MappedWeights {
-  readonly format: 'keras-h5' | 'tfjs-layers';
+  readonly format: 'keras-h5' | 'tfjs-layers' | 'keras';
   /** The file or URL the weights came from. */
   readonly source: string;
 }
 
 /**
- * Reads a Keras 2.x HDF5 file (save_weights or model.save) into Xception's weight names, as
+ * Reads a Keras HDF5 file (Keras 2's save_weights or model.save, Keras 3's legacy model.save
+ * to .h5, or Keras 3's `.weights.h5`) into Xception's weight names, as
  * float32 values ready for createXceptionFromValues().
  */
 export async function readKerasH5(path: string, options: ReadWeightsOptions = {}): Promise<XceptionWeightsReading> {

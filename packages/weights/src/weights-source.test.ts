@@ -45,13 +45,17 @@ describe('resolveWeightsSource', () => {
     expect(await resolveWeightsSource(join(dir, 'h5dir'))).toEqual({ format: 'keras-h5', location: join(dir, 'h5dir', 'notop.h5') });
     expect(await resolveWeightsSource(join(dir, 'h5dir', 'notop.h5'))).toEqual({ format: 'keras-h5', location: join(dir, 'h5dir', 'notop.h5') });
     expect(await resolveWeightsSource(`${server.url}/model/model.json`)).toEqual({ format: 'tfjs-layers', location: `${server.url}/model/model.json` });
+    // Keras 3 archives are told apart by their extension, as Keras itself does.
+    await copyFile(join(dir, 'h5dir', 'notop.h5'), join(dir, 'model.keras'));
+    expect(await resolveWeightsSource(join(dir, 'model.keras'))).toEqual({ format: 'keras', location: join(dir, 'model.keras') });
+    await rm(join(dir, 'model.keras'));
   });
 
   it('says what to pass when the path is wrong or ambiguous', async () => {
-    await expect(resolveWeightsSource(join(dir, 'nowhere.h5'))).rejects.toThrow(/The weights file .*nowhere\.h5 does not exist; pass 'imagenet', null, or the path of a Keras \.h5 file or a tfjs model\.json/);
+    await expect(resolveWeightsSource(join(dir, 'nowhere.h5'))).rejects.toThrow(/The weights file .*nowhere\.h5 does not exist; pass 'imagenet', null, or the path of a Keras \.keras or \.h5 file or a tfjs model\.json/);
     await copyFile(join(dir, 'h5dir', 'notop.h5'), join(dir, 'h5dir', 'second.h5'));
     const error = await resolveWeightsSource(join(dir, 'h5dir')).catch((e: WeightsFileError) => e);
-    expect(error).toMatchObject({ code: 'ERR_WEIGHTS_NOT_FOUND', message: expect.stringMatching(/holds 2 \.h5 files \(notop\.h5, second\.h5\); pass the one to load/) });
+    expect(error).toMatchObject({ code: 'ERR_WEIGHTS_NOT_FOUND', message: expect.stringMatching(/holds 2 weights files \(notop\.h5, second\.h5\); pass the one to load/) });
     await rm(join(dir, 'h5dir', 'second.h5'));
   });
 });

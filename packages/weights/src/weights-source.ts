@@ -6,15 +6,16 @@ import { downloadFile } from './download.js';
 import { WeightsFileError } from './errors.js';
 import { IMAGENET_REGISTRY, type WeightsRegistry } from './imagenet-registry.js';
 import { fetchImagenetWeights } from './imagenet-weights.js';
+import { isKerasArchivePath, readKerasArchive, type KerasArchiveReading } from './keras-archive.js';
 import { readKerasH5, type ReadWeightsOptions, type XceptionWeightsReading } from './keras-h5.js';
 import { progressReporter, type ProgressCallback } from './progress.js';
 import { readTfjsArtifacts } from './tfjs-artifacts-reader.js';
 
-export type WeightsFormat = 'keras-h5' | 'tfjs-layers';
+export type WeightsFormat = 'keras-h5' | 'tfjs-layers' | 'keras';
 
 export interface ResolvedWeightsSource {
   format: WeightsFormat;
-  /** A local path (an .h5 file, or a model.json), or the model.json URL of remote artifacts. */
+  /** A local path (a .keras or .h5 file, or a model.json), or the model.json URL of remote artifacts. */
   location: string;
 }
 
@@ -28,9 +29,10 @@ export interface ResolveSourceOptions {
 }
 
 /**
- * Where weights are and in which format: 'imagenet' (fetched into the cache), an .h5 file, a
- * model.json, a directory holding one of them, or an http(s) URL (a model.json is read in
- * place; an .h5 is downloaded into the cache under a name derived from its URL).
+ * Where weights are and in which format: 'imagenet' (fetched into the cache), a Keras 3 .keras
+ * archive, an .h5 file (Keras 2 or 3, .weights.h5 included), a model.json, a directory holding
+ * one of them, or an http(s) URL (a model.json is read in place; a .keras or .h5 is downloaded
+ * into the cache under a name derived from its URL).
  */
 export async function resolveWeightsSource(source: string | URL, options: ResolveSourceOptions = {}): Promise<ResolvedWeightsSource> {
   if (source === 'imagenet') {
@@ -40,26 +42,26 @@ export async function resolveWeightsSource(source: string | URL, options: Resolv
   if (/^https?:\/\//i.test(text)) {
     const url = new URL(text);
     if (/\.json$/i.test(url.pathname)) return { format: 'tfjs-layers', location: url.href };
-    return { format: 'keras-h5', location: await downloadUrl(url, options) };
+    return { format: isKerasArchivePath(url.pathname) ? 'keras' : 'keras-h5', location: await downloadUrl(url, options) };
   }
   const info = await stat(text).catch(() => null);
   if (!info) {
-    throw new WeightsFileError('ERR_WEIGHTS_NOT_FOUND', `The weights file ${text} does not exist; pass 'imagenet', null, or the path of a Keras .h5 file or a tfjs model.json.`, { path: text });
+    throw new WeightsFileError('ERR_WEIGHTS_NOT_FOUND', `The weights file ${text} does not exist; pass 'imagenet', null, or the path of a Keras .keras or .h5 file or a tfjs model.json.`, { path: text });
   }
   if (info.isDirectory()) {
     const entries = await readdir(text);
     if (entries.includes('model.json')) return { format: 'tfjs-layers', location: join(text, 'model.json') };
-    const h5 = entries.filter((e) => /\.(h5|hdf5|keras\.h5)$/i.test(e));
-    if (h5.length === 1) return { format: 'keras-h5', location: join(text, h5[0]!) };
+    const h5 = entries.filter((e) => /\.(h5|hdf5|keras)$/i.test(e));
+    if (h5.length === 1) return { format: isKerasArchivePath(h5[0]!) ? 'keras' : 'keras-h5', location: join(text, h5[0]!) };
     throw new WeightsFileError(
       'ERR_WEIGHTS_NOT_FOUND',
       h5.length === 0
-        ? `The directory ${text} holds neither a model.json nor an .h5 file; pass the weights file itself.`
-        : `The directory ${text} holds ${h5.length} .h5 files (${h5.join(', ')}); pass the one to load.`,
+        ? `The directory ${text} holds neither a model.json nor a .keras or .h5 file; pass the weights file itself.`
+        : `The directory ${text} holds ${h5.length} weights files (${h5.join(', ')}); pass the one to load.`,
       { path: text },
     );
   }
-  return { format: /\.json$/i.test(text) ? 'tfjs-layers' : 'keras-h5', location: text };
+  return { format: /\.json$/i.test(text) ? 'tfjs-layers' : isKerasArchivePath(text) ? 'keras' : 'keras-h5', location: text };
 }
 
 async function downloadUrl(url: URL, options: ResolveSourceOptions): Promise<string> {
@@ -85,8 +87,11 @@ async function downloadUrl(url: URL, options: ResolveSourceOptions): Promise<str
   return dest;
 }
 
-/** Reads weights from any source resolveWeightsSource() accepts, under Xception's names. */
-export async function readWeights(source: string | URL, options: ResolveSourceOptions & ReadWeightsOptions = {}): Promise<XceptionWeightsReading> {
+/**
+ * Reads weights from any source resolveWeightsSource() accepts, under Xception's names. A .keras
+ * archive's reading also carries the options it was saved with and its class names.
+ */
+export async function readWeights(source: string | URL, options: ResolveSourceOptions & ReadWeightsOptions = {}): Promise<XceptionWeightsReading | KerasArchiveReading> {
   const resolved = await resolveWeightsSource(source, options);
   const read: ReadWeightsOptions & { env?: NodeJS.ProcessEnv } = {
     ...(options.env ? { env: options.env } : {}),
@@ -94,5 +99,6 @@ export async function readWeights(source: string | URL, options: ResolveSourceOp
     ...(options.classes === undefined ? {} : { classes: options.classes }),
   };
   options.onProgress?.({ phase: 'read', bytes: 0, totalBytes: null, target: resolved.location });
+  if (resolved.format === 'keras') return readKerasArchive(resolved.location, read);
   return resolved.format === 'keras-h5' ? readKerasH5(resolved.location, read) : readTfjsArtifacts(resolved.location, read);
 }

@@ -81,7 +81,7 @@ async function start(): Promise<void> {
         return result.canceled ? [] : result.filePaths;
       },
       async pickWeightsFile() {
-        const result = await dialog.showOpenDialog(window!, { properties: ['openFile'], filters: [{ name: 'Keras weights', extensions: ['h5', 'json'] }] });
+        const result = await dialog.showOpenDialog(window!, { properties: ['openFile'], filters: [{ name: 'Keras weights', extensions: ['keras', 'h5', 'json'] }] });
         return result.canceled ? null : (result.filePaths[0] ?? null);
       },
     },

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createXceptionFromValues, type CreateXceptionOptions, type WeightValues } from '@xception/core';
 import { decodeOnnxModel, exportXceptionOnnx, ONNX_IO } from '@xception/onnx';
 import { convertWeights, defaultCacheDir, fetchImagenetWeights, imagenetWeightsPath, readWeights, verifyWeightsFile, type QuantizeDtype } from '@xception/weights';
+import { convertToKeras } from './convert-to-keras.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { activateBackend, onnxSessionOptions, probeOnnxRuntime } from '@xception/engines';
 
@@ -39,14 +40,15 @@ export async function weightsVerify(files: readonly string[], o: { cacheDir?: st
 export interface ConvertOptions {
   quantize?: QuantizeDtype;
   top?: boolean;
-  /** tfjs (layers-model artifacts, the default) or onnx (xception.onnx). */
-  to?: 'tfjs' | 'onnx';
+  /** tfjs (layers-model artifacts, the default), onnx (xception.onnx) or keras (a .keras or .weights.h5 file). */
+  to?: 'tfjs' | 'onnx' | 'keras';
   /** onnx: skip the output check against the tfjs core. */
   check?: boolean;
 }
 
 export async function weightsConvert(input: string, outDir: string, o: ConvertOptions, log: (line: string) => void): Promise<number> {
   if (o.to === 'onnx') return convertToOnnx(input, outDir, o, log);
+  if (o.to === 'keras') return convertToKeras(input, outDir, o, log);
   if (input === 'none') throw new CliError('ERR_USAGE', "'none' (random weights) converts only with --to onnx.", EXIT.usage);
   // Reading tfjs artifacts and the output check make tfjs tensors: a backend must be registered.
   await activateBackend('wasm');

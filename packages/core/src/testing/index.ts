@@ -4,3 +4,4 @@ export { saneRandomWeights, randomImages } from './sane-random-weights.js';
 export { loadKerasReferenceModel, type KerasReferenceModel, type KerasReferenceOptions } from './keras-reference-model.js';
 export { useBackend, maxAbsDiff, type TestBackend } from './backends.js';
 export { oraclePython, SKIP_NO_ORACLE_PYTHON } from './oracle-python.js';
+export { runOraclePython, readNpy, type NpyArray } from './run-oracle.js';

@@ -74,6 +74,8 @@ function sharpOptions(o: ResolvedImageOptions): SharpOptions {
     pages: 1,
     page: 0,
     autoOrient: o.autoOrient,
+    // Keras (Pillow) ignores embedded ICC profiles; libvips would convert them to sRGB.
+    ignoreIcc: o.colorManagement === 'ignore',
   };
 }
 
