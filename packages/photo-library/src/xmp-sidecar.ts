@@ -1,9 +1,9 @@
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { PhotoTag, Prediction } from '../shared/api.js';
+import type { PhotoTag, Prediction } from './types.js';
 import { SidecarUnreadableError } from './errors.js';
 
 /** Namespaces the app reads and writes, by URI (prefixes in existing files may differ). */
-export const NS = {
+export const XMP_NAMESPACES = {
   x: 'adobe:ns:meta/',
   rdf: 'http://www.w3.org/1999/02/22-rdf-syntax-ns#',
   dc: 'http://purl.org/dc/elements/1.1/',
@@ -109,7 +109,7 @@ function findRdf(nodes: XNode[], scope: Scope): { rdf: XNode; scope: Scope } | n
     if (!isElement(node)) continue;
     const inner = scopeOf(node, scope);
     const [uri, local] = resolveName(nameOf(node)!, inner);
-    if (uri === NS.rdf && local === 'RDF') return { rdf: node, scope: inner };
+    if (uri === XMP_NAMESPACES.rdf && local === 'RDF') return { rdf: node, scope: inner };
     const found = findRdf(kids(node), inner);
     if (found) return found;
   }
@@ -132,7 +132,7 @@ function parseDocument(xml: string, path: string): Document {
     if (!isElement(node)) continue;
     const scope = scopeOf(node, found.scope);
     const [uri, local] = resolveName(nameOf(node)!, scope);
-    if (uri === NS.rdf && local === 'Description') descriptions.push({ node, scope });
+    if (uri === XMP_NAMESPACES.rdf && local === 'Description') descriptions.push({ node, scope });
   }
   return { nodes, rdf: found.rdf, rdfScope: found.scope, descriptions };
 }
@@ -193,13 +193,13 @@ function readValues(doc: Document, uri: string, local: string): string[] {
     for (const li of kids(container)) {
       if (!isElement(li)) continue;
       const [u, l] = resolveName(nameOf(li)!, scopeOf(li, property.scope));
-      if (u === NS.rdf && l === 'li') values.push(textOf(kids(li)));
+      if (u === XMP_NAMESPACES.rdf && l === 'li') values.push(textOf(kids(li)));
     }
   }
   return values;
 }
 
-const PREFERRED: Record<string, string> = { [NS.dc]: 'dc', [NS.lr]: 'lr', [NS.digiKam]: 'digiKam', [NS.xcp]: 'xcp', [NS.rdf]: 'rdf' };
+const PREFERRED: Record<string, string> = { [XMP_NAMESPACES.dc]: 'dc', [XMP_NAMESPACES.lr]: 'lr', [XMP_NAMESPACES.digiKam]: 'digiKam', [XMP_NAMESPACES.xcp]: 'xcp', [XMP_NAMESPACES.rdf]: 'rdf' };
 
 /** The prefix to write a namespace with in a description, declaring it there when needed. */
 function ensurePrefix(description: Description, uri: string): string {
@@ -241,7 +241,7 @@ function writeProperty(doc: Document, uri: string, local: string, values: readon
     attribute.description.node[ATTRS] = attributes;
   }
   const description = existing?.description ?? attribute?.description ?? doc.descriptions[0]!;
-  const rdf = ensurePrefix(description, NS.rdf);
+  const rdf = ensurePrefix(description, XMP_NAMESPACES.rdf);
   // digiKam:TagsList is an rdf:Seq in digiKam's schema; predictions keep their rank order.
   const container = local === 'TagsList' || local === 'Predictions' ? 'Seq' : 'Bag';
   const content: XNode[] = isList
@@ -262,16 +262,16 @@ const PREDICTION = /^(\d+)\|(.*)\|([0-9.eE+-]+)$/;
 /** Reads what a sidecar says about tags, whoever wrote it. Throws SidecarUnreadableError for broken XML. */
 export function readSidecarState(xml: string, path: string): SidecarState {
   const doc = parseDocument(xml, path);
-  const model = readValues(doc, NS.xcp, 'Model')[0];
-  const root = readValues(doc, NS.xcp, 'Root')[0];
-  const ownedModel = readValues(doc, NS.xcp, 'ModelTags');
-  const hierarchical = readValues(doc, NS.lr, 'hierarchicalSubject');
+  const model = readValues(doc, XMP_NAMESPACES.xcp, 'Model')[0];
+  const root = readValues(doc, XMP_NAMESPACES.xcp, 'Root')[0];
+  const ownedModel = readValues(doc, XMP_NAMESPACES.xcp, 'ModelTags');
+  const hierarchical = readValues(doc, XMP_NAMESPACES.lr, 'hierarchicalSubject');
   const scores = new Map<string, number>();
-  const predictions: Prediction[] = readValues(doc, NS.xcp, 'Predictions').flatMap((entry) => {
+  const predictions: Prediction[] = readValues(doc, XMP_NAMESPACES.xcp, 'Predictions').flatMap((entry) => {
     const match = PREDICTION.exec(entry);
     return match ? [{ index: Number(match[1]), label: match[2]!, score: Number(match[3]) }] : [];
   });
-  for (const entry of readValues(doc, NS.xcp, 'ModelScores')) {
+  for (const entry of readValues(doc, XMP_NAMESPACES.xcp, 'ModelScores')) {
     const at = entry.lastIndexOf('|');
     if (at > 0) scores.set(entry.slice(0, at), Number(entry.slice(at + 1)));
   }
@@ -284,15 +284,15 @@ export function readSidecarState(xml: string, path: string): SidecarState {
             const entry = hierarchical.find((h) => h.startsWith(`${root}|`) && h.endsWith(`|${name}`));
             return { name, path: entry ? entry.split('|').slice(1) : [name], score: scores.get(name) ?? null, source: 'model' as const };
           }),
-          userTags: readValues(doc, NS.xcp, 'UserTags'),
-          removedTags: readValues(doc, NS.xcp, 'RemovedTags'),
+          userTags: readValues(doc, XMP_NAMESPACES.xcp, 'UserTags'),
+          removedTags: readValues(doc, XMP_NAMESPACES.xcp, 'RemovedTags'),
           predictions,
           model: model ?? null,
         };
   return {
-    subjects: readValues(doc, NS.dc, 'subject'),
+    subjects: readValues(doc, XMP_NAMESPACES.dc, 'subject'),
     hierarchicalSubjects: hierarchical,
-    tagsList: readValues(doc, NS.digiKam, 'TagsList'),
+    tagsList: readValues(doc, XMP_NAMESPACES.digiKam, 'TagsList'),
     app,
   };
 }
@@ -311,17 +311,17 @@ export function mergeSidecar(existing: string | null, tags: SidecarTags, path: s
   const source = existing === null || existing.trim() === '' ? EMPTY_PACKET : existing;
   const doc = parseDocument(source, path);
   if (doc.descriptions.length === 0) {
-    const rdf = prefixFor(NS.rdf, doc.rdfScope) ?? 'rdf';
+    const rdf = prefixFor(XMP_NAMESPACES.rdf, doc.rdfScope) ?? 'rdf';
     const node: XNode = { [`${rdf}:Description`]: [], [ATTRS]: { [`@_${rdf}:about`]: '' } };
     kids(doc.rdf).push(node);
     doc.descriptions.push({ node, scope: doc.rdfScope });
   }
-  const previousRoot = readValues(doc, NS.xcp, 'Root')[0];
-  const previousModel = readValues(doc, NS.xcp, 'ModelTags');
-  const previouslyOwned = new Set([...previousModel, ...readValues(doc, NS.xcp, 'UserTags')]);
+  const previousRoot = readValues(doc, XMP_NAMESPACES.xcp, 'Root')[0];
+  const previousModel = readValues(doc, XMP_NAMESPACES.xcp, 'ModelTags');
+  const previouslyOwned = new Set([...previousModel, ...readValues(doc, XMP_NAMESPACES.xcp, 'UserTags')]);
   // A model keyword the app wrote that is gone from dc:subject was deleted by hand in another
   // tool (digiKam, Lightroom): that is a hand edit too, and the model must not bring it back.
-  const existingSubjects = new Set(readValues(doc, NS.dc, 'subject'));
+  const existingSubjects = new Set(readValues(doc, XMP_NAMESPACES.dc, 'subject'));
   const removedElsewhere = previousModel.filter((t) => !existingSubjects.has(t) && !tags.removedTags.includes(t));
   if (removedElsewhere.length > 0) {
     const gone = new Set(removedElsewhere);
@@ -331,23 +331,23 @@ export function mergeSidecar(existing: string | null, tags: SidecarTags, path: s
   const owned = unique([...modelNames, ...tags.userTags]);
   const ownedSet = new Set(owned);
 
-  const subjects = readValues(doc, NS.dc, 'subject').filter((s) => !previouslyOwned.has(s) || ownedSet.has(s));
-  writeProperty(doc, NS.dc, 'subject', unique([...subjects, ...owned]));
+  const subjects = readValues(doc, XMP_NAMESPACES.dc, 'subject').filter((s) => !previouslyOwned.has(s) || ownedSet.has(s));
+  writeProperty(doc, XMP_NAMESPACES.dc, 'subject', unique([...subjects, ...owned]));
 
   const ours = (entry: string, separator: string): boolean =>
     entry.startsWith(`${tags.root}${separator}`) || (previousRoot !== undefined && entry.startsWith(`${previousRoot}${separator}`));
   const paths = [...tags.modelTags.map((t) => t.path), ...tags.userTags.map((t) => [t])];
-  const hierarchical = readValues(doc, NS.lr, 'hierarchicalSubject').filter((e) => !ours(e, '|'));
-  writeProperty(doc, NS.lr, 'hierarchicalSubject', unique([...hierarchical, ...paths.map((p) => [tags.root, ...p].join('|'))]));
-  const tagsList = readValues(doc, NS.digiKam, 'TagsList').filter((e) => !ours(e, '/'));
-  writeProperty(doc, NS.digiKam, 'TagsList', unique([...tagsList, ...paths.map((p) => [tags.root, ...p].join('/'))]));
+  const hierarchical = readValues(doc, XMP_NAMESPACES.lr, 'hierarchicalSubject').filter((e) => !ours(e, '|'));
+  writeProperty(doc, XMP_NAMESPACES.lr, 'hierarchicalSubject', unique([...hierarchical, ...paths.map((p) => [tags.root, ...p].join('|'))]));
+  const tagsList = readValues(doc, XMP_NAMESPACES.digiKam, 'TagsList').filter((e) => !ours(e, '/'));
+  writeProperty(doc, XMP_NAMESPACES.digiKam, 'TagsList', unique([...tagsList, ...paths.map((p) => [tags.root, ...p].join('/'))]));
 
-  writeProperty(doc, NS.xcp, 'Root', tags.root);
-  if (tags.model !== null) writeProperty(doc, NS.xcp, 'Model', tags.model);
-  writeProperty(doc, NS.xcp, 'ModelTags', modelNames);
-  writeProperty(doc, NS.xcp, 'ModelScores', tags.modelTags.map((t) => `${t.name}|${(t.score ?? 0).toFixed(4)}`));
-  writeProperty(doc, NS.xcp, 'UserTags', [...tags.userTags]);
-  writeProperty(doc, NS.xcp, 'RemovedTags', [...tags.removedTags]);
-  writeProperty(doc, NS.xcp, 'Predictions', tags.predictions.map((p) => `${p.index}|${p.label}|${p.score.toFixed(6)}`));
+  writeProperty(doc, XMP_NAMESPACES.xcp, 'Root', tags.root);
+  if (tags.model !== null) writeProperty(doc, XMP_NAMESPACES.xcp, 'Model', tags.model);
+  writeProperty(doc, XMP_NAMESPACES.xcp, 'ModelTags', modelNames);
+  writeProperty(doc, XMP_NAMESPACES.xcp, 'ModelScores', tags.modelTags.map((t) => `${t.name}|${(t.score ?? 0).toFixed(4)}`));
+  writeProperty(doc, XMP_NAMESPACES.xcp, 'UserTags', [...tags.userTags]);
+  writeProperty(doc, XMP_NAMESPACES.xcp, 'RemovedTags', [...tags.removedTags]);
+  writeProperty(doc, XMP_NAMESPACES.xcp, 'Predictions', tags.predictions.map((p) => `${p.index}|${p.label}|${p.score.toFixed(6)}`));
   return builder.build(doc.nodes) as string;
 }

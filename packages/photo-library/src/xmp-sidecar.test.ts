@@ -2,11 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SidecarUnreadableError } from './errors.js';
-import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from './test-support/exiftool.js';
+import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from './testing/exiftool.js';
 import { mergeSidecar, readSidecarState, type SidecarTags } from './xmp-sidecar.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { makeTempDir } from './testing/temp-dir.js';
 
-const fixture = readFileSync(new URL('../../test/fixtures/darktable-existing.xmp', import.meta.url), 'utf8');
+const fixture = readFileSync(new URL('../test/fixtures/darktable-existing.xmp', import.meta.url), 'utf8');
 
 const tags = (over: Partial<SidecarTags> = {}): SidecarTags => ({
   root: 'Xception',
