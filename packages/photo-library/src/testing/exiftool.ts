@@ -19,3 +19,11 @@ export const asList = (value: unknown): string[] => (value === undefined ? [] : 
 export function exiftoolWrite(args: readonly string[]): void {
   execFileSync(EXIFTOOL!, ['-q', '-charset', 'filename=utf8', ...args], { encoding: 'utf8' });
 }
+
+/** Every XMP field of one file as exiftool reads it (`-j -struct -G1 -a`): duplicates and structures included. */
+export function exiftoolReadAll(file: string): Record<string, unknown> {
+  const out = execFileSync(EXIFTOOL!, ['-q', '-j', '-struct', '-G1', '-a', '-XMP:all', '-charset', 'filename=utf8', file], { encoding: 'utf8' });
+  const [fields] = JSON.parse(out) as Record<string, unknown>[];
+  delete fields!.SourceFile;
+  return fields!;
+}
