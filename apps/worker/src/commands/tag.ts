@@ -11,8 +11,7 @@ import {
 } from '@xception/photo-library';
 import { decodePredictions } from '@xception/vision-utils';
 import { CliError, EXIT } from '../cli-error.js';
-import { selectEngine, type EngineChoice } from '../engine-stack.js';
-import { loadWeightValues } from '../load-weights.js';
+import { openClassifierEngine, type EngineChoice } from '../engine-stack.js';
 import type { ResultRow } from '../output/results-file.js';
 import { runImagePipeline } from '../pipeline/image-pipeline.js';
 import type { InputEntry } from '../pipeline/list-inputs.js';
@@ -122,12 +121,7 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
   if (counts.fromSidecar > 0) reporter.info(`${counts.fromSidecar} photos already carry ${model} predictions in their sidecars: rules applied again, no inference`);
 
   if (toClassify.length > 0) {
-    const weights = await loadWeightValues(o.weights, { includeTop: true });
-    const engine = await selectEngine(o.engine, {
-      model: { includeTop: true, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
-      weights,
-      ...(o.threads ? { threads: o.threads } : {}),
-    }, (line) => reporter.info(line));
+    const engine = await openClassifierEngine(o, (line) => reporter.info(line));
     reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}; ${toClassify.length} photos to classify`);
     reporter.setTotal(toClassify.length);
     try {
