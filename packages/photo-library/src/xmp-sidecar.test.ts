@@ -65,6 +65,15 @@ describe('mergeSidecar', () => {
     expect(() => mergeSidecar('<html><body/></html>', tags(), '/p/a.jpg.xmp')).toThrow(/no rdf:RDF/);
   });
 
+  it('keeps a byte-order mark and Windows line ends (and adds its lines with them)', () => {
+    const crlf = `\uFEFF${fixture.replace(/\n/g, '\r\n')}`;
+    const out = mergeSidecar(crlf, tags(), 'a.xmp');
+    expect(out.startsWith('\uFEFF<?xml')).toBe(true);
+    expect(out).not.toMatch(/[^\r]\n/);
+    expect(readSidecarState(out, 'a.xmp').subjects).toEqual(['holiday', 'Brittany', 'dog', 'golden retriever', 'beach']);
+    expect(mergeSidecar(out, tags(), 'a.xmp')).toBe(out);
+  });
+
   it('keeps an attribute-form namespace prefix other than the usual one', () => {
     const odd = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:purl="http://purl.org/dc/elements/1.1/"><purl:subject><rdf:Bag><rdf:li>old</rdf:li></rdf:Bag></purl:subject></rdf:Description></rdf:RDF></x:xmpmeta>`;
     const out = mergeSidecar(odd, tags({ userTags: [] }), 'a.xmp');

@@ -269,7 +269,11 @@ class SidecarEditor {
       }
     }
     let out = this.doc.source;
-    for (const s of [...this.splices].sort((a, b) => b.start - a.start || b.end - a.end)) out = out.slice(0, s.start) + s.text + out.slice(s.end);
+    // A file with Windows line ends gets them in what we add too.
+    const eol = out.includes('\r\n') ? '\r\n' : '\n';
+    for (const s of [...this.splices].sort((a, b) => b.start - a.start || b.end - a.end)) {
+      out = out.slice(0, s.start) + (eol === '\n' ? s.text : s.text.replace(/\r?\n/g, eol)) + out.slice(s.end);
+    }
     return out;
   }
 
