@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
@@ -82,13 +82,21 @@ describe.skipIf(!photos || !EXIFTOOL)('xception tag over copies of real photos',
     expect(snapshot(album)).toEqual(before);
   });
 
-  test('hand edits in another tool stay: a removed keyword is not re-added, an added one is kept', async () => {
+  test('hand edits in another tool stay: a removed keyword is not re-added, an added one is kept; a modified photo is classified again', async () => {
     const sidecar = join(album, `${names[1]}.xmp`);
+    // A photo edited after its sidecar was written (its mtime moves past the sidecar's).
+    const edited = join(album, names[2]!);
+    const after = new Date(statSync(`${edited}.xmp`).mtimeMs + 2000);
+    utimesSync(edited, after, after);
+    const editedSidecar = readFileSync(`${edited}.xmp`, 'utf8');
     const [gone] = asList(exiftoolReadAll(sidecar)['XMP-dc:Subject']);
     // As digiKam would: one model keyword deleted, one keyword of the user's added.
     exiftoolWrite(['-overwrite_original', `-XMP-dc:Subject-=${gone}`, '-XMP-dc:Subject+=beach', sidecar]);
     const run = await runCli(['tag', library, '--rules', rules, ...FAST]);
-    expect(run.stderr).toMatch(/wrote 1 sidecars, 5 unchanged/);
+    expect(run.stderr).toMatch(/tagged 7 photos: 1 classified, 5 from their sidecars; wrote 1 sidecars, 5 unchanged/);
+    // Same pixels, same predictions: the sidecar keeps its bytes, and the next run skips the photo.
+    expect(readFileSync(`${edited}.xmp`, 'utf8')).toBe(editedSidecar);
+    expect(statSync(`${edited}.xmp`).mtimeMs).toBeGreaterThan(after.getTime());
     const fields = exiftoolReadAll(sidecar);
     const subjects = asList(fields['XMP-dc:Subject']);
     expect(subjects).not.toContain(gone);
@@ -105,7 +113,7 @@ describe.skipIf(!photos || !EXIFTOOL)('xception tag over copies of real photos',
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(6);
     expect(lines[0]).toMatch(new RegExp(`^would write ${join(album, names[0]!).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.xmp: - `));
-    expect(run.stderr).toMatch(/would write 6 sidecars/);
+    expect(run.stderr).toMatch(/0 classified, 6 from their sidecars; would write 6 sidecars/);
   });
 
   test('usage errors exit 2, said in flag words, without a stack trace', async () => {

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { stat, utimes } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import {
   planPhotoSidecar,
@@ -53,8 +53,9 @@ interface TagCounts {
 /**
  * `xception tag <folders...>`: writes the XMP sidecars the desktop app writes, through the
  * same photo library (scan, tag rules, hand edits, merge, atomic write). Photos whose sidecar
- * already records this model are not classified again (a rerun after kill -9 picks up where
- * it stopped; a rerun over an unchanged library writes nothing). Photos are only ever read.
+ * already records this model, and that were not modified after it, are not classified again
+ * (a rerun after kill -9 picks up where it stopped; a rerun over an unchanged library writes
+ * nothing). Photos are only ever read.
  */
 export async function tagCommand(folders: readonly string[], o: TagOptions, print: (line: string) => void): Promise<number> {
   if (folders.length === 0) throw new CliError('ERR_USAGE', 'Nothing to tag: give one or more folders of photos.', EXIT.usage);
@@ -75,6 +76,10 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
     reporter.info(`failed: ${path}: ${error instanceof Error ? error.message : String(error)}`);
   };
 
+  // Photos modified after their sidecar was written: classified again; when that changes
+  // nothing in the sidecar, its mtime is moved on (no byte rewritten) so the next run skips it.
+  const modified = new Set<string>();
+
   /** Merges a photo's tags into its sidecar (re-read now, so hand edits made meanwhile count). */
   const apply = async (photo: string, predictions: readonly Prediction[]): Promise<void> => {
     try {
@@ -88,9 +93,10 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
         } else counts.unchanged++;
         return;
       }
-      const { written } = await writePhotoSidecarWithState(photo, tags);
+      const { written, path } = await writePhotoSidecarWithState(photo, tags);
       if (written) counts.written++;
       else counts.unchanged++;
+      if (!written && modified.has(photo)) await utimes(path, new Date(), new Date());
     } catch (error) {
       fail(photo, error);
     }
@@ -105,8 +111,12 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
       counts.photos++;
       let recorded: readonly Prediction[] | null = null;
       try {
-        const app = (await readPhotoSidecar(photo.path))?.app;
-        if (app && app.model === model && app.predictions.length > 0) recorded = app.predictions.slice(0, rules.topK);
+        const sidecar = await readPhotoSidecar(photo.path);
+        const app = sidecar?.app;
+        if (app && app.model === model && app.predictions.length > 0) {
+          if (photo.mtimeMs > (await stat(sidecar.path)).mtimeMs) modified.add(photo.path);
+          else recorded = app.predictions.slice(0, rules.topK);
+        }
       } catch (error) {
         // An unreadable sidecar is reported and left untouched; the photo is not classified.
         fail(photo.path, error);
