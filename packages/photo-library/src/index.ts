@@ -22,5 +22,5 @@ export {
 export { diffScan, PHOTO_EXTENSIONS, scanFolder, type KnownPhoto, type ScanDiff, type ScanOptions, type ScannedPhoto } from './scanner.js';
 export { createIndexStore, type IndexedLibrary, type IndexStore } from './index-store.js';
 export { cachedFor, FEATURE_MAP, readFeatureCache, writeFeatureCache, type CachedFeatures, type FeatureKey } from './feature-cache.js';
-export { writeFileAtomic } from './atomic-write.js';
+export { removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
 export { PhotoLibraryError, SidecarUnreadableError, SidecarWriteError, type PhotoLibraryErrorCode } from './errors.js';

@@ -1,8 +1,9 @@
 import { stat, utimes } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import {
   planPhotoSidecar,
   readPhotoSidecar,
+  removeStaleTempFiles,
   readSidecarState,
   scanFolder,
   sidecarTagsFor,
@@ -103,11 +104,13 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
   };
 
   const seen = new Set<string>();
+  const folderSet = new Set<string>();
   const toClassify: string[] = [];
   for (const folder of folders) {
     for (const photo of await scanFolder(resolve(folder), { onProblem: fail })) {
       if (seen.has(photo.path)) continue; // a folder given twice, or inside another one given
       seen.add(photo.path);
+      folderSet.add(dirname(photo.path));
       counts.photos++;
       let recorded: readonly Prediction[] | null = null;
       try {
@@ -127,6 +130,12 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
         await apply(photo.path, recorded);
       } else toClassify.push(photo.path);
     }
+  }
+  if (!o.dryRun) {
+    // A run killed mid-write (kill -9) may have left a dot-named temp sidecar behind.
+    let stale = 0;
+    for (const dir of folderSet) stale += await removeStaleTempFiles(dir);
+    if (stale > 0) reporter.info(`removed ${stale} temp files an interrupted run left behind`);
   }
   if (counts.fromSidecar > 0) reporter.info(`${counts.fromSidecar} photos already carry ${model} predictions in their sidecars: rules applied again, no inference`);
 
