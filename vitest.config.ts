@@ -15,6 +15,9 @@ export default defineConfig({
       { find: /^@xception\/weights$/, replacement: src('./packages/weights/src/index.ts') },
       { find: /^@xception\/onnx$/, replacement: src('./packages/onnx/src/index.ts') },
       { find: /^@xception\/engines$/, replacement: src('./packages/engines/src/index.ts') },
+      { find: /^@xception\/photo-library\/rules$/, replacement: src('./packages/photo-library/src/rules.ts') },
+      { find: /^@xception\/photo-library\/testing$/, replacement: src('./packages/photo-library/src/testing/index.ts') },
+      { find: /^@xception\/photo-library$/, replacement: src('./packages/photo-library/src/index.ts') },
     ],
   },
   test: {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLibraryService } from '../src/main/library-service.js';
-import { readPhotoSidecar } from '../src/main/sidecar-files.js';
+import { readPhotoSidecar } from '@xception/photo-library';
 import { createEngineClassifier } from '../src/main/engine-classifier.js';
 import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 

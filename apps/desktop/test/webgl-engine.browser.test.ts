@@ -18,7 +18,7 @@ import type { GpuInfo, InferenceReply, WebglModelPayload } from '../src/shared/a
 import type { Classification } from '../src/main/classifier.js';
 import { createLibraryService } from '../src/main/library-service.js';
 import { createRendererClassifier, imagenetTopK } from '../src/main/renderer-classifier.js';
-import { readPhotoSidecar } from '../src/main/sidecar-files.js';
+import { readPhotoSidecar } from '@xception/photo-library';
 import { CONTENT_SECURITY_POLICY } from '../src/main/window-security.js';
 import { createEngineClassifier } from '../src/main/engine-classifier.js';
 // @ts-expect-error: a plain ESM build script without type declarations

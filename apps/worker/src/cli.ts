@@ -5,6 +5,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { mergeCommand } from './commands/merge.js';
 import { predictCommand, type PredictOptions } from './commands/predict.js';
 import { runImagesCommand, type ImagesCommandOptions } from './commands/run-images.js';
+import { tagCommand, type TagOptions } from './commands/tag.js';
 import { weightsConvert, weightsFetch, weightsPath, weightsVerify } from './commands/weights.js';
 import { ENGINE_CHOICES } from '@xception/engines';
 
@@ -14,6 +15,12 @@ const print = (line: string): void => { process.stdout.write(`${line}\n`); };
 const positiveInt = (name: string) => (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer.`);
+  return n;
+};
+
+const unitInterval = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number from 0 to 1.`);
   return n;
 };
 
@@ -64,6 +71,29 @@ export function buildProgram(): Command {
     '  xception embed ~/Pictures --recursive --out features.npy     (features.npy + features.paths.txt)',
     '  xception embed ~/Pictures --recursive --out features.jsonl',
   ].join('\n'));
+
+  program
+    .command('tag')
+    .summary('Write XMP sidecar keywords (dc:subject, lr:hierarchicalSubject, digiKam:TagsList) as the desktop app does')
+    .description('Tags the photos under the folders (recursively) and writes <photo>.xmp sidecars that digiKam, darktable and Lightroom read,\n' +
+      'the same sidecars the desktop app writes: a label is written when its score is at least --threshold among the top-5, through the\n' +
+      "tag rules; tags removed or added by hand stay as they are; other tools' metadata in a sidecar keeps every byte. Photos are never\n" +
+      'written. Photos whose sidecar already records these weights are not classified again, so a rerun resumes, and a rerun over an\n' +
+      'unchanged library writes nothing.')
+    .argument('<folders...>', 'folders of photos')
+    .option('--threshold <0..1>', 'minimum score of a written tag (default 0.3, or the rules file\'s)', unitInterval('--threshold'))
+    .option('--rules <rules.json>', "tag rules: threshold, topK, hierarchyRoot, ignoreLabels, renames, mergeMode (the desktop app's settings.json works)")
+    .option('-w, --weights <source>', "'imagenet', a .h5 / model.json path or URL, or 'none' (random, for testing)", 'imagenet')
+    .addOption(new Option('-e, --engine <engine>', 'inference engine').choices(ENGINE_CHOICES).default('auto'))
+    .option('-b, --batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 8)
+    .option('-t, --threads <n>', 'threads: the wasm pool\'s workers, or onnxruntime\'s intra-op threads (default: CPUs)', positiveInt('--threads'))
+    .addOption(new Option('--resize <mode>', "squash (Keras' load_img) or center-crop").choices(['squash', 'center-crop']).default('squash'))
+    .option('--image-size <n>', 'model input side (299 for imagenet weights)', positiveInt('--image-size'), 299)
+    .option('-n, --dry-run', 'write nothing; print which sidecars would change and how', false)
+    .option('-q, --quiet', 'no progress output', false)
+    .addOption(new Option('--log-format <format>', 'progress and summary format').choices(['text', 'json']).default('text'))
+    .addHelpText('after', `\nExamples:\n  xception tag ~/Pictures\n  xception tag ~/Pictures --threshold 0.5 --dry-run\n  xception tag /srv/photos --rules ~/.config/xception-desktop/settings.json --engine onnx\n${EXIT_CODES_HELP}`)
+    .action(async (folders: string[], options: TagOptions) => { process.exitCode = await tagCommand(folders, options, print); });
 
   program
     .command('predict')

@@ -37,21 +37,6 @@ export class InvalidArgumentError extends DesktopError {
   }
 }
 
-/** An existing sidecar could not be parsed: it is left untouched rather than overwritten. */
-export class SidecarUnreadableError extends DesktopError {
-  constructor(path: string, detail: string, cause?: unknown) {
-    super('sidecar-unreadable', `The sidecar '${path}' is not readable XMP (${detail}); it was left untouched: fix or move it, then re-tag.`, { cause });
-    this.name = 'SidecarUnreadableError';
-  }
-}
-
-export class SidecarWriteError extends DesktopError {
-  constructor(path: string, cause: unknown) {
-    super('sidecar-write-failed', `Could not write the sidecar '${path}' (${messageOf(cause)}); check that the folder is writable.`, { cause });
-    this.name = 'SidecarWriteError';
-  }
-}
-
 export class ClassifierError extends DesktopError {
   constructor(photo: string, cause: unknown) {
     super('classifier-failed', `Could not tag '${photo}' (${messageOf(cause)}); the photo may be damaged or not an image.`, { cause });
@@ -62,3 +47,6 @@ export class ClassifierError extends DesktopError {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+// The photo library's own errors (sidecars), under the same codes.
+export { SidecarUnreadableError, SidecarWriteError } from '@xception/photo-library';

@@ -2,8 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLibraryModel } from '../shared/library-model.js';
-import { cachedFor, readFeatureCache, writeFeatureCache } from './feature-cache.js';
-import { createIndexStore } from './index-store.js';
+import { cachedFor, createIndexStore, readFeatureCache, writeFeatureCache } from '@xception/photo-library';
 import { makeTempDir } from './test-support/temp-dir.js';
 
 const rules = { threshold: 0.3, ignoreLabels: [], renames: {}, mergeMode: 'hierarchy' as const };

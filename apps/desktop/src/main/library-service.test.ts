@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../shared/api.js';
 import { PathOutsideLibraryError } from './errors.js';
 import { createLibraryService } from './library-service.js';
-import { readPhotoSidecar } from './sidecar-files.js';
+import { readPhotoSidecar } from '@xception/photo-library';
 import { createStandInClassifier } from './test-support/stand-in-classifier.js';
 import { makeTempDir } from './test-support/temp-dir.js';
 

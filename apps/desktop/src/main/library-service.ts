@@ -1,5 +1,17 @@
 import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import {
+  cleanTagName,
+  createIndexStore,
+  diffScan,
+  readPhotoSidecar,
+  scanFolder,
+  sidecarTagsFor,
+  writePhotoSidecarWithState,
+  type IndexStore,
+  type ScannedPhoto,
+  type TagRuleSettings,
+} from '@xception/photo-library';
 import type {
   FolderInfo,
   LibraryQuery,
@@ -13,14 +25,10 @@ import type {
   TaggingProgress,
 } from '../shared/api.js';
 import { createLibraryModel, type LibraryModel, type PhotoRecord } from '../shared/library-model.js';
-import { cleanTagName, modelTagsFrom, type TagRuleSettings } from '../shared/tag-rules.js';
 import type { Classifier } from './classifier.js';
 import { DesktopError, InvalidArgumentError, messageOf } from './errors.js';
-import { createIndexStore, type IndexStore } from './index-store.js';
 import { createPathGuard, isInsideFolder, type PathGuard } from './path-guard.js';
-import { diffScan, scanFolder, type ScannedPhoto } from './scanner.js';
 import { createSettingsStore, type SettingsStore } from './settings-store.js';
-import { readPhotoSidecar, writePhotoSidecarWithState } from './sidecar-files.js';
 import { createTaggingQueue, type TaggingJob, type TaggingQueue } from './tagging-queue.js';
 
 export interface LibraryServiceOptions {
@@ -84,17 +92,8 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
 
   /** Writes what the index knows about a photo into its sidecar (merging, atomically). */
   const writeSidecar = async (record: PhotoRecord): Promise<void> => {
-    const removed = new Set(record.removed.map((t) => t.toLowerCase()));
-    const added = new Set(record.added.map((t) => t.toLowerCase()));
-    const modelTags = modelTagsFrom(record.predictions, rulesOf(settings)).filter((t) => !removed.has(t.name.toLowerCase()) && !added.has(t.name.toLowerCase()));
-    const written = await writePhotoSidecarWithState(record.id, {
-      root: settings.hierarchyRoot,
-      modelTags,
-      userTags: record.added,
-      removedTags: record.removed,
-      predictions: record.predictions,
-      model: record.model ?? null,
-    });
+    const tags = sidecarTagsFor({ predictions: record.predictions, model: record.model ?? null, added: record.added, removed: record.removed }, rulesOf(settings), settings.hierarchyRoot);
+    const written = await writePhotoSidecarWithState(record.id, tags);
     // Keywords deleted by hand in another tool come back as hand removals: keep the index in step.
     if (written.removedTags.length !== record.removed.length) {
       record.removed = written.removedTags;

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DEFAULT_SETTINGS, type Settings } from '../shared/api.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@xception/photo-library';
 import { settingsPatchSchema } from './ipc-schemas.js';
 
 export interface SettingsStore {

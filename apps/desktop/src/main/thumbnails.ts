@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { THUMBNAIL_SCHEME } from '../shared/api.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@xception/photo-library';
 import type { PathGuard } from './path-guard.js';
 
 export type Resizer = (photo: string, size: number) => Promise<Uint8Array>;

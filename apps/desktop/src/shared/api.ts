@@ -42,8 +42,9 @@ export type InferenceReply =
 /** Which weights the classifier loads. */
 export type WeightsChoice = { kind: 'imagenet' } | { kind: 'file'; path: string };
 
-/** How ImageNet labels are grouped (see shared/imagenet-hierarchy.ts). */
-export type MergeMode = 'none' | 'hierarchy' | 'group-only';
+// The photo library's own types (type-only: the renderer bundle gets no Node code from them).
+import type { MergeMode, PhotoStatus, PhotoTag, Prediction } from '@xception/photo-library/rules';
+export type { MergeMode, PhotoStatus, PhotoTag, Prediction };
 
 export interface Settings {
   /** Model tags below this confidence are neither shown nor written to sidecars. */
@@ -72,26 +73,9 @@ export const DEFAULT_SETTINGS: Settings = {
   mergeMode: 'hierarchy',
 };
 
-/** One ImageNet prediction as the classifier returned it. */
-export interface Prediction {
-  index: number;
-  label: string;
-  score: number;
-}
 
-export type TagSource = 'model' | 'user';
+export type TagSource = PhotoTag['source'];
 
-export interface PhotoTag {
-  /** The keyword (dc:subject). */
-  name: string;
-  /** Its place in the hierarchy below the root, e.g. ['animal', 'dog', 'golden retriever']. */
-  path: string[];
-  /** Model confidence; null for hand-added tags. */
-  score: number | null;
-  source: TagSource;
-}
-
-export type PhotoStatus = 'new' | 'changed' | 'tagged' | 'error';
 
 export interface PhotoSummary {
   /** Absolute path of the photo; the id every call uses. */

@@ -1,26 +1,7 @@
-import type { LibraryQuery, PhotoStatus, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount } from './api.js';
-import { effectiveTags, type TagRuleSettings } from './tag-rules.js';
+import { effectiveTags, type PhotoRecord, type TagRuleSettings } from '@xception/photo-library/rules';
+import type { LibraryQuery, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount } from './api.js';
 
-/** What the library knows about one photo; everything but `features` is in its sidecar too. */
-export interface PhotoRecord {
-  /** Absolute path of the photo. */
-  id: string;
-  /** The added folder it was found under. */
-  folder: string;
-  name: string;
-  size: number;
-  mtimeMs: number;
-  status: PhotoStatus;
-  error?: string;
-  /** The model's top predictions (rules turn them into tags, so rule changes need no inference). */
-  predictions: Prediction[];
-  /** Which weights produced the predictions, e.g. 'imagenet'. */
-  model?: string;
-  /** Hand-added tag names. */
-  added: string[];
-  /** Model tag names the user removed. */
-  removed: string[];
-}
+export type { PhotoRecord };
 
 export interface LibraryModel {
   readonly size: number;

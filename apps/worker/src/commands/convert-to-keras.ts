@@ -1,7 +1,7 @@
 import { resolveXceptionConfig } from '@xception/core';
 import { readKerasH5, readKerasArchive, readWeights, writeKeras3Weights, writeKerasArchive, type KerasArchiveReading } from '@xception/weights';
 import { CliError, EXIT } from '../cli-error.js';
-import { activateBackend } from '../engines/model-runner.js';
+import { activateBackend } from '@xception/engines';
 
 /**
  * `weights convert <input> <out.keras | out.weights.h5> --to keras`: Keras 3's own files, which

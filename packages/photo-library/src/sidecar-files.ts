@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { SidecarWriteError } from './errors.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { SidecarWriteError } from './errors.js';
 import { mergeSidecar, readSidecarState, type SidecarState, type SidecarTags } from './xmp-sidecar.js';
 
 /**
@@ -59,17 +59,36 @@ export async function writePhotoSidecar(photo: string, tags: SidecarTags): Promi
   return (await writePhotoSidecarWithState(photo, tags)).path;
 }
 
-/** The same, also returning the hand-removed tags as the sidecar now records them (other tools' deletions included). */
-export async function writePhotoSidecarWithState(photo: string, tags: SidecarTags): Promise<{ path: string; removedTags: string[] }> {
+/** What writing a photo's sidecar would do, worked out without writing anything. */
+export interface SidecarPlan {
+  path: string;
+  /** The sidecar's content now; null when there is none. */
+  before: string | null;
+  after: string;
+  /** False when the merge leaves every byte as it is: nothing to write. */
+  changed: boolean;
+  /** The hand-removed tags as the sidecar would record them (other tools' deletions included). */
+  removedTags: string[];
+}
+
+/** Merges the tags into the photo's sidecar in memory (`--dry-run`, and the first half of a write). */
+export async function planPhotoSidecar(photo: string, tags: SidecarTags): Promise<SidecarPlan> {
   const { path, content } = await locateSidecar(photo);
   if (path === photo || !path.toLowerCase().endsWith('.xmp')) throw new SidecarWriteError(path, new Error('refusing to write anything but an .xmp sidecar'));
-  const merged = mergeSidecar(content, tags, path);
-  const removedTags = readSidecarState(merged, path).app?.removedTags ?? [...tags.removedTags];
-  if (merged === content) return { path, removedTags: [...removedTags] };
-  try {
-    await writeFileAtomic(path, merged);
-  } catch (error) {
-    throw new SidecarWriteError(path, error);
+  const after = mergeSidecar(content, tags, path);
+  const removedTags = readSidecarState(after, path).app?.removedTags ?? [...tags.removedTags];
+  return { path, before: content, after, changed: after !== content, removedTags: [...removedTags] };
+}
+
+/** The same, also returning the hand-removed tags as the sidecar now records them (other tools' deletions included). */
+export async function writePhotoSidecarWithState(photo: string, tags: SidecarTags): Promise<{ path: string; removedTags: string[]; written: boolean }> {
+  const plan = await planPhotoSidecar(photo, tags);
+  if (plan.changed) {
+    try {
+      await writeFileAtomic(plan.path, plan.after);
+    } catch (error) {
+      throw new SidecarWriteError(plan.path, error);
+    }
   }
-  return { path, removedTags: [...removedTags] };
+  return { path: plan.path, removedTags: plan.removedTags, written: plan.changed };
 }

@@ -1,26 +1,34 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LibraryModel, PhotoRecord } from '../shared/library-model.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { cachedFor, readFeatureCache, writeFeatureCache, type FeatureKey } from './feature-cache.js';
+import type { PhotoRecord } from './types.js';
+
+/** What the index store needs of the in-memory library (the desktop's LibraryModel is one). */
+export interface IndexedLibrary {
+  all(): Iterable<PhotoRecord>;
+  upsert(record: PhotoRecord): void;
+  features(id: string): Float32Array | undefined;
+  setFeatures(id: string, features: Float32Array | null): void;
+}
 
 /**
  * The local index: `index.json` (folders and photo records) and the feature cache
  * (`features.json` + `features-<generation>.f32`, see feature-cache.ts: pooled features for
  * "similar photos", keyed by path, size and mtime), in the app's data folder. It is a cache:
- * everything in index.json can be rebuilt from the sidecars (see library-service's
+ * everything in index.json can be rebuilt from the sidecars (the desktop's library-service
  * rebuildIndex), and the features of unchanged photos come back from the feature cache. A JSON file rather than sqlite: no native
  * module to build, and 20,000 records load in well under a second.
  */
 export interface IndexStore {
   /** Loads folders and records, then the cached features of the records that still match. */
-  load(library: LibraryModel): Promise<{ folders: string[]; ok: boolean }>;
-  save(library: LibraryModel, folders: readonly string[]): Promise<void>;
+  load(library: IndexedLibrary): Promise<{ folders: string[]; ok: boolean }>;
+  save(library: IndexedLibrary, folders: readonly string[]): Promise<void>;
   /**
    * Gives every record without features its cached row when the photo's size and mtime
    * still match (after a rebuild from sidecars); returns how many were restored.
    */
-  restoreFeatures(library: LibraryModel): Promise<number>;
+  restoreFeatures(library: IndexedLibrary): Promise<number>;
 }
 
 interface IndexFile {
@@ -42,7 +50,7 @@ export function createIndexStore(dir: string): IndexStore {
   // which matters at 20,000 photos x 8 KiB.
   let written: Map<string, { key: FeatureKey; values: Float32Array }> | null = null;
   const keyOf = (record: PhotoRecord): FeatureKey => ({ id: record.id, size: record.size, mtimeMs: record.mtimeMs, model: record.model });
-  const restore = async (library: LibraryModel): Promise<number> => {
+  const restore = async (library: IndexedLibrary): Promise<number> => {
     const cache = await readFeatureCache(dir);
     let restored = 0;
     for (const record of library.all()) {

@@ -2,7 +2,7 @@ import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffScan, scanFolder } from './scanner.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { makeTempDir } from './testing/temp-dir.js';
 
 describe('scanner', () => {
   it('finds photos in nested folders, skips hidden entries, sidecars and symlink loops', async () => {

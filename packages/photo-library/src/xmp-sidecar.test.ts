@@ -2,11 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SidecarUnreadableError } from './errors.js';
-import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from './test-support/exiftool.js';
+import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from './testing/exiftool.js';
 import { mergeSidecar, readSidecarState, type SidecarTags } from './xmp-sidecar.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { makeTempDir } from './testing/temp-dir.js';
 
-const fixture = readFileSync(new URL('../../test/fixtures/darktable-existing.xmp', import.meta.url), 'utf8');
+const fixture = readFileSync(new URL('../test/fixtures/darktable-existing.xmp', import.meta.url), 'utf8');
 
 const tags = (over: Partial<SidecarTags> = {}): SidecarTags => ({
   root: 'Xception',
@@ -65,10 +65,19 @@ describe('mergeSidecar', () => {
     expect(() => mergeSidecar('<html><body/></html>', tags(), '/p/a.jpg.xmp')).toThrow(/no rdf:RDF/);
   });
 
+  it('keeps a byte-order mark and Windows line ends (and adds its lines with them)', () => {
+    const crlf = `\uFEFF${fixture.replace(/\n/g, '\r\n')}`;
+    const out = mergeSidecar(crlf, tags(), 'a.xmp');
+    expect(out.startsWith('\uFEFF<?xml')).toBe(true);
+    expect(out).not.toMatch(/[^\r]\n/);
+    expect(readSidecarState(out, 'a.xmp').subjects).toEqual(['holiday', 'Brittany', 'dog', 'golden retriever', 'beach']);
+    expect(mergeSidecar(out, tags(), 'a.xmp')).toBe(out);
+  });
+
   it('keeps an attribute-form namespace prefix other than the usual one', () => {
     const odd = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:purl="http://purl.org/dc/elements/1.1/"><purl:subject><rdf:Bag><rdf:li>old</rdf:li></rdf:Bag></purl:subject></rdf:Description></rdf:RDF></x:xmpmeta>`;
     const out = mergeSidecar(odd, tags({ userTags: [] }), 'a.xmp');
-    expect(out).toContain('<purl:subject><rdf:Bag><rdf:li>old</rdf:li><rdf:li>dog</rdf:li>');
+    expect(out).toMatch(/<purl:subject><rdf:Bag>\s*<rdf:li>old<\/rdf:li>\s*<rdf:li>dog<\/rdf:li>/);
     expect(out).not.toContain('<dc:subject>');
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { locateSidecar, readPhotoSidecar, writePhotoSidecar } from './sidecar-files.js';
 import type { SidecarTags } from './xmp-sidecar.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { makeTempDir } from './testing/temp-dir.js';
 
 const tags: SidecarTags = { root: 'Xception', modelTags: [{ name: 'cat', path: ['animal', 'cat'], score: 0.9, source: 'model' }], userTags: [], removedTags: [], predictions: [], model: 'imagenet' };
 const LIGHTROOM = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/" crs:Exposure2012="+0.50"/></rdf:RDF></x:xmpmeta>`;

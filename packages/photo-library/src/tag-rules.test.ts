@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
 import { describe, expect, it } from 'vitest';
 import { groupPathOf, IMAGENET_GROUPS } from './imagenet-hierarchy.js';
-import { effectiveTags, modelTagsFrom, tagNameOf, type TagRuleSettings } from './tag-rules.js';
+import { effectiveTags, modelTagsFrom, tagNameOf } from './tag-rules.js';
+import type { TagRuleSettings } from './types.js';
 
 const rules: TagRuleSettings = { threshold: 0.2, ignoreLabels: [], renames: {}, mergeMode: 'hierarchy' };
 

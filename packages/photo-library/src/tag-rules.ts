@@ -1,8 +1,5 @@
-import type { PhotoTag, Prediction, Settings } from './api.js';
 import { groupPathOf } from './imagenet-hierarchy.js';
-
-/** The part of the settings that decides which model tags a photo gets. */
-export type TagRuleSettings = Pick<Settings, 'threshold' | 'ignoreLabels' | 'renames' | 'mergeMode'>;
+import type { PhotoTag, Prediction, TagRuleSettings } from './types.js';
 
 /** Keras labels use underscores ("golden_retriever"); keywords read better with spaces. */
 export function tagNameOf(label: string): string {

@@ -1,0 +1,201 @@
+import { stat, utimes } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import {
+  planPhotoSidecar,
+  readPhotoSidecar,
+  removeStaleTempFiles,
+  readSidecarState,
+  scanFolder,
+  sidecarTagsFor,
+  writePhotoSidecarWithState,
+  type Prediction,
+} from '@xception/photo-library';
+import { decodePredictions } from '@xception/vision-utils';
+import { CliError, EXIT } from '../cli-error.js';
+import { openClassifierEngine, type EngineChoice } from '../engine-stack.js';
+import type { ResultRow } from '../output/results-file.js';
+import { runImagePipeline } from '../pipeline/image-pipeline.js';
+import type { InputEntry } from '../pipeline/list-inputs.js';
+import { PathSet } from '../pipeline/path-set.js';
+import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
+import { loadTagRules } from './tag-rules-file.js';
+
+export interface TagOptions {
+  threshold?: number;
+  rules?: string;
+  weights: string;
+  engine: EngineChoice;
+  threads?: number;
+  batchSize: number;
+  imageSize: number;
+  resize: 'squash' | 'center-crop';
+  dryRun: boolean;
+  quiet: boolean;
+  logFormat: LogFormat;
+}
+
+/** The id a sidecar records for the weights, as the desktop app writes it. */
+export function modelIdOf(weights: string): string {
+  if (weights === 'none') return 'random';
+  if (weights === 'imagenet') return 'imagenet';
+  return `file:${basename(weights)}`;
+}
+
+interface TagCounts {
+  photos: number;
+  classified: number;
+  /** Photos whose sidecar already holds this model's predictions: the rules are applied again, no inference. */
+  fromSidecar: number;
+  written: number;
+  unchanged: number;
+  failed: number;
+}
+
+/**
+ * `xception tag <folders...>`: writes the XMP sidecars the desktop app writes, through the
+ * same photo library (scan, tag rules, hand edits, merge, atomic write). Photos whose sidecar
+ * already records this model, and that were not modified after it, are not classified again
+ * (a rerun after kill -9 picks up where it stopped; a rerun over an unchanged library writes
+ * nothing). Photos are only ever read.
+ */
+export async function tagCommand(folders: readonly string[], o: TagOptions, print: (line: string) => void): Promise<number> {
+  if (folders.length === 0) throw new CliError('ERR_USAGE', 'Nothing to tag: give one or more folders of photos.', EXIT.usage);
+  if (o.imageSize !== 299 && o.weights === 'imagenet') {
+    throw new CliError('ERR_USAGE', `--image-size ${o.imageSize} needs other weights than imagenet, whose classifier expects 299x299; use --image-size 299.`, EXIT.usage);
+  }
+  for (const folder of folders) {
+    const info = await stat(folder).catch(() => null);
+    if (!info?.isDirectory()) throw new CliError('ERR_USAGE', `${folder} is not a folder; xception tag takes folders of photos (and walks them recursively).`, EXIT.usage);
+  }
+  const rules = await loadTagRules(o.rules, o.threshold);
+  const model = modelIdOf(o.weights);
+  const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
+  const started = performance.now();
+  const counts: TagCounts = { photos: 0, classified: 0, fromSidecar: 0, written: 0, unchanged: 0, failed: 0 };
+  const fail = (path: string, error: unknown): void => {
+    counts.failed++;
+    reporter.info(`failed: ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  };
+
+  // Photos modified after their sidecar was written: classified again; when that changes
+  // nothing in the sidecar, its mtime is moved on (no byte rewritten) so the next run skips it.
+  const modified = new Set<string>();
+
+  /** Merges a photo's tags into its sidecar (re-read now, so hand edits made meanwhile count). */
+  const apply = async (photo: string, predictions: readonly Prediction[]): Promise<void> => {
+    try {
+      const app = (await readPhotoSidecar(photo))?.app ?? null;
+      const tags = sidecarTagsFor({ predictions, model, added: app?.userTags ?? [], removed: app?.removedTags ?? [] }, rules, rules.hierarchyRoot);
+      if (o.dryRun) {
+        const plan = await planPhotoSidecar(photo, tags);
+        if (plan.changed) {
+          counts.written++;
+          print(`would write ${plan.path}: ${describeChange(plan.before, plan.after, plan.path)}`);
+        } else counts.unchanged++;
+        return;
+      }
+      const { written, path } = await writePhotoSidecarWithState(photo, tags);
+      if (written) counts.written++;
+      else counts.unchanged++;
+      if (!written && modified.has(photo)) await utimes(path, new Date(), new Date());
+    } catch (error) {
+      fail(photo, error);
+    }
+  };
+
+  const seen = new Set<string>();
+  const folderSet = new Set<string>();
+  const toClassify: string[] = [];
+  for (const folder of folders) {
+    for (const photo of await scanFolder(resolve(folder), { onProblem: fail })) {
+      if (seen.has(photo.path)) continue; // a folder given twice, or inside another one given
+      seen.add(photo.path);
+      folderSet.add(dirname(photo.path));
+      counts.photos++;
+      let recorded: readonly Prediction[] | null = null;
+      try {
+        const sidecar = await readPhotoSidecar(photo.path);
+        const app = sidecar?.app;
+        if (app && app.model === model && app.predictions.length > 0) {
+          if (photo.mtimeMs > (await stat(sidecar.path)).mtimeMs) modified.add(photo.path);
+          else recorded = app.predictions.slice(0, rules.topK);
+        }
+      } catch (error) {
+        // An unreadable sidecar is reported and left untouched; the photo is not classified.
+        fail(photo.path, error);
+        continue;
+      }
+      if (recorded) {
+        counts.fromSidecar++;
+        await apply(photo.path, recorded);
+      } else toClassify.push(photo.path);
+    }
+  }
+  if (!o.dryRun) {
+    // A run killed mid-write (kill -9) may have left a dot-named temp sidecar behind.
+    let stale = 0;
+    for (const dir of folderSet) stale += await removeStaleTempFiles(dir);
+    if (stale > 0) reporter.info(`removed ${stale} temp files an interrupted run left behind`);
+  }
+  if (counts.fromSidecar > 0) reporter.info(`${counts.fromSidecar} photos already carry ${model} predictions in their sidecars: rules applied again, no inference`);
+
+  if (toClassify.length > 0) {
+    const engine = await openClassifierEngine(o, (line) => reporter.info(line));
+    reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}; ${toClassify.length} photos to classify`);
+    reporter.setTotal(toClassify.length);
+    try {
+      await runImagePipeline({
+        listing: listingOf(toClassify),
+        done: new PathSet(),
+        shard: null,
+        engine,
+        batchSize: o.batchSize,
+        imageSize: [o.imageSize, o.imageSize],
+        image: { resize: o.resize },
+        reporter,
+        toRows: (items, result) => {
+          const top = decodePredictions({ data: result.output, shape: [items.length, result.outputShape[1]!] }, rules.topK);
+          return items.map((item, i): ResultRow => ({ path: item.path, top: top[i]!.map((p) => ({ index: p.index, wnid: p.wnid, label: p.label, score: p.score })) }));
+        },
+        write: async (rows) => {
+          for (const row of rows) {
+            if (row.error) {
+              fail(row.path, new Error(row.error.message));
+              continue;
+            }
+            counts.classified++;
+            await apply(row.path, row.top!.map((p) => ({ index: p.index, label: p.label, score: p.score })));
+          }
+        },
+      });
+    } finally {
+      await engine.dispose();
+    }
+  }
+
+  const seconds = (performance.now() - started) / 1000;
+  const verb = o.dryRun ? 'would write' : 'wrote';
+  reporter.finish({
+    ...counts,
+    dryRun: o.dryRun,
+    seconds,
+    photosPerSecond: counts.photos / Math.max(seconds, 1e-9),
+    message: `tagged ${counts.photos} photos: ${counts.classified} classified, ${counts.fromSidecar} from their sidecars; ${verb} ${counts.written} sidecars, ${counts.unchanged} unchanged, ${counts.failed} failed; ` +
+      `${seconds.toFixed(1)} s, ${(counts.photos / Math.max(seconds, 1e-9)).toFixed(2)} photos/s`,
+  });
+  return counts.failed > 0 ? EXIT.partialFailure : EXIT.ok;
+}
+
+async function* listingOf(paths: readonly string[]): AsyncGenerator<InputEntry> {
+  for (const path of paths) yield { path, ok: true };
+}
+
+/** `+ added, keywords; - removed` for a dry run, from dc:subject before and after. */
+function describeChange(before: string | null, after: string, path: string): string {
+  const old = new Set(before === null ? [] : readSidecarState(before, path).subjects);
+  const now = new Set(readSidecarState(after, path).subjects);
+  const added = [...now].filter((k) => !old.has(k));
+  const removed = [...old].filter((k) => !now.has(k));
+  const parts = [added.length > 0 ? `+ ${added.join(', ')}` : '', removed.length > 0 ? `- ${removed.join(', ')}` : ''].filter(Boolean);
+  return parts.length > 0 ? parts.join('; ') : before === null ? 'new sidecar, no keywords' : 'keywords unchanged, predictions updated';
+}

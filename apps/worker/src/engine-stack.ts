@@ -1,0 +1,27 @@
+/**
+ * How `xception tag` opens @xception/engines: the weights with the classifier top, and the
+ * engine `--engine` names, with errors in flag words (select-cli-engine.ts).
+ */
+import { loadWeightValues } from './load-weights.js';
+import type { EngineChoice, InferenceEngine } from '@xception/engines';
+import { selectEngine } from './select-cli-engine.js';
+
+export { ENGINE_CHOICES, type EngineChoice, type EngineResult, type InferenceEngine } from '@xception/engines';
+
+export interface ClassifierEngineOptions {
+  /** `--weights`: 'imagenet', a file or URL, or 'none'. */
+  weights: string;
+  engine: EngineChoice;
+  imageSize: number;
+  threads?: number;
+}
+
+/** Loads the weights (with the classifier top) and opens the engine `--engine` names, logging auto's choice. */
+export async function openClassifierEngine(o: ClassifierEngineOptions, log: (line: string) => void): Promise<InferenceEngine> {
+  const weights = await loadWeightValues(o.weights, { includeTop: true });
+  return selectEngine(o.engine, {
+    model: { includeTop: true, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
+    weights,
+    ...(o.threads ? { threads: o.threads } : {}),
+  }, log);
+}

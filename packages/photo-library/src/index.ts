@@ -1,0 +1,26 @@
+/**
+ * `@xception/photo-library`: a photo library on disk, shared by the desktop app and
+ * `xception tag`. Scanning, sidecar naming, XMP read/merge/write (only our properties and the
+ * three keyword lists change; every other byte of the file stays), tag rules, hand edits, the
+ * index and its feature cache, atomic writes.
+ */
+export type { MergeMode, PhotoRecord, PhotoStatus, PhotoTag, Prediction, TagRuleSettings } from './types.js';
+export { cleanTagName, effectiveTags, modelTagsFrom, tagNameOf, type HandEdits } from './tag-rules.js';
+export { groupPathOf, IMAGENET_GROUPS, type HierarchyGroup } from './imagenet-hierarchy.js';
+export { sidecarTagsFor, type TaggedPhoto } from './hand-edits.js';
+export { mergeSidecar, readSidecarState, XMP_NAMESPACES, type SidecarState, type SidecarTags } from './xmp-sidecar.js';
+export {
+  basenameSidecarPath,
+  fullSidecarPath,
+  locateSidecar,
+  planPhotoSidecar,
+  readPhotoSidecar,
+  writePhotoSidecar,
+  writePhotoSidecarWithState,
+  type SidecarPlan,
+} from './sidecar-files.js';
+export { diffScan, PHOTO_EXTENSIONS, scanFolder, type KnownPhoto, type ScanDiff, type ScanOptions, type ScannedPhoto } from './scanner.js';
+export { createIndexStore, type IndexedLibrary, type IndexStore } from './index-store.js';
+export { cachedFor, FEATURE_MAP, readFeatureCache, writeFeatureCache, type CachedFeatures, type FeatureKey } from './feature-cache.js';
+export { removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
+export { PhotoLibraryError, SidecarUnreadableError, SidecarWriteError, type PhotoLibraryErrorCode } from './errors.js';

@@ -1,0 +1,54 @@
+/** One ImageNet prediction as the classifier returned it. */
+export interface Prediction {
+  index: number;
+  label: string;
+  score: number;
+}
+
+/** A tag on a photo: a keyword (dc:subject) and its place in the hierarchy. */
+export interface PhotoTag {
+  /** The keyword (dc:subject). */
+  name: string;
+  /** Its place in the hierarchy below the root, e.g. ['animal', 'dog', 'golden retriever']. */
+  path: string[];
+  /** Model confidence; null for hand-added tags. */
+  score: number | null;
+  source: 'model' | 'user';
+}
+
+/** How ImageNet labels are grouped (see imagenet-hierarchy.ts). */
+export type MergeMode = 'none' | 'hierarchy' | 'group-only';
+
+/** The rules that decide which model tags a photo gets. */
+export interface TagRuleSettings {
+  /** Model tags below this confidence are neither shown nor written to sidecars. */
+  threshold: number;
+  /** Labels (Keras label or tag name) that are never tagged. */
+  ignoreLabels: string[];
+  /** Label or group name to the tag name to write instead (merging when names collide). */
+  renames: Record<string, string>;
+  mergeMode: MergeMode;
+}
+
+export type PhotoStatus = 'new' | 'changed' | 'tagged' | 'error';
+
+/** What the index knows about one photo; everything but its features is in its sidecar too. */
+export interface PhotoRecord {
+  /** Absolute path of the photo. */
+  id: string;
+  /** The added folder it was found under. */
+  folder: string;
+  name: string;
+  size: number;
+  mtimeMs: number;
+  status: PhotoStatus;
+  error?: string;
+  /** The model's top predictions (rules turn them into tags, so rule changes need no inference). */
+  predictions: Prediction[];
+  /** Which weights produced the predictions, e.g. 'imagenet'. */
+  model?: string;
+  /** Hand-added tag names. */
+  added: string[];
+  /** Model tag names the user removed. */
+  removed: string[];
+}
