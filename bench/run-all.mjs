@@ -13,6 +13,9 @@ for (const group of ['packages', 'apps']) {
   for (const name of existsSync(group) ? readdirSync(group) : []) {
     const dir = join(group, name);
     const pkg = existsSync(join(dir, 'package.json')) ? JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) : {};
-    if (pkg.scripts?.bench) run('pnpm', ['run', 'bench', ...process.argv.slice(2)], dir);
+    // `bench` and every `bench:<name>` (e.g. the worker's bench:tag), in the order package.json lists them.
+    for (const script of Object.keys(pkg.scripts ?? {}).filter((s) => s === 'bench' || s.startsWith('bench:'))) {
+      run('pnpm', ['run', script, ...process.argv.slice(2)], dir);
+    }
   }
 }
