@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { decodePredictions } from '@xception/vision-utils';
 import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '../engines/engine.js';
 import { selectEngine } from '../engines/select-engine.js';
 import { loadWeightValues } from '../load-weights.js';
 import { exportEmbeddings } from '../output/export-embeddings.js';
+import { describeHolder, lockOutput } from '../output/output-lock.js';
 import { csvHeader, ResultsFile, type ResultRow } from '../output/results-file.js';
 import { runImagePipeline } from '../pipeline/image-pipeline.js';
 import { listInputs } from '../pipeline/list-inputs.js';
@@ -25,6 +27,8 @@ export interface ImagesCommandOptions {
   logFormat: LogFormat;
   imageSize: number;
   resize: 'squash' | 'center-crop';
+  /** Seconds to wait for another run writing the same --out (default: refuse at once). */
+  waitLock?: number;
 }
 
 /** classify (top-k rows) and embed (2048-d feature rows): one pipeline, two row shapes. */
@@ -41,6 +45,35 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   const npyOut = kind === 'embed' && /\.npy$/i.test(out) ? out : null;
   const journal = npyOut ? `${npyOut}.jsonl` : out;
   if (kind === 'classify' && /\.npy$/i.test(out)) throw new CliError('ERR_USAGE', 'classify writes .jsonl or .csv; .npy is for embed.', EXIT.usage);
+  // The output folder is created, as `mkdir -p` would.
+  await mkdir(dirname(out), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot create the folder of --out ${out} (${error.code}); choose a writable --out.`);
+  });
+  const lock = await lockOutput(out, {
+    waitSeconds: o.waitLock ?? 0,
+    onWait: (holder) => reporter.info(`waiting for ${out}: another run is writing it (${describeHolder(holder)})`),
+  });
+  try {
+    return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, journal, lockLost: lock.compromised });
+  } finally {
+    await lock.release();
+  }
+}
+
+interface RunContext {
+  reporter: ReturnType<typeof createProgressReporter>;
+  shard: ReturnType<typeof resolveShard>;
+  out: string;
+  npyOut: string | null;
+  journal: string;
+  /** Rejects when the output lock was lost: the run stops before writing another row. */
+  lockLost: Promise<never>;
+}
+
+async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], o: ImagesCommandOptions, c: RunContext): Promise<number> {
+  const { reporter, shard, out, npyOut, journal } = c;
+  let lost: Error | null = null;
+  c.lockLost.catch((error: Error) => { lost = error; });
   const existed = existsSync(journal);
   const { file, done, resumed } = await ResultsFile.open(journal, { topK: o.topK });
   let failedEarly = true;
@@ -73,7 +106,10 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
         imageSize: [o.imageSize, o.imageSize],
         image: { resize: o.resize },
         reporter,
-        write: (rows) => file.append(rows),
+        write: async (rows) => {
+          if (lost) throw lost;
+          await file.append(rows);
+        },
         toRows: (items, result, inferMs) => {
           const top = kind === 'classify'
             ? decodePredictions({ data: result.output, shape: [items.length, result.outputShape[1]!] }, o.topK)
