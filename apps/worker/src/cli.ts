@@ -38,6 +38,7 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
     .addOption(new Option('--resize <mode>', "squash (Keras' load_img) or center-crop").choices(['squash', 'center-crop']).default('squash'))
     .option('--image-size <n>', 'model input side (299 for imagenet weights)', positiveInt('--image-size'), 299)
     .option('--wait-lock <seconds>', 'when another run is writing --out, wait up to this long for it instead of refusing', positiveInt('--wait-lock'))
+    .option('--retry-failed', 'run again the inputs that have an error row (the rows are replaced)', false)
     .option('-q, --quiet', 'no progress output', false)
     .addOption(new Option('--log-format <format>', 'progress and summary format').choices(['text', 'json']).default('text'))
     .addHelpText('after', `\nExamples:\n${examples}\n${EXIT_CODES_HELP}`)

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { decodePredictions } from '@xception/vision-utils';
 import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '../engines/engine.js';
@@ -9,8 +9,9 @@ import { loadWeightValues } from '../load-weights.js';
 import { exportEmbeddings } from '../output/export-embeddings.js';
 import { describeHolder, lockOutput } from '../output/output-lock.js';
 import { csvHeader, ResultsFile, type ResultRow } from '../output/results-file.js';
-import { runImagePipeline } from '../pipeline/image-pipeline.js';
-import { listInputs } from '../pipeline/list-inputs.js';
+import { runImagePipeline, type PipelineSummary } from '../pipeline/image-pipeline.js';
+import { InFlightJournal } from '../pipeline/in-flight-journal.js';
+import { listInputs, type InputEntry } from '../pipeline/list-inputs.js';
 import { inShard, resolveShard, shardOutputPath } from '../pipeline/shard.js';
 import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
 
@@ -29,6 +30,8 @@ export interface ImagesCommandOptions {
   resize: 'squash' | 'center-crop';
   /** Seconds to wait for another run writing the same --out (default: refuse at once). */
   waitLock?: number;
+  /** Drop the error rows of earlier runs and run those inputs again. */
+  retryFailed?: boolean;
 }
 
 /** classify (top-k rows) and embed (2048-d feature rows): one pipeline, two row shapes. */
@@ -75,10 +78,10 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   let lost: Error | null = null;
   c.lockLost.catch((error: Error) => { lost = error; });
   const existed = existsSync(journal);
-  const { file, done, resumed } = await ResultsFile.open(journal, { topK: o.topK });
+  const { file, done, resumed } = await ResultsFile.open(journal, { topK: o.topK, retryFailed: o.retryFailed ?? false });
   let failedEarly = true;
   try {
-    if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
+    if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.retried ? `, ${resumed.retried} failed ones to retry` : ''}${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
     if (shard) reporter.info(`shard ${shard.index}/${shard.count} (from ${shard.source}) → ${out}`);
     const weights = await loadWeightValues(o.weights, { includeTop: true });
     const engine = await selectEngine(o.engine, {
@@ -96,19 +99,43 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
         reporter.setTotal(total);
       })().catch(() => undefined);
     }
+    const inFlight = await InFlightJournal.open(`${out}.inflight.jsonl`, done);
+    const onSignal = (signal: NodeJS.Signals): void => {
+      inFlight.closeSync(); // stopped on purpose: what is in flight did not crash the process
+      process.kill(process.pid, signal);
+    };
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     try {
-      const summary = await runImagePipeline({
-        listing: listInputs(inputs, { recursive: o.recursive }),
+      // Inputs in flight when two runs died get an error row; those in flight once are retried alone, last.
+      const poisoned = inFlight.poisoned();
+      for (const path of poisoned) {
+        done.add(path);
+        inFlight.finished(path);
+      }
+      await file.append(poisoned.map((path) => ({
+        path,
+        error: { code: 'ERR_INPUT_CRASHED', message: `The process died twice while ${path} was being read or run; it is skipped (rerun with --retry-failed to try it again).` },
+      })));
+      if (poisoned.length > 0) reporter.info(`${poisoned.length} inputs crashed the process twice and got ERR_INPUT_CRASHED rows`);
+      const suspects = inFlight.suspects();
+      const deferred: InputEntry[] = [];
+      const pipeline = (listing: AsyncIterable<InputEntry>, batchSize: number) => runImagePipeline({
+        listing,
         done,
         shard,
         engine,
-        batchSize: o.batchSize,
+        batchSize,
         imageSize: [o.imageSize, o.imageSize],
         image: { resize: o.resize },
         reporter,
+        onStart: async (path) => {
+          await inFlight.started(path);
+          if (process.env.XCEPTION_TEST_CRASH_ON && basename(path) === process.env.XCEPTION_TEST_CRASH_ON) process.kill(process.pid, 'SIGKILL');
+        },
         write: async (rows) => {
           if (lost) throw lost;
           await file.append(rows);
+          for (const r of rows) inFlight.finished(r.path);
         },
         toRows: (items, result, inferMs) => {
           const top = kind === 'classify'
@@ -124,6 +151,9 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
           }));
         },
       });
+      let summary = await pipeline(withoutSuspects(listInputs(inputs, { recursive: o.recursive }), suspects, deferred), o.batchSize);
+      for (const entry of deferred) summary = addSummaries(summary, await pipeline(oneEntry(entry), 1));
+      summary = addSummaries(summary, { done: poisoned.length, ok: 0, failed: poisoned.length, skipped: 0, seconds: 0, imagesPerSecond: 0, inferSeconds: 0 });
       const failures = summary.failed + resumed.failures;
       const exported = npyOut ? await exportEmbeddings(journal, npyOut) : null;
       reporter.finish({
@@ -136,6 +166,8 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       failedEarly = false;
       return failures > 0 ? EXIT.partialFailure : EXIT.ok;
     } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      await inFlight.close();
       await engine.dispose();
     }
   } finally {
@@ -147,3 +179,24 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** Holds back the inputs a dead run had in flight, to be run one at a time at the end. */
+async function* withoutSuspects(listing: AsyncIterable<InputEntry>, suspects: Set<string>, deferred: InputEntry[]): AsyncGenerator<InputEntry> {
+  for await (const entry of listing) {
+    if (suspects.delete(entry.path)) deferred.push(entry);
+    else yield entry;
+  }
+}
+
+async function* oneEntry(entry: InputEntry): AsyncGenerator<InputEntry> {
+  yield entry;
+}
+
+function addSummaries(a: PipelineSummary, b: PipelineSummary): PipelineSummary {
+  const seconds = a.seconds + b.seconds;
+  const done = a.done + b.done;
+  return {
+    done, ok: a.ok + b.ok, failed: a.failed + b.failed, skipped: a.skipped + b.skipped,
+    seconds, imagesPerSecond: done / Math.max(seconds, 1e-9), inferSeconds: a.inferSeconds + b.inferSeconds,
+  };
+}

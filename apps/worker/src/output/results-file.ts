@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { CliError } from '../cli-error.js';
 import { PathSet } from '../pipeline/path-set.js';
@@ -23,7 +23,7 @@ export interface OpenedResults {
   file: ResultsFile;
   /** Paths that already have a row (success or failure): skipped on resume. */
   done: PathSet;
-  resumed: { rows: number; failures: number; droppedTornBytes: number };
+  resumed: { rows: number; failures: number; droppedTornBytes: number; retried: number };
 }
 
 export function formatFor(path: string): OutputFormat {
@@ -43,10 +43,11 @@ export class ResultsFile {
     private readonly topK: number,
   ) {}
 
-  static async open(path: string, options: { topK: number; format?: OutputFormat }): Promise<OpenedResults> {
+  /** retryFailed: the error rows are removed (the file is rewritten beside, then renamed) and their inputs are not done. */
+  static async open(path: string, options: { topK: number; format?: OutputFormat; retryFailed?: boolean }): Promise<OpenedResults> {
     const format = options.format ?? formatFor(path);
     const done = new PathSet();
-    const resumed = { rows: 0, failures: 0, droppedTornBytes: 0 };
+    const resumed = { rows: 0, failures: 0, droppedTornBytes: 0, retried: 0 };
     const existing = await stat(path).catch(() => null);
     if (existing && existing.size > 0) {
       resumed.droppedTornBytes = await cutTornTail(path, existing.size);
@@ -61,10 +62,12 @@ export class ResultsFile {
           continue;
         }
         if (record.path === null) continue;
+        if (record.failed && options.retryFailed) { resumed.retried++; continue; }
         done.add(record.path);
         resumed.rows++;
         if (record.failed) resumed.failures++;
       }
+      if (resumed.retried > 0) await dropFailedRecords(path, format);
     }
     let handle: FileHandle;
     try {
@@ -96,6 +99,27 @@ export class ResultsFile {
     await this.handle.write(text);
     await this.handle.datasync();
   }
+}
+
+/** Rewrites a results file without its error rows: beside, flushed, then renamed over it. */
+async function dropFailedRecords(path: string, format: OutputFormat): Promise<void> {
+  const tmp = `${path}.retry-${process.pid}.tmp`;
+  const out = await open(tmp, 'w');
+  try {
+    let first = true;
+    let chunk: string[] = [];
+    for await (const record of readRecords(path, format)) {
+      const keep = (format === 'csv' && first) || !record.failed;
+      first = false;
+      if (keep) chunk.push(record.line);
+      if (chunk.length >= 1000) { await out.write(`${chunk.join('\n')}\n`); chunk = []; }
+    }
+    if (chunk.length > 0) await out.write(`${chunk.join('\n')}\n`);
+    await out.datasync();
+  } finally {
+    await out.close();
+  }
+  await rename(tmp, path);
 }
 
 /** Cuts an unterminated last line (a write interrupted by a crash). Returns the bytes dropped. */
