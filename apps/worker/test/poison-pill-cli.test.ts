@@ -43,6 +43,6 @@ describe.skipIf(!photos)('an input that kills the process (a poison pill)', () =
     const final = jsonl<Row>(readFileSync(out, 'utf8'));
     expect(final.map((r) => r.path).sort()).toEqual(images); // one row per input: the error row was replaced
     expect(final.every((r) => r.top && !r.error)).toBe(true);
-    expect(readdirSync(dir).sort()).toEqual(['tags.jsonl']); // no journal or lock left after a clean end
+    expect(readdirSync(dir).sort()).toEqual(['tags.jsonl', 'tags.jsonl.model.json']); // no journal or lock left after a clean end
   }, 300_000);
 });

@@ -7,6 +7,7 @@ import type { EngineChoice } from '../engines/engine.js';
 import { selectEngine } from '../engines/select-engine.js';
 import { loadWeightValues } from '../load-weights.js';
 import { exportEmbeddings } from '../output/export-embeddings.js';
+import { checkModelRecord, hashWeights, modelId, type ModelRecord } from '../output/model-record.js';
 import { describeHolder, lockOutput } from '../output/output-lock.js';
 import { csvHeader, ResultsFile, type ResultRow } from '../output/results-file.js';
 import { runImagePipeline, type PipelineSummary } from '../pipeline/image-pipeline.js';
@@ -77,13 +78,19 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   const { reporter, shard, out, npyOut, journal } = c;
   let lost: Error | null = null;
   c.lockLost.catch((error: Error) => { lost = error; });
+  // The model first: resuming an output with another model is refused before anything is written.
+  const weights = await loadWeightValues(o.weights, { includeTop: true });
+  const record: ModelRecord = {
+    kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: o.imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
+  };
+  await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
+  const model = modelId(record);
   const existed = existsSync(journal);
   const { file, done, resumed } = await ResultsFile.open(journal, { topK: o.topK, retryFailed: o.retryFailed ?? false });
   let failedEarly = true;
   try {
     if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.retried ? `, ${resumed.retried} failed ones to retry` : ''}${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
     if (shard) reporter.info(`shard ${shard.index}/${shard.count} (from ${shard.source}) → ${out}`);
-    const weights = await loadWeightValues(o.weights, { includeTop: true });
     const engine = await selectEngine(o.engine, {
       model: { includeTop: true, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
       weights,
@@ -143,6 +150,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
             : null;
           return items.map((item, i): ResultRow => ({
             path: item.path,
+            model,
             size: item.size,
             mtime: item.mtime,
             ...(top ? { top: top[i]!.map((p) => ({ index: p.index, wnid: p.wnid, label: p.label, score: p.score })) } : {}),

@@ -11,6 +11,8 @@ export interface TopPrediction { index: number; wnid: string; label: string; sco
 /** One output row: an image's result, or why it failed. */
 export interface ResultRow {
   path: string;
+  /** The id of the model record (`<out>.model.json`) that produced the row. */
+  model?: string;
   size?: number;
   mtime?: string;
   top?: TopPrediction[];
