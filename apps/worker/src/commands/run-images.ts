@@ -6,7 +6,7 @@ import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '../engines/engine.js';
 import { selectEngine } from '../engines/select-engine.js';
 import { loadWeightValues } from '../load-weights.js';
-import { exportEmbeddings } from '../output/export-embeddings.js';
+import { EmbeddingJournal, pathsFileOf } from '../output/embedding-journal.js';
 import { checkModelRecord, hashWeights, modelId, type ModelRecord } from '../output/model-record.js';
 import { describeHolder, lockOutput } from '../output/output-lock.js';
 import { csvHeader, ResultsFile, type ResultRow } from '../output/results-file.js';
@@ -44,10 +44,12 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
   const shard = resolveShard(o.shard);
   const out = shardOutputPath(o.out, shard);
-  // embed --out x.npy: the resumable journal is x.npy.jsonl; x.npy and x.paths.txt are
-  // exported from it when the run ends.
+  // embed --out x.npy: x.npy is its own journal (rows appended in place), with x.paths.txt beside.
   const npyOut = kind === 'embed' && /\.npy$/i.test(out) ? out : null;
-  const journal = npyOut ? `${npyOut}.jsonl` : out;
+  const journal = out;
+  if (kind === 'embed' && /\.csv$/i.test(out)) {
+    throw new CliError('ERR_USAGE', 'embed writes .npy (with <name>.paths.txt) or .jsonl; a CSV has no room for 2048 features per image: use --out features.npy.', EXIT.usage);
+  }
   if (kind === 'classify' && /\.npy$/i.test(out)) throw new CliError('ERR_USAGE', 'classify writes .jsonl or .csv; .npy is for embed.', EXIT.usage);
   // The output folder is created, as `mkdir -p` would.
   await mkdir(dirname(out), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
@@ -86,7 +88,9 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
   const model = modelId(record);
   const existed = existsSync(journal);
-  const { file, done, resumed } = await ResultsFile.open(journal, { topK: o.topK, retryFailed: o.retryFailed ?? false });
+  const { file, done, resumed } = npyOut
+    ? await EmbeddingJournal.open(npyOut, { retryFailed: o.retryFailed ?? false })
+    : await ResultsFile.open(journal, { topK: o.topK, retryFailed: o.retryFailed ?? false });
   let failedEarly = true;
   try {
     if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.retried ? `, ${resumed.retried} failed ones to retry` : ''}${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
@@ -163,13 +167,12 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       for (const entry of deferred) summary = addSummaries(summary, await pipeline(oneEntry(entry), 1));
       summary = addSummaries(summary, { done: poisoned.length, ok: 0, failed: poisoned.length, skipped: 0, seconds: 0, imagesPerSecond: 0, inferSeconds: 0 });
       const failures = summary.failed + resumed.failures;
-      const exported = npyOut ? await exportEmbeddings(journal, npyOut) : null;
       reporter.finish({
         ...summary,
         out,
         message: `${kind === 'classify' ? 'classified' : 'embedded'} ${summary.done} inputs: ${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} already done; ` +
           `${summary.seconds.toFixed(1)} s, ${summary.imagesPerSecond.toFixed(2)} images/s (inference ${summary.inferSeconds.toFixed(1)} s); ` +
-          (exported ? `${exported.rows} feature rows in ${npyOut} with their paths in ${exported.pathsFile} (journal ${journal})` : `results in ${out}`),
+          (file instanceof EmbeddingJournal ? `${file.rowCount} feature rows in ${out} with their paths in ${pathsFileOf(out)}` : `results in ${out}`),
       });
       failedEarly = false;
       return failures > 0 ? EXIT.partialFailure : EXIT.ok;
@@ -181,8 +184,13 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   } finally {
     await file.close();
     // A run that stopped before its first row (no weights, no engine) leaves no empty file behind.
-    const size = failedEarly && !existed ? (await stat(journal).catch(() => null))?.size : undefined;
-    if (size !== undefined && size <= (file.format === 'csv' ? csvHeader(o.topK).length + 1 : 0)) await rm(journal, { force: true });
+    if (failedEarly && !existed) {
+      if (file instanceof EmbeddingJournal) await file.removeIfEmpty();
+      else {
+        const size = (await stat(journal).catch(() => null))?.size;
+        if (size !== undefined && size <= (file.format === 'csv' ? csvHeader(o.topK).length + 1 : 0)) await rm(journal, { force: true });
+      }
+    }
   }
 }
 

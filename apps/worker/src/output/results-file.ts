@@ -21,8 +21,8 @@ export interface ResultRow {
   error?: { code: string; message: string };
 }
 
-export interface OpenedResults {
-  file: ResultsFile;
+export interface OpenedResults<File = ResultsFile> {
+  file: File;
   /** Paths that already have a row (success or failure): skipped on resume. */
   done: PathSet;
   resumed: { rows: number; failures: number; droppedTornBytes: number; retried: number };
@@ -46,9 +46,9 @@ export class ResultsFile {
   ) {}
 
   /** retryFailed: the error rows are removed (the file is rewritten beside, then renamed) and their inputs are not done. */
-  static async open(path: string, options: { topK: number; format?: OutputFormat; retryFailed?: boolean }): Promise<OpenedResults> {
+  static async open(path: string, options: { topK: number; format?: OutputFormat; retryFailed?: boolean; done?: PathSet }): Promise<OpenedResults> {
     const format = options.format ?? formatFor(path);
-    const done = new PathSet();
+    const done = options.done ?? new PathSet();
     const resumed = { rows: 0, failures: 0, droppedTornBytes: 0, retried: 0 };
     const existing = await stat(path).catch(() => null);
     if (existing && existing.size > 0) {
