@@ -6,6 +6,7 @@ import { mergeCommand } from './commands/merge.js';
 import { predictCommand, type PredictOptions } from './commands/predict.js';
 import { runImagesCommand, type ImagesCommandOptions } from './commands/run-images.js';
 import { weightsConvert, weightsFetch, weightsPath, weightsVerify } from './commands/weights.js';
+import { DEVICE_CHOICES } from './device/cuda-detect.js';
 import { ENGINE_CHOICES } from './engines/engine.js';
 
 const say = (line: string): void => { process.stderr.write(`${line}\n`); };
@@ -33,6 +34,7 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
     .option('-b, --batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 8)
     .option('-w, --weights <source>', "'imagenet', a .h5 / model.json path or URL, or 'none' (random, for testing)", 'imagenet')
     .addOption(new Option('-e, --engine <engine>', 'inference engine').choices(ENGINE_CHOICES).default('auto'))
+    .addOption(new Option('--device <device>', "auto: the GPU when onnxruntime's CUDA provider and an NVIDIA driver are there; cuda: fail at start when either is missing").choices(DEVICE_CHOICES).default('auto'))
     .option('-t, --threads <n>', 'threads: the wasm pool\'s workers, or onnxruntime\'s intra-op threads (default: CPUs)', positiveInt('--threads'))
     .option('--shard <i/n>', 'process shard i of n (also read from Kubernetes Indexed Jobs and Slurm arrays)')
     .addOption(new Option('--resize <mode>', "squash (Keras' load_img) or center-crop").choices(['squash', 'center-crop']).default('squash'))

@@ -3,6 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { decodePredictions } from '@xception/vision-utils';
 import { CliError, EXIT } from '../cli-error.js';
+import { decideDevice, detectCuda, NO_CUDA, type DeviceChoice, type DeviceDecision } from '../device/cuda-detect.js';
 import type { EngineChoice } from '../engines/engine.js';
 import { selectEngine } from '../engines/select-engine.js';
 import { loadWeightValues } from '../load-weights.js';
@@ -31,6 +32,8 @@ export interface ImagesCommandOptions {
   resize: 'squash' | 'center-crop';
   /** Seconds to wait for another run writing the same --out (default: refuse at once). */
   waitLock?: number;
+  /** auto (the GPU when onnxruntime's CUDA provider and a driver are there), cpu, or cuda (refused when either is missing). */
+  device?: DeviceChoice;
   /** Drop the error rows of earlier runs and run those inputs again. */
   retryFailed?: boolean;
 }
@@ -51,6 +54,9 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
     throw new CliError('ERR_USAGE', 'embed writes .npy (with <name>.paths.txt) or .jsonl; a CSV has no room for 2048 features per image: use --out features.npy.', EXIT.usage);
   }
   if (kind === 'classify' && /\.npy$/i.test(out)) throw new CliError('ERR_USAGE', 'classify writes .jsonl or .csv; .npy is for embed.', EXIT.usage);
+  // --device cuda fails here, before anything is locked or written.
+  const device = decideDevice(o.device ?? 'auto', o.engine, o.device === 'cpu' ? NO_CUDA : await detectCuda());
+  if (device.warning) reporter.warn(device.warning);
   // The output folder is created, as `mkdir -p` would.
   await mkdir(dirname(out), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
     throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot create the folder of --out ${out} (${error.code}); choose a writable --out.`);
@@ -60,7 +66,7 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
     onWait: (holder) => reporter.info(`waiting for ${out}: another run is writing it (${describeHolder(holder)})`),
   });
   try {
-    return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, journal, lockLost: lock.compromised });
+    return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, journal, device, lockLost: lock.compromised });
   } finally {
     await lock.release();
   }
@@ -72,12 +78,13 @@ interface RunContext {
   out: string;
   npyOut: string | null;
   journal: string;
+  device: DeviceDecision;
   /** Rejects when the output lock was lost: the run stops before writing another row. */
   lockLost: Promise<never>;
 }
 
 async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], o: ImagesCommandOptions, c: RunContext): Promise<number> {
-  const { reporter, shard, out, npyOut, journal } = c;
+  const { reporter, shard, out, npyOut, journal, device } = c;
   let lost: Error | null = null;
   c.lockLost.catch((error: Error) => { lost = error; });
   // The model first: resuming an output with another model is refused before anything is written.
@@ -95,7 +102,8 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   try {
     if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.retried ? `, ${resumed.retried} failed ones to retry` : ''}${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
     if (shard) reporter.info(`shard ${shard.index}/${shard.count} (from ${shard.source}) → ${out}`);
-    const engine = await selectEngine(o.engine, {
+    const engine = await selectEngine(o.device === 'cuda' ? 'onnx' : o.engine, {
+      device: o.device === 'cuda' ? 'cuda' : device.device === 'cpu' ? 'cpu' : 'auto',
       model: { includeTop: true, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
       weights,
       ...(o.threads ? { threads: o.threads } : {}),
