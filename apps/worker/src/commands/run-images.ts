@@ -32,6 +32,8 @@ export interface ImagesCommandOptions {
   resize: 'squash' | 'center-crop';
   /** Seconds to wait for another run writing the same --out (default: refuse at once). */
   waitLock?: number;
+  /** Images decoded at once (the pipeline's default when absent). */
+  decodeThreads?: number;
   /** auto (the GPU when onnxruntime's CUDA provider and a driver are there), cpu, or cuda (refused when either is missing). */
   device?: DeviceChoice;
   /** Drop the error rows of earlier runs and run those inputs again. */
@@ -144,6 +146,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
         shard,
         engine,
         batchSize,
+        ...(o.decodeThreads ? { decodeConcurrency: o.decodeThreads } : {}),
         imageSize: [o.imageSize, o.imageSize],
         image: { resize: o.resize },
         reporter,
