@@ -3,7 +3,7 @@ import { access, copyFile, open, readFile, rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { CliError, EXIT } from '../cli-error.js';
 import { decodePathLine, encodePathLine, FEATURE_WIDTH, fixedNpyHeader, pathsFileOf, readNpyShape } from '../output/embedding-journal.js';
-import { ResultsFile, formatFor, parseCsvRecord } from '../output/results-file.js';
+import { linesOf, ResultsFile, formatFor, parseCsvRecord } from '../output/results-file.js';
 import { PathSet } from '../pipeline/path-set.js';
 
 /**
@@ -73,7 +73,7 @@ async function mergeRows(tmp: string, parts: readonly string[], format: 'csv' | 
     for (const part of parts) {
       let header = true;
       const batch: string[] = [];
-      const lines = createInterface({ input: createReadStream(part, 'utf8'), crlfDelay: Infinity });
+      const lines = linesOf(part);
       let pending = '';
       for await (const line of lines) {
         if (format === 'csv') {
@@ -166,7 +166,7 @@ async function mergeNpy(tmp: string, parts: readonly string[]): Promise<{ rows: 
 }
 
 async function firstLine(path: string): Promise<string> {
-  for await (const line of createInterface({ input: createReadStream(path, 'utf8') })) return line;
+  for await (const line of linesOf(path)) return line;
   return '';
 }
 

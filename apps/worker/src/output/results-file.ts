@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { open, rename, stat, truncate, type FileHandle } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { CliError } from '../cli-error.js';
 import { PathSet } from '../pipeline/path-set.js';
 
@@ -78,7 +77,9 @@ export class ResultsFile {
       throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot write the results file ${path} (${(error as NodeJS.ErrnoException).code}); choose a writable --out.`);
     }
     const file = new ResultsFile(handle, path, format, options.topK);
-    if (format === 'csv' && (!existing || existing.size === 0)) await file.writeText(`${csvHeader(options.topK)}\n`);
+    // A new file, or one whose only line was a torn header (cut above): the header first.
+    const sizeNow = (await stat(path)).size;
+    if (format === 'csv' && sizeNow === 0) await file.writeText(`${csvHeader(options.topK)}\n`);
     return { file, done, resumed };
   }
 
@@ -97,9 +98,20 @@ export class ResultsFile {
     await this.handle.close();
   }
 
+  /** Writes every byte (a short write is continued, a write of nothing is an error), then flushes. */
   private async writeText(text: string): Promise<void> {
-    await this.handle.write(text);
-    await this.handle.datasync();
+    const bytes = Buffer.from(text);
+    try {
+      for (let offset = 0; offset < bytes.length;) {
+        const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
+        if (bytesWritten <= 0) throw Object.assign(new Error('a write of 0 bytes'), { code: 'ESHORTWRITE' });
+        offset += bytesWritten;
+      }
+      await this.handle.datasync();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+      throw new CliError('ERR_OUTPUT_WRITE', `Cannot write rows to ${this.path} (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); fix that, then rerun the same command to resume.`);
+    }
   }
 }
 
@@ -150,7 +162,7 @@ async function cutTornTail(path: string, size: number): Promise<number> {
 }
 
 async function* readRecords(path: string, format: OutputFormat): AsyncGenerator<{ path: string | null; failed: boolean; line: string }> {
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  const lines = linesOf(path);
   let pending = '';
   for await (const line of lines) {
     if (format === 'jsonl') {
@@ -170,6 +182,24 @@ async function* readRecords(path: string, format: OutputFormat): AsyncGenerator<
       pending = '';
     }
   }
+}
+
+/**
+ * Lines split on \n only: readline also splits on a lone \r, which a quoted CSV path may hold,
+ * and such a path would then never match itself on resume.
+ */
+export async function* linesOf(path: string): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(path, 'utf8')) {
+    rest += chunk as string;
+    let start = 0;
+    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n', start)) {
+      yield rest.slice(start, nl);
+      start = nl + 1;
+    }
+    rest = rest.slice(start);
+  }
+  if (rest !== '') yield rest;
 }
 
 export function csvHeader(topK: number): string {
