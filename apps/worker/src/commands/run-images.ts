@@ -181,6 +181,8 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       reporter.finish({
         ...summary,
         out,
+        // The process's peak resident memory (main and worker threads together), for the benchmark.
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
         message: `${kind === 'classify' ? 'classified' : 'embedded'} ${summary.done} inputs: ${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} already done; ` +
           `${summary.seconds.toFixed(1)} s, ${summary.imagesPerSecond.toFixed(2)} images/s (inference ${summary.inferSeconds.toFixed(1)} s); ` +
           (file instanceof EmbeddingJournal ? `${file.rowCount} feature rows in ${out} with their paths in ${pathsFileOf(out)}` : `results in ${out}`),
