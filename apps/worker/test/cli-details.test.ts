@@ -35,6 +35,16 @@ describe('CLI details a batch user hits', () => {
     if (!provider.ok) expect(provider.detail).toContain('--onnxruntime-node-install=cuda12');
   }, 120_000);
 
+  test.skipIf(!photos)('a weights mistake is told in flag words (--weights none, not the library\'s null)', async () => {
+    const image = join(photos!, readdirSync(photos!).sort()[0]!);
+    const missing = await runCli(['classify', image, '--out', join(dir, 'w', 'x.jsonl'), '--weights', join(dir, 'nope.h5')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`xception: The weights file ${join(dir, 'nope.h5')} does not exist; pass --weights imagenet, --weights none, or the path of a Keras .h5 file or a tfjs model.json.\n`);
+    writeFileSync(join(dir, 'bad.json'), '{}');
+    const bad = await runCli(['classify', image, '--out', join(dir, 'w', 'x.jsonl'), '--weights', join(dir, 'bad.json')]);
+    expect(bad.stderr).toMatch(new RegExp(`^xception: --weights ${join(dir, 'bad.json')}: model\\.json has no weightsManifest`));
+  }, 120_000);
+
   test.skipIf(!photos)('on a box whose nvidia-smi shows a GPU but without the CUDA provider: --device cuda refuses at start, auto warns once', async () => {
     const bin = join(dir, 'bin');
     mkdirSync(bin);

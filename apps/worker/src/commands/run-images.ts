@@ -90,7 +90,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   let lost: Error | null = null;
   c.lockLost.catch((error: Error) => { lost = error; });
   // The model first: resuming an output with another model is refused before anything is written.
-  const weights = await loadWeightValues(o.weights, { includeTop: true });
+  const weights = await loadWeightValues(o.weights, { includeTop: true }).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
   const record: ModelRecord = {
     kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: o.imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
   };
@@ -208,6 +208,21 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/**
+ * The weights library speaks of its options (`weights: null`); on the command line the same
+ * advice names the flag. Other errors pass through unchanged.
+ */
+export function inFlagWords(error: unknown, spec: string): unknown {
+  const e = error as { code?: unknown; message?: string };
+  if (typeof e.code !== 'string' || !e.code.startsWith('ERR_') || typeof e.message !== 'string') return error;
+  const message = e.message
+    .replace(/'imagenet', null, or /g, '--weights imagenet, --weights none, or ')
+    .replace(/\bweights: null\b/g, '--weights none')
+    .replace(/\bweights: '([^']*)'/g, '--weights $1');
+  if (message.includes('--weights')) return new CliError(e.code, message);
+  return new CliError(e.code, message.startsWith(`${spec}: `) ? `--weights ${message}` : `--weights ${spec}: ${message}`);
+}
 
 /** Holds back the inputs a dead run had in flight, to be run one at a time at the end. */
 async function* withoutSuspects(listing: AsyncIterable<InputEntry>, suspects: Set<string>, deferred: InputEntry[]): AsyncGenerator<InputEntry> {
