@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -33,6 +33,17 @@ describe('CLI details a batch user hits', () => {
     expect(checks).toEqual(expect.arrayContaining(['engine onnx', 'engine wasm', 'gpu', 'onnxruntime cuda provider']));
     const provider = report.findings.find((f) => f.check === 'onnxruntime cuda provider')!;
     if (!provider.ok) expect(provider.detail).toContain('--onnxruntime-node-install=cuda12');
+  }, 120_000);
+
+  test.skipIf(!photos)('--out - writes the rows to standard output and no file named -', async () => {
+    const images = readdirSync(photos!).sort().slice(0, 3).map((f) => join(photos!, f));
+    const run = await runCli(['classify', ...images, '--out', '-', ...FAST]);
+    expect(run.code, run.stderr).toBe(0);
+    const rows = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; top: unknown[] });
+    expect(rows.map((r) => r.path).sort()).toEqual(images);
+    expect(rows.every((r) => r.top.length === 5)).toBe(true);
+    expect(existsSync(join(REPO, '-'))).toBe(false);
+    expect(existsSync(join(REPO, '-.lock'))).toBe(false);
   }, 120_000);
 
   test.skipIf(!photos)('a weights mistake is told in flag words (--weights none, not the library\'s null)', async () => {

@@ -59,6 +59,11 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   // --device cuda fails here, before anything is locked or written.
   const device = decideDevice(o.device ?? 'auto', o.engine, o.device === 'cpu' ? NO_CUDA : await detectCuda());
   if (device.warning) reporter.warn(device.warning);
+  if (o.out === '-') {
+    // --out -: JSONL rows on stdout, for a pipe; no file, so no lock, no resume, no journal.
+    if (kind === 'embed' || o.shard) throw new CliError('ERR_USAGE', '--out - writes classify rows to standard output; embed and --shard need a file for --out.', EXIT.usage);
+    return runLocked(kind, inputs, o, { reporter, shard, out, npyOut: null, journal: out, device, lockLost: new Promise<never>(() => undefined) });
+  }
   // The output folder is created, as `mkdir -p` would.
   await mkdir(dirname(out), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
     throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot create the folder of --out ${out} (${error.code}); choose a writable --out.`);
@@ -94,12 +99,14 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   const record: ModelRecord = {
     kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: o.imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
   };
-  await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
+  if (out !== '-') await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
   const model = modelId(record);
   const existed = existsSync(journal);
   const { file, done, resumed } = npyOut
     ? await EmbeddingJournal.open(npyOut, { retryFailed: o.retryFailed ?? false })
-    : await ResultsFile.open(journal, { topK: o.topK, retryFailed: o.retryFailed ?? false });
+    : out === '-'
+      ? ResultsFile.toStdout(o.topK)
+      : await ResultsFile.open(journal, { topK: o.topK, retryFailed: o.retryFailed ?? false });
   let failedEarly = true;
   try {
     if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.retried ? `, ${resumed.retried} failed ones to retry` : ''}${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
@@ -120,7 +127,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
         reporter.setTotal(total);
       })().catch(() => undefined);
     }
-    const inFlight = await InFlightJournal.open(`${out}.inflight.jsonl`, done);
+    const inFlight = await InFlightJournal.open(out === '-' ? null : `${out}.inflight.jsonl`, done);
     const onSignal = (signal: NodeJS.Signals): void => {
       inFlight.closeSync(); // stopped on purpose: what is in flight did not crash the process
       process.kill(process.pid, signal);

@@ -38,7 +38,7 @@ export function formatFor(path: string): OutputFormat {
  */
 export class ResultsFile {
   private constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: FileHandle | null,
     readonly path: string,
     readonly format: OutputFormat,
     private readonly topK: number,
@@ -83,6 +83,11 @@ export class ResultsFile {
     return { file, done, resumed };
   }
 
+  /** `--out -`: JSONL rows on standard output (nothing to resume from). */
+  static toStdout(topK: number): OpenedResults {
+    return { file: new ResultsFile(null, '-', 'jsonl', topK), done: new PathSet(), resumed: { rows: 0, failures: 0, droppedTornBytes: 0, retried: 0 } };
+  }
+
   /** Appends rows in one write and flushes them to disk. */
   async append(rows: readonly ResultRow[]): Promise<void> {
     if (rows.length === 0) return;
@@ -95,11 +100,16 @@ export class ResultsFile {
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    await this.handle?.close();
   }
 
   /** Writes every byte (a short write is continued, a write of nothing is an error), then flushes. */
   private async writeText(text: string): Promise<void> {
+    if (!this.handle) {
+      // Standard output: wait for the pipe to take it (backpressure), no fsync.
+      await new Promise<void>((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+      return;
+    }
     const bytes = Buffer.from(text);
     try {
       for (let offset = 0; offset < bytes.length;) {

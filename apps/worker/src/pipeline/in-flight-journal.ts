@@ -21,15 +21,17 @@ export class InFlightJournal {
   private written = 0;
 
   private constructor(
-    readonly path: string,
-    private handle: FileHandle,
+    readonly path: string | null,
+    private handle: FileHandle | null,
     /** Crash counts carried from earlier runs, for inputs still without a row. */
     readonly crashes: Map<string, number>,
   ) {}
 
   /** Reads the crash counts left by earlier runs (inputs in `done` are over) and starts a fresh journal. */
-  static async open(path: string, done: PathSet): Promise<InFlightJournal> {
+  static async open(path: string | null, done: PathSet): Promise<InFlightJournal> {
     const crashes = new Map<string, number>();
+    // No path (--out -): nothing to resume, so nothing to journal.
+    if (path === null) return new InFlightJournal(null, null, crashes);
     if (await stat(path).catch(() => null)) {
       for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
         let record: { path?: unknown; crashes?: unknown };
@@ -55,6 +57,7 @@ export class InFlightJournal {
   }
 
   async started(path: string): Promise<void> {
+    if (!this.handle) return;
     this.inFlight.add(path);
     const line = `${JSON.stringify({ path })}\n`;
     this.written += Buffer.byteLength(line);
@@ -69,6 +72,7 @@ export class InFlightJournal {
 
   /** An orderly end (success, a fatal error): nothing was in flight when a process died. */
   async close(): Promise<void> {
+    if (!this.handle || !this.path) return;
     this.inFlight.clear();
     await this.rewrite();
     await this.handle.close();
@@ -77,7 +81,7 @@ export class InFlightJournal {
 
   /** SIGINT / SIGTERM: the same as close, synchronously, from a signal handler. */
   closeSync(): void {
-    writeFileSync(this.path, this.carriedText());
+    if (this.path) writeFileSync(this.path, this.carriedText());
   }
 
   private carriedText(): string {
@@ -86,9 +90,10 @@ export class InFlightJournal {
 
   /** Carried counts, then the starts in flight now, written beside and renamed into place. */
   private async rewrite(): Promise<void> {
+    if (!this.path) return;
     const tmp = `${this.path}.tmp`;
     const text = this.carriedText() + [...this.inFlight].map((path) => `${JSON.stringify({ path })}\n`).join('');
-    await this.handle.close().catch(() => undefined);
+    await this.handle?.close().catch(() => undefined);
     this.handle = await open(tmp, 'w');
     await this.handle.write(text);
     await rename(tmp, this.path);
