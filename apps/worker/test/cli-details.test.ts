@@ -63,11 +63,11 @@ describe('CLI details a batch user hits', () => {
     chmodSync(join(bin, 'nvidia-smi'), 0o755);
     const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
     const image = join(photos!, readdirSync(photos!).sort()[0]!);
-    const cuda = await runCli(['classify', image, '--out', join(dir, 'cuda.jsonl'), ...FAST, '--device', 'cuda'], env);
+    const cuda = await runCli(['classify', image, '--out', join(dir, 'gpu', 'cuda.jsonl'), ...FAST, '--device', 'cuda'], env);
     if (cuda.code === 0) return; // this machine has the CUDA provider: nothing to refuse
     expect(cuda.code).toBe(1);
     expect(cuda.stderr).toMatch(/^xception: --device cuda: onnxruntime's CUDA provider \(libonnxruntime_providers_cuda\.so in .*\) is missing; install it with: node .*install\.js --onnxruntime-node-install=cuda12\n$/);
-    expect(readdirSync(dir)).toEqual(['bin']); // refused before anything was written
+    expect(existsSync(join(dir, 'gpu'))).toBe(false); // refused before anything was written, even the output folder
     const auto = await runCli(['classify', image, '--out', join(dir, 'auto.jsonl'), ...FAST], env);
     expect(auto.code, auto.stderr).toBe(0);
     expect(auto.stderr.split('\n').filter((l) => l.startsWith('warning: NVIDIA H200'))).toHaveLength(1);
