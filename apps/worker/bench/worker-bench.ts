@@ -5,6 +5,7 @@
  * random weights (the same arithmetic as ImageNet's). Writes bench/results/worker.json.
  * Also `xception predict --engine onnx` per image against a plain onnxruntime session on the same
  * exported file (`--only predict` measures just that).
+ * The end-to-end runs also report their peak RSS (the CLI summary's peakRssBytes).
  * Usage: pnpm --filter @xception/worker bench [-- --threads 2 --batch 8 --cpu --only predict]
  */
 import { spawnSync } from 'node:child_process';
@@ -126,7 +127,7 @@ if (photos) {
     '--weights', 'none', '--engine', 'onnx', '--threads', String(threads), '--batch-size', String(batch), '--log-format', 'json'], { encoding: 'utf8' });
   const summary = run.stderr.split('\n').filter((l) => l.includes('"event":"summary"')).map((l) => JSON.parse(l))[0];
   rmSync(dir, { recursive: true, force: true });
-  if (summary) endToEndOnnx = { images: summary.done, seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond, inferenceOnlyImagesPerSecond: 1000 / uint8Ms };
+  if (summary) endToEndOnnx = { images: summary.done, seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond, inferenceOnlyImagesPerSecond: 1000 / uint8Ms, peakRssBytes: summary.peakRssBytes };
   else console.error(run.stderr);
 }
 if (photos) {
@@ -138,10 +139,15 @@ if (photos) {
   rmSync(dir, { recursive: true, force: true });
   if (summary) {
     const poolMs = rows.find((r) => r.engine === `wasm, ${threads} worker thread${threads === 1 ? '' : 's'}`)?.msPerImage as number;
-    endToEnd = { images: summary.done, seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond, inferenceOnlyImagesPerSecond: 1000 / poolMs };
+    endToEnd = { images: summary.done, seconds: summary.seconds, imagesPerSecond: summary.imagesPerSecond, inferenceOnlyImagesPerSecond: 1000 / poolMs, peakRssBytes: summary.peakRssBytes };
   } else {
     console.error(run.stderr);
   }
+}
+
+/** The CLI's summary reports process.resourceUsage().maxRSS: main and worker threads together. */
+function mb(bytes: unknown): string {
+  return typeof bytes === 'number' ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : 'n/a';
 }
 
 console.log(`\nxception worker, 299x299, batch ${batch}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`);
@@ -152,13 +158,14 @@ if (endToEndOnnx) {
   console.log(`\nend to end, xception classify over ${endToEndOnnx.images} shared photos (--engine onnx, ${threads} threads): ` +
     `${(endToEndOnnx.imagesPerSecond as number).toFixed(2)} images/s in ${(endToEndOnnx.seconds as number).toFixed(1)} s; ` +
     `inference alone ${(endToEndOnnx.inferenceOnlyImagesPerSecond as number).toFixed(2)} images/s; ` +
-    `ratio ${((endToEndOnnx.imagesPerSecond as number) / (endToEndOnnx.inferenceOnlyImagesPerSecond as number) * 100).toFixed(0)}%`);
+    `ratio ${((endToEndOnnx.imagesPerSecond as number) / (endToEndOnnx.inferenceOnlyImagesPerSecond as number) * 100).toFixed(0)}%; ` +
+    `peak RSS ${mb(endToEndOnnx.peakRssBytes)}`);
 }
 if (endToEnd) {
   const ratio = (endToEnd.imagesPerSecond as number) / (endToEnd.inferenceOnlyImagesPerSecond as number);
   console.log(`\nend to end, xception classify over ${endToEnd.images} shared photos (wasm, ${threads} threads): ` +
     `${(endToEnd.imagesPerSecond as number).toFixed(2)} images/s in ${(endToEnd.seconds as number).toFixed(1)} s; ` +
-    `inference alone ${(endToEnd.inferenceOnlyImagesPerSecond as number).toFixed(2)} images/s; ratio ${(ratio * 100).toFixed(0)}%`);
+    `inference alone ${(endToEnd.inferenceOnlyImagesPerSecond as number).toFixed(2)} images/s; ratio ${(ratio * 100).toFixed(0)}%; peak RSS ${mb(endToEnd.peakRssBytes)}`);
 }
 const out = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 mkdirSync(out, { recursive: true });

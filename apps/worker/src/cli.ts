@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './cli-error.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -7,7 +8,11 @@ import { predictCommand, type PredictOptions } from './commands/predict.js';
 import { runImagesCommand, type ImagesCommandOptions } from './commands/run-images.js';
 import { tagCommand, type TagOptions } from './commands/tag.js';
 import { weightsConvert, weightsFetch, weightsPath, weightsVerify } from './commands/weights.js';
+import { DEVICE_CHOICES } from './device/cuda-detect.js';
 import { ENGINE_CHOICES } from '@xception/engines';
+
+/** The worker's package.json sits one folder above src/ and dist/ alike. */
+const packageVersion = (): string => (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 const say = (line: string): void => { process.stderr.write(`${line}\n`); };
 const print = (line: string): void => { process.stdout.write(`${line}\n`); };
@@ -23,6 +28,13 @@ const unitInterval = (name: string) => (value: string): number => {
   if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number from 0 to 1.`);
   return n;
 };
+const ENVIRONMENT_HELP = `
+Environment:
+  XCEPTION_HOME          the weights cache (default: the user cache folder)
+  XCEPTION_DISABLE_ONNX  1: never load onnxruntime-node (--engine auto picks the next engine)
+  JOB_COMPLETION_INDEX   with --shard unset: this pod's shard (Kubernetes Indexed Job; the count from XCEPTION_SHARD_COUNT)
+  SLURM_ARRAY_TASK_ID    with --shard unset: this task's shard (Slurm array; the count from SLURM_ARRAY_TASK_COUNT)
+  UV_THREADPOOL_SIZE     libuv threads, which image decoding (sharp) runs on (Node's default: 4)`;
 
 const EXIT_CODES_HELP = `
 Exit codes: 0 all inputs succeeded; 3 the run finished but some inputs failed (each has an
@@ -40,13 +52,17 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
     .option('-b, --batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 8)
     .option('-w, --weights <source>', "'imagenet', a .keras / .h5 / model.json path or URL, or 'none' (random, for testing)", 'imagenet')
     .addOption(new Option('-e, --engine <engine>', 'inference engine').choices(ENGINE_CHOICES).default('auto'))
+    .addOption(new Option('--device <device>', "auto: the GPU when onnxruntime's CUDA provider and an NVIDIA driver are there; cuda: fail at start when either is missing").choices(DEVICE_CHOICES).default('auto'))
     .option('-t, --threads <n>', 'threads: the wasm pool\'s workers, or onnxruntime\'s intra-op threads (default: CPUs)', positiveInt('--threads'))
+    .option('--decode-threads <n>', 'images decoded at once, beside inference (default: 2 per engine thread + 2); sharp runs them on the libuv pool (UV_THREADPOOL_SIZE)', positiveInt('--decode-threads'))
     .option('--shard <i/n>', 'process shard i of n (also read from Kubernetes Indexed Jobs and Slurm arrays)')
     .addOption(new Option('--resize <mode>', "squash (Keras' load_img) or center-crop").choices(['squash', 'center-crop']).default('squash'))
     .option('--image-size <n>', 'model input side (299 for imagenet weights)', positiveInt('--image-size'), 299)
+    .option('--wait-lock <seconds>', 'when another run is writing --out, wait up to this long for it instead of refusing', positiveInt('--wait-lock'))
+    .option('--retry-failed', 'run again the inputs that have an error row (the rows are replaced)', false)
     .option('-q, --quiet', 'no progress output', false)
     .addOption(new Option('--log-format <format>', 'progress and summary format').choices(['text', 'json']).default('text'))
-    .addHelpText('after', `\nExamples:\n${examples}\n${EXIT_CODES_HELP}`)
+    .addHelpText('after', `\nExamples:\n${examples}\n${ENVIRONMENT_HELP}\n${EXIT_CODES_HELP}`)
     .action(async (inputs: string[], options: ImagesCommandOptions) => {
       process.exitCode = await runImagesCommand(kind, inputs, options);
     });
@@ -60,7 +76,8 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`xception: ${text.replace(/^error: /, '')}`) })
     // Before any subcommand is added, so that they inherit it: usage errors exit 2, not 1.
     .exitOverride()
-    .addHelpText('after', EXIT_CODES_HELP);
+    .version(packageVersion(), '-V, --version', 'the version of xception')
+    .addHelpText('after', `${ENVIRONMENT_HELP}\n${EXIT_CODES_HELP}`);
   imagesCommand(program, 'classify', 'Classify images into the 1000 ImageNet classes', [
     '  xception classify ~/Pictures --recursive --out tags.jsonl',
     "  xception classify 'photos/**/*.jpg' --out tags.csv --top-k 3",
@@ -137,8 +154,9 @@ export function buildProgram(): Command {
       process.exitCode = await weightsConvert(input, outDir, o, say);
     });
 
-  program.command('doctor').summary('Which engines load here, which weights are cached')
-    .action(async () => { process.exitCode = await doctorCommand(print); });
+  program.command('doctor').summary('Which engines load here, whether the GPU can be used, which weights are cached')
+    .option('--json', 'one JSON object: { ok, node, findings: [{ check, ok, detail }] }', false)
+    .action(async (o: { json: boolean }) => { process.exitCode = await doctorCommand(print, o); });
   return program;
 }
 

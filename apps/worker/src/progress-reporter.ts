@@ -10,6 +10,8 @@ export interface ProgressReporter {
   setTotal(total: number): void;
   update(counts: ProgressCounts): void;
   info(message: string): void;
+  /** Printed even with --quiet: something the user should act on. */
+  warn(message: string): void;
   finish(summary: Record<string, unknown> & { message: string }): void;
 }
 
@@ -32,8 +34,8 @@ export function createProgressReporter(options: ReporterOptions): ProgressReport
   let total: number | null = null;
   let counts: ProgressCounts = { done: 0, ok: 0, failed: 0, skipped: 0 };
   const rate = (): number => counts.done / Math.max(1e-3, (Date.now() - started) / 1000);
-  const emit = (event: string, fields: Record<string, unknown>, text: string): void => {
-    if (options.quiet) return;
+  const emit = (event: string, fields: Record<string, unknown>, text: string, evenIfQuiet = false): void => {
+    if (options.quiet && !evenIfQuiet) return;
     stream.write(options.format === 'json' ? `${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n` : `${text}\n`);
   };
 
@@ -70,6 +72,11 @@ export function createProgressReporter(options: ReporterOptions): ProgressReport
       if (bar) bar.stop();
       emit('info', { message }, message);
       if (bar) bar.start(Math.max(0, (total ?? 0) - counts.skipped), counts.done, { rate: rate().toFixed(1), failed: counts.failed });
+    },
+    warn(message) {
+      bar?.stop();
+      emit('warning', { message }, message, true);
+      bar?.start(Math.max(0, (total ?? 0) - counts.skipped), counts.done, { rate: rate().toFixed(1), failed: counts.failed });
     },
     finish(summary) {
       if (timer) clearInterval(timer);

@@ -46,4 +46,6 @@ export interface EngineOptions {
    * memory at every start. Random weights are never cached.
    */
   onnxCacheDir?: string | null;
+  /** onnx: 'cpu' never tries the CUDA provider; 'cuda' fails rather than fall back to the CPU (the CLI's --device; apps/worker/src/device/cuda-detect.ts decides it). */
+  device?: 'auto' | 'cpu' | 'cuda';
 }

@@ -41,11 +41,12 @@ export async function createOnnxEngine(options: EngineOptions, probe?: OnnxProbe
   const { bytes, source } = onnxModelBytes(options.model, options.weights, options.onnxCacheDir);
 
   let session: Session;
-  let providers = found.providers;
+  let providers = options.device === 'cpu' ? ['cpu'] : found.providers;
+  if (options.device === 'cuda' && !providers.includes('cuda')) throw new Error(`device: 'cuda': onnxruntime's CUDA provider cannot run here (${found.cudaNote ?? 'unknown'})`);
   try {
     session = await ort.InferenceSession.create(bytes, onnxSessionOptions(providers, threads));
   } catch (error) {
-    if (!providers.includes('cuda')) throw error;
+    if (!providers.includes('cuda') || options.device === 'cuda') throw error;
     // The CUDA provider is there but does not start (no GPU, a driver mismatch): CPU it is.
     providers = ['cpu'];
     session = await ort.InferenceSession.create(bytes, onnxSessionOptions(providers, threads));

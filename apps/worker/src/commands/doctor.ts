@@ -3,10 +3,21 @@ import { availableParallelism, cpus } from 'node:os';
 import { canDecodeHeic } from '@xception/vision-utils/node';
 import { defaultCacheDir, imagenetWeightsPath } from '@xception/weights';
 import { EXIT } from '../cli-error.js';
+import { CUDA_PROVIDER_LIBRARY, detectCuda } from '../device/cuda-detect.js';
 import { createOnnxEngine, createWasmPoolEngine, DISABLE_ONNX_ENV, probeOnnxRuntime, probeTfjsNode } from '@xception/engines';
 
-/** What runs here: engines that load, decoders, cached weights. Exit 0 when classify can run. */
-export async function doctorCommand(log: (line: string) => void): Promise<number> {
+/** One finding of doctor: a line of text, or an entry of `doctor --json`. */
+interface Finding { check: string; ok: boolean | null; detail: string }
+
+/** What runs here: engines that load, decoders, the GPU, cached weights. Exit 0 when classify can run. */
+export async function doctorCommand(print: (line: string) => void, options: { json?: boolean } = {}): Promise<number> {
+  const findings: Finding[] = [];
+  // Each text line is also a finding: its check is the words before the first colon.
+  const log = (line: string, ok: boolean | null = null): void => {
+    const check = /^\s*([^:]+):/.exec(line)?.[1]?.trim() ?? 'info';
+    findings.push({ check, ok: ok ?? (/: no\b/.test(line) ? false : /: yes\b/.test(line) ? true : null), detail: line.trim() });
+    if (!options.json) print(line);
+  };
   log(`node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'})`);
   const onnxProbe = await probeOnnxRuntime();
   let onnx = false;
@@ -37,11 +48,17 @@ export async function doctorCommand(log: (line: string) => void): Promise<number
   }
   log('engine cpu: yes (pure JavaScript; about 30 s per 299x299 image, a last resort)');
   log(`images: sharp with JPEG, PNG, WebP, GIF, TIFF, AVIF${canDecodeHeic() ? ', HEIC' : '; HEIC not in this libvips build'}`);
+  const cuda = await detectCuda();
+  const gpu = cuda.gpus && cuda.gpus.length > 0 ? cuda.gpus.join('; ') : null;
+  log(`gpu: ${gpu ? `yes (${gpu})` : `no (${cuda.driverNote ?? 'none'})`}`, gpu !== null);
+  log(`onnxruntime cuda provider: ${cuda.providerInstalled ? `yes (${CUDA_PROVIDER_LIBRARY} in ${cuda.providerDir}; --device cuda can run)` : `no (install it with: ${cuda.installCommand})`}`, cuda.providerInstalled);
   const cache = defaultCacheDir();
   log(`weights cache: ${cache}${process.env.XCEPTION_HOME ? ' (XCEPTION_HOME)' : ''}`);
   for (const top of [true, false]) {
     const path = imagenetWeightsPath({ includeTop: top });
     log(`  imagenet ${top ? 'with top' : 'no top  '}: ${existsSync(path) ? `cached at ${path}` : `not downloaded ('xception weights fetch${top ? '' : ' --no-top'}')`}`);
   }
-  return onnx || tfjsNode.available || wasm ? EXIT.ok : EXIT.error;
+  const canRun = onnx || tfjsNode.available || wasm;
+  if (options.json) print(JSON.stringify({ ok: canRun, node: process.version, findings }, null, 2));
+  return canRun ? EXIT.ok : EXIT.error;
 }

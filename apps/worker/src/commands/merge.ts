@@ -1,25 +1,79 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { access, copyFile, open, readFile, rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { CliError, EXIT } from '../cli-error.js';
-import { ResultsFile, formatFor, parseCsvRecord } from '../output/results-file.js';
+import { decodePathLine, encodePathLine, FEATURE_WIDTH, fixedNpyHeader, pathsFileOf, readNpyShape } from '../output/embedding-journal.js';
+import { linesOf, ResultsFile, formatFor, parseCsvRecord } from '../output/results-file.js';
 import { PathSet } from '../pipeline/path-set.js';
 
 /**
- * Concatenates per-shard results into one file, keeping the first row of any path (shards are
- * disjoint, so duplicates only come from overlapping reruns). Streams: no file is held whole.
+ * Concatenates per-shard results into one new file, keeping the first row of any path (shards
+ * are disjoint, so duplicates only come from overlapping reruns). Parts must agree (format,
+ * columns, model); the output is written beside and renamed into place, so a refused or failed
+ * merge leaves no output at all. Streams: no file is held whole.
  */
 export async function mergeCommand(out: string, parts: readonly string[], log: (line: string) => void): Promise<number> {
   if (parts.length === 0) throw new CliError('ERR_USAGE', 'Nothing to merge: give the shard result files after the output file.', EXIT.usage);
-  const format = formatFor(out);
-  if (parts.some((p) => formatFor(p) !== format)) throw new CliError('ERR_USAGE', `Merge files of one format: ${out} is ${format}, so every part must be too.`, EXIT.usage);
-  const { file, done } = await ResultsFile.open(out, { topK: format === 'csv' ? topKOfCsv(await firstLine(parts[0]!)) : 5 });
+  const format = /\.npy$/i.test(out) ? 'npy' : formatFor(out);
+  const formatOf = (p: string): string => (/\.npy$/i.test(p) ? 'npy' : formatFor(p));
+  if (parts.some((p) => formatOf(p) !== format)) throw new CliError('ERR_USAGE', `Merge files of one format: ${out} is ${format}, so every part must be too.`, EXIT.usage);
+  if (existsSync(out)) throw new CliError('ERR_USAGE', `${out} exists already; merge writes a new file: remove it or choose another name.`, EXIT.usage);
+  for (const part of parts) {
+    await access(part).catch((error: NodeJS.ErrnoException) => {
+      throw new CliError('ERR_MERGE_PART_MISSING', `Cannot read the part ${part} (${error.code}); check the shard file names (nothing was written).`);
+    });
+  }
+  const model = await sameModel(parts);
+  const tmp = `${out}.merge-${process.pid}.tmp.${format}`;
+  try {
+    const { rows, duplicates } = format === 'npy' ? await mergeNpy(tmp, parts) : await mergeRows(tmp, parts, format as 'csv' | 'jsonl');
+    if (model) await copyFile(`${parts[0]}.model.json`, `${out}.model.json`);
+    if (format === 'npy') {
+      await rename(pathsFileOf(tmp), pathsFileOf(out));
+      if (existsSync(`${tmp}.errors.jsonl`)) await rename(`${tmp}.errors.jsonl`, `${out}.errors.jsonl`);
+    }
+    await rename(tmp, out);
+    log(`merged ${parts.length} files into ${out}: ${rows} rows${duplicates ? `, ${duplicates} duplicate paths dropped` : ''}`);
+    return EXIT.ok;
+  } catch (error) {
+    await rm(tmp, { force: true });
+    await rm(pathsFileOf(tmp), { force: true });
+    await rm(`${tmp}.errors.jsonl`, { force: true });
+    throw error;
+  }
+}
+
+/** The parts' model records (`<part>.model.json`) must be one and the same. */
+async function sameModel(parts: readonly string[]): Promise<boolean> {
+  const records = await Promise.all(parts.map(async (p) => [p, await readFile(`${p}.model.json`, 'utf8').catch(() => null)] as const));
+  const present = records.filter(([, r]) => r !== null);
+  if (present.length === 0) return false;
+  const ids = new Set(present.map(([, r]) => (JSON.parse(r!) as { id?: string }).id));
+  if (ids.size > 1 || present.length < parts.length) {
+    const describe = records.map(([p, r]) => `${p}: ${r ? modelSummary(JSON.parse(r) as Record<string, unknown>) : 'no model record'}`).join('; ');
+    throw new CliError('ERR_MERGE_MISMATCH', `The parts were written by different models or settings (${describe}); merge only the shards of one run (nothing was written).`);
+  }
+  return true;
+}
+
+const modelSummary = (r: Record<string, unknown>): string =>
+  `--weights ${String(r.weights)} sha256 ${String(r.weightsSha256).slice(0, 12)}, --image-size ${String(r.inputSize)}, --resize ${String(r.resize)}, --top-k ${String(r.topK)}`;
+
+async function mergeRows(tmp: string, parts: readonly string[], format: 'csv' | 'jsonl'): Promise<{ rows: number; duplicates: number }> {
+  const headers = await Promise.all(parts.map(firstLine));
+  if (format === 'csv' && new Set(headers).size > 1) {
+    const topKs = parts.map((p, i) => `${p}: --top-k ${topKOfCsv(headers[i]!)}`).join(', ');
+    throw new CliError('ERR_MERGE_MISMATCH', `The CSV parts have different columns (${topKs}); merge only the shards of one run (nothing was written).`);
+  }
+  const { file, done } = await ResultsFile.open(tmp, { topK: format === 'csv' ? topKOfCsv(headers[0]!) : 5, format });
   let rows = 0;
   let duplicates = 0;
+  let topLength: number | null = null;
   try {
     for (const part of parts) {
       let header = true;
       const batch: string[] = [];
-      const lines = createInterface({ input: createReadStream(part, 'utf8'), crlfDelay: Infinity });
+      const lines = linesOf(part);
       let pending = '';
       for await (const line of lines) {
         if (format === 'csv') {
@@ -34,10 +88,16 @@ export async function mergeCommand(out: string, parts: readonly string[], log: (
           batch.push(record);
         } else {
           if (line.trim() === '') continue;
-          let path: string;
-          try { path = (JSON.parse(line) as { path: string }).path; } catch { continue; } // a torn last line
-          if (done.has(path)) { duplicates++; continue; }
-          done.add(path);
+          let row: { path: string; top?: unknown[] };
+          try { row = JSON.parse(line) as typeof row; } catch { continue; } // a torn last line
+          if (row.top) {
+            topLength ??= row.top.length;
+            if (row.top.length !== topLength) {
+              throw new CliError('ERR_MERGE_MISMATCH', `${part} has rows with ${row.top.length} classes where earlier parts have ${topLength} (different --top-k); merge only the shards of one run (nothing was written).`);
+            }
+          }
+          if (done.has(row.path)) { duplicates++; continue; }
+          done.add(row.path);
           batch.push(line);
         }
         if (batch.length >= 1000) { await file.appendRaw(batch); rows += batch.length; batch.length = 0; }
@@ -48,12 +108,65 @@ export async function mergeCommand(out: string, parts: readonly string[], log: (
   } finally {
     await file.close();
   }
-  log(`merged ${parts.length} files into ${out}: ${rows} rows${duplicates ? `, ${duplicates} duplicate paths dropped` : ''}`);
-  return EXIT.ok;
+  return { rows, duplicates };
+}
+
+/** .npy shards (with their .paths.txt and .errors.jsonl): rows concatenated, the first of a path kept. */
+async function mergeNpy(tmp: string, parts: readonly string[]): Promise<{ rows: number; duplicates: number }> {
+  const rowBytes = FEATURE_WIDTH * 4;
+  const shapes = [];
+  for (const part of parts) {
+    const shape = await readNpyShape(part);
+    if (shape.width !== FEATURE_WIDTH) throw new CliError('ERR_MERGE_MISMATCH', `${part} has ${shape.width} columns, not ${FEATURE_WIDTH}; merge only xception embed shards (nothing was written).`);
+    await access(pathsFileOf(part)).catch(() => {
+      throw new CliError('ERR_MERGE_PART_MISSING', `${part} has no ${pathsFileOf(part)} beside it; copy it with the .npy (nothing was written).`);
+    });
+    shapes.push(shape);
+  }
+  const npy = await open(tmp, 'w');
+  const paths = await open(pathsFileOf(tmp), 'w');
+  const errorsTmp = `${tmp}.errors.jsonl`;
+  const done = new PathSet();
+  let rows = 0;
+  let duplicates = 0;
+  try {
+    await npy.write(fixedNpyHeader(0, FEATURE_WIDTH));
+    for (const [i, part] of parts.entries()) {
+      const source = await open(part, 'r');
+      try {
+        let row = 0;
+        const buffer = Buffer.alloc(rowBytes);
+        for await (const line of createInterface({ input: createReadStream(pathsFileOf(part), 'utf8'), crlfDelay: Infinity })) {
+          if (row >= shapes[i]!.rows) break; // paths beyond the header's count: a torn tail
+          const path = decodePathLine(line);
+          const { bytesRead } = await source.read(buffer, 0, rowBytes, shapes[i]!.dataStart + row * rowBytes);
+          row++;
+          if (bytesRead !== rowBytes) throw new CliError('ERR_MERGE_MISMATCH', `${part} is shorter than its header says; rerun that shard to resume it (nothing was written).`);
+          if (done.has(path)) { duplicates++; continue; }
+          done.add(path);
+          await npy.write(buffer);
+          await paths.write(`${encodePathLine(path)}\n`);
+          rows++;
+        }
+      } finally {
+        await source.close();
+      }
+    }
+    await npy.write(fixedNpyHeader(rows, FEATURE_WIDTH), 0, 128, 0);
+    await npy.datasync();
+    await paths.datasync();
+  } finally {
+    await npy.close();
+    await paths.close();
+  }
+  // The error rows of the parts, merged like any JSONL.
+  const errorParts = parts.map((p) => `${p}.errors.jsonl`).filter((p) => existsSync(p));
+  if (errorParts.length > 0) await mergeRows(errorsTmp, errorParts, 'jsonl');
+  return { rows, duplicates };
 }
 
 async function firstLine(path: string): Promise<string> {
-  for await (const line of createInterface({ input: createReadStream(path, 'utf8') })) return line;
+  for await (const line of linesOf(path)) return line;
   return '';
 }
 

@@ -1,14 +1,19 @@
 import { existsSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { decodePredictions } from '@xception/vision-utils';
 import { CliError, EXIT } from '../cli-error.js';
+import { decideDevice, detectCuda, NO_CUDA, type DeviceChoice, type DeviceDecision } from '../device/cuda-detect.js';
 import type { EngineChoice } from '@xception/engines';
 import { selectEngine } from '../select-cli-engine.js';
 import { loadWeightValues } from '../load-weights.js';
-import { exportEmbeddings } from '../output/export-embeddings.js';
+import { EmbeddingJournal, pathsFileOf } from '../output/embedding-journal.js';
+import { checkModelRecord, hashWeights, modelId, type ModelRecord } from '../output/model-record.js';
+import { describeHolder, lockOutput } from '../output/output-lock.js';
 import { csvHeader, ResultsFile, type ResultRow } from '../output/results-file.js';
-import { runImagePipeline } from '../pipeline/image-pipeline.js';
-import { listInputs } from '../pipeline/list-inputs.js';
+import { runImagePipeline, type PipelineSummary } from '../pipeline/image-pipeline.js';
+import { InFlightJournal } from '../pipeline/in-flight-journal.js';
+import { listInputs, type InputEntry } from '../pipeline/list-inputs.js';
 import { inShard, resolveShard, shardOutputPath } from '../pipeline/shard.js';
 import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
 
@@ -25,6 +30,14 @@ export interface ImagesCommandOptions {
   logFormat: LogFormat;
   imageSize: number;
   resize: 'squash' | 'center-crop';
+  /** Seconds to wait for another run writing the same --out (default: refuse at once). */
+  waitLock?: number;
+  /** Images decoded at once (the pipeline's default when absent). */
+  decodeThreads?: number;
+  /** auto (the GPU when onnxruntime's CUDA provider and a driver are there), cpu, or cuda (refused when either is missing). */
+  device?: DeviceChoice;
+  /** Drop the error rows of earlier runs and run those inputs again. */
+  retryFailed?: boolean;
 }
 
 /** classify (top-k rows) and embed (2048-d feature rows): one pipeline, two row shapes. */
@@ -36,19 +49,70 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
   const shard = resolveShard(o.shard);
   const out = shardOutputPath(o.out, shard);
-  // embed --out x.npy: the resumable journal is x.npy.jsonl; x.npy and x.paths.txt are
-  // exported from it when the run ends.
+  // embed --out x.npy: x.npy is its own journal (rows appended in place), with x.paths.txt beside.
   const npyOut = kind === 'embed' && /\.npy$/i.test(out) ? out : null;
-  const journal = npyOut ? `${npyOut}.jsonl` : out;
+  const journal = out;
+  if (kind === 'embed' && /\.csv$/i.test(out)) {
+    throw new CliError('ERR_USAGE', 'embed writes .npy (with <name>.paths.txt) or .jsonl; a CSV has no room for 2048 features per image: use --out features.npy.', EXIT.usage);
+  }
   if (kind === 'classify' && /\.npy$/i.test(out)) throw new CliError('ERR_USAGE', 'classify writes .jsonl or .csv; .npy is for embed.', EXIT.usage);
+  // --device cuda fails here, before anything is locked or written.
+  const device = decideDevice(o.device ?? 'auto', o.engine, o.device === 'cpu' ? NO_CUDA : await detectCuda());
+  if (device.warning) reporter.warn(device.warning);
+  if (o.out === '-') {
+    // --out -: JSONL rows on stdout, for a pipe; no file, so no lock, no resume, no journal.
+    if (kind === 'embed' || o.shard) throw new CliError('ERR_USAGE', '--out - writes classify rows to standard output; embed and --shard need a file for --out.', EXIT.usage);
+    return runLocked(kind, inputs, o, { reporter, shard, out, npyOut: null, journal: out, device, lockLost: new Promise<never>(() => undefined) });
+  }
+  // The output folder is created, as `mkdir -p` would.
+  await mkdir(dirname(out), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot create the folder of --out ${out} (${error.code}); choose a writable --out.`);
+  });
+  const lock = await lockOutput(out, {
+    waitSeconds: o.waitLock ?? 0,
+    onWait: (holder) => reporter.info(`waiting for ${out}: another run is writing it (${describeHolder(holder)})`),
+  });
+  try {
+    return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, journal, device, lockLost: lock.compromised });
+  } finally {
+    await lock.release();
+  }
+}
+
+interface RunContext {
+  reporter: ReturnType<typeof createProgressReporter>;
+  shard: ReturnType<typeof resolveShard>;
+  out: string;
+  npyOut: string | null;
+  journal: string;
+  device: DeviceDecision;
+  /** Rejects when the output lock was lost: the run stops before writing another row. */
+  lockLost: Promise<never>;
+}
+
+async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], o: ImagesCommandOptions, c: RunContext): Promise<number> {
+  const { reporter, shard, out, npyOut, journal, device } = c;
+  let lost: Error | null = null;
+  c.lockLost.catch((error: Error) => { lost = error; });
+  // The model first: resuming an output with another model is refused before anything is written.
+  const weights = await loadWeightValues(o.weights, { includeTop: true }).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
+  const record: ModelRecord = {
+    kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: o.imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
+  };
+  if (out !== '-') await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
+  const model = modelId(record);
   const existed = existsSync(journal);
-  const { file, done, resumed } = await ResultsFile.open(journal, { topK: o.topK });
+  const { file, done, resumed } = npyOut
+    ? await EmbeddingJournal.open(npyOut, { retryFailed: o.retryFailed ?? false })
+    : out === '-'
+      ? ResultsFile.toStdout(o.topK)
+      : await ResultsFile.open(journal, { topK: o.topK, retryFailed: o.retryFailed ?? false });
   let failedEarly = true;
   try {
-    if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
+    if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.retried ? `, ${resumed.retried} failed ones to retry` : ''}${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
     if (shard) reporter.info(`shard ${shard.index}/${shard.count} (from ${shard.source}) → ${out}`);
-    const weights = await loadWeightValues(o.weights, { includeTop: true });
-    const engine = await selectEngine(o.engine, {
+    const engine = await selectEngine(o.device === 'cuda' ? 'onnx' : o.engine, {
+      device: o.device === 'cuda' ? 'cuda' : device.device === 'cpu' ? 'cpu' : 'auto',
       model: { includeTop: true, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
       weights,
       ...(o.threads ? { threads: o.threads } : {}),
@@ -63,23 +127,52 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
         reporter.setTotal(total);
       })().catch(() => undefined);
     }
+    const inFlight = await InFlightJournal.open(out === '-' ? null : `${out}.inflight.jsonl`, done);
+    const onSignal = (signal: NodeJS.Signals): void => {
+      inFlight.closeSync(); // stopped on purpose: what is in flight did not crash the process
+      process.kill(process.pid, signal);
+    };
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     try {
-      const summary = await runImagePipeline({
-        listing: listInputs(inputs, { recursive: o.recursive }),
+      // Inputs in flight when two runs died get an error row; those in flight once are retried alone, last.
+      const poisoned = inFlight.poisoned();
+      for (const path of poisoned) {
+        done.add(path);
+        inFlight.finished(path);
+      }
+      await file.append(poisoned.map((path) => ({
+        path,
+        error: { code: 'ERR_INPUT_CRASHED', message: `The process died twice while ${path} was being read or run; it is skipped (rerun with --retry-failed to try it again).` },
+      })));
+      if (poisoned.length > 0) reporter.info(`${poisoned.length} inputs crashed the process twice and got ERR_INPUT_CRASHED rows`);
+      const suspects = inFlight.suspects();
+      const deferred: InputEntry[] = [];
+      const pipeline = (listing: AsyncIterable<InputEntry>, batchSize: number) => runImagePipeline({
+        listing,
         done,
         shard,
         engine,
-        batchSize: o.batchSize,
+        batchSize,
+        ...(o.decodeThreads ? { decodeConcurrency: o.decodeThreads } : {}),
         imageSize: [o.imageSize, o.imageSize],
         image: { resize: o.resize },
         reporter,
-        write: (rows) => file.append(rows),
+        onStart: async (path) => {
+          await inFlight.started(path);
+          if (process.env.XCEPTION_TEST_CRASH_ON && basename(path) === process.env.XCEPTION_TEST_CRASH_ON) process.kill(process.pid, 'SIGKILL');
+        },
+        write: async (rows) => {
+          if (lost) throw lost;
+          await file.append(rows);
+          for (const r of rows) inFlight.finished(r.path);
+        },
         toRows: (items, result, inferMs) => {
           const top = kind === 'classify'
             ? decodePredictions({ data: result.output, shape: [items.length, result.outputShape[1]!] }, o.topK)
             : null;
           return items.map((item, i): ResultRow => ({
             path: item.path,
+            model,
             size: item.size,
             mtime: item.mtime,
             ...(top ? { top: top[i]!.map((p) => ({ index: p.index, wnid: p.wnid, label: p.label, score: p.score })) } : {}),
@@ -88,26 +181,73 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
           }));
         },
       });
+      let summary = await pipeline(withoutSuspects(listInputs(inputs, { recursive: o.recursive }), suspects, deferred), o.batchSize);
+      for (const entry of deferred) summary = addSummaries(summary, await pipeline(oneEntry(entry), 1));
+      summary = addSummaries(summary, { done: poisoned.length, ok: 0, failed: poisoned.length, skipped: 0, seconds: 0, imagesPerSecond: 0, inferSeconds: 0 });
       const failures = summary.failed + resumed.failures;
-      const exported = npyOut ? await exportEmbeddings(journal, npyOut) : null;
       reporter.finish({
         ...summary,
         out,
+        // The process's peak resident memory (main and worker threads together), for the benchmark.
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
         message: `${kind === 'classify' ? 'classified' : 'embedded'} ${summary.done} inputs: ${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} already done; ` +
           `${summary.seconds.toFixed(1)} s, ${summary.imagesPerSecond.toFixed(2)} images/s (inference ${summary.inferSeconds.toFixed(1)} s); ` +
-          (exported ? `${exported.rows} feature rows in ${npyOut} with their paths in ${exported.pathsFile} (journal ${journal})` : `results in ${out}`),
+          (file instanceof EmbeddingJournal ? `${file.rowCount} feature rows in ${out} with their paths in ${pathsFileOf(out)}` : `results in ${out}`),
       });
       failedEarly = false;
       return failures > 0 ? EXIT.partialFailure : EXIT.ok;
     } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      await inFlight.close();
       await engine.dispose();
     }
   } finally {
     await file.close();
     // A run that stopped before its first row (no weights, no engine) leaves no empty file behind.
-    const size = failedEarly && !existed ? (await stat(journal).catch(() => null))?.size : undefined;
-    if (size !== undefined && size <= (file.format === 'csv' ? csvHeader(o.topK).length + 1 : 0)) await rm(journal, { force: true });
+    if (failedEarly && !existed) {
+      if (file instanceof EmbeddingJournal) await file.removeIfEmpty();
+      else {
+        const size = (await stat(journal).catch(() => null))?.size;
+        if (size !== undefined && size <= (file.format === 'csv' ? csvHeader(o.topK).length + 1 : 0)) await rm(journal, { force: true });
+      }
+    }
   }
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/**
+ * The weights library speaks of its options (`weights: null`); on the command line the same
+ * advice names the flag. Other errors pass through unchanged.
+ */
+export function inFlagWords(error: unknown, spec: string): unknown {
+  const e = error as { code?: unknown; message?: string };
+  if (typeof e.code !== 'string' || !e.code.startsWith('ERR_') || typeof e.message !== 'string') return error;
+  const message = e.message
+    .replace(/'imagenet', null, or /g, '--weights imagenet, --weights none, or ')
+    .replace(/\bweights: null\b/g, '--weights none')
+    .replace(/\bweights: '([^']*)'/g, '--weights $1');
+  if (message.includes('--weights')) return new CliError(e.code, message);
+  return new CliError(e.code, message.startsWith(`${spec}: `) ? `--weights ${message}` : `--weights ${spec}: ${message}`);
+}
+
+/** Holds back the inputs a dead run had in flight, to be run one at a time at the end. */
+async function* withoutSuspects(listing: AsyncIterable<InputEntry>, suspects: Set<string>, deferred: InputEntry[]): AsyncGenerator<InputEntry> {
+  for await (const entry of listing) {
+    if (suspects.delete(entry.path)) deferred.push(entry);
+    else yield entry;
+  }
+}
+
+async function* oneEntry(entry: InputEntry): AsyncGenerator<InputEntry> {
+  yield entry;
+}
+
+function addSummaries(a: PipelineSummary, b: PipelineSummary): PipelineSummary {
+  const seconds = a.seconds + b.seconds;
+  const done = a.done + b.done;
+  return {
+    done, ok: a.ok + b.ok, failed: a.failed + b.failed, skipped: a.skipped + b.skipped,
+    seconds, imagesPerSecond: done / Math.max(seconds, 1e-9), inferSeconds: a.inferSeconds + b.inferSeconds,
+  };
+}

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { open, rename, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { CliError } from '../cli-error.js';
 import { PathSet } from '../pipeline/path-set.js';
 
@@ -11,6 +10,8 @@ export interface TopPrediction { index: number; wnid: string; label: string; sco
 /** One output row: an image's result, or why it failed. */
 export interface ResultRow {
   path: string;
+  /** The id of the model record (`<out>.model.json`) that produced the row. */
+  model?: string;
   size?: number;
   mtime?: string;
   top?: TopPrediction[];
@@ -19,11 +20,11 @@ export interface ResultRow {
   error?: { code: string; message: string };
 }
 
-export interface OpenedResults {
-  file: ResultsFile;
+export interface OpenedResults<File = ResultsFile> {
+  file: File;
   /** Paths that already have a row (success or failure): skipped on resume. */
   done: PathSet;
-  resumed: { rows: number; failures: number; droppedTornBytes: number };
+  resumed: { rows: number; failures: number; droppedTornBytes: number; retried: number };
 }
 
 export function formatFor(path: string): OutputFormat {
@@ -37,16 +38,17 @@ export function formatFor(path: string): OutputFormat {
  */
 export class ResultsFile {
   private constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: FileHandle | null,
     readonly path: string,
     readonly format: OutputFormat,
     private readonly topK: number,
   ) {}
 
-  static async open(path: string, options: { topK: number; format?: OutputFormat }): Promise<OpenedResults> {
+  /** retryFailed: the error rows are removed (the file is rewritten beside, then renamed) and their inputs are not done. */
+  static async open(path: string, options: { topK: number; format?: OutputFormat; retryFailed?: boolean; done?: PathSet }): Promise<OpenedResults> {
     const format = options.format ?? formatFor(path);
-    const done = new PathSet();
-    const resumed = { rows: 0, failures: 0, droppedTornBytes: 0 };
+    const done = options.done ?? new PathSet();
+    const resumed = { rows: 0, failures: 0, droppedTornBytes: 0, retried: 0 };
     const existing = await stat(path).catch(() => null);
     if (existing && existing.size > 0) {
       resumed.droppedTornBytes = await cutTornTail(path, existing.size);
@@ -61,10 +63,12 @@ export class ResultsFile {
           continue;
         }
         if (record.path === null) continue;
+        if (record.failed && options.retryFailed) { resumed.retried++; continue; }
         done.add(record.path);
         resumed.rows++;
         if (record.failed) resumed.failures++;
       }
+      if (resumed.retried > 0) await dropFailedRecords(path, format);
     }
     let handle: FileHandle;
     try {
@@ -73,8 +77,15 @@ export class ResultsFile {
       throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot write the results file ${path} (${(error as NodeJS.ErrnoException).code}); choose a writable --out.`);
     }
     const file = new ResultsFile(handle, path, format, options.topK);
-    if (format === 'csv' && (!existing || existing.size === 0)) await file.writeText(`${csvHeader(options.topK)}\n`);
+    // A new file, or one whose only line was a torn header (cut above): the header first.
+    const sizeNow = (await stat(path)).size;
+    if (format === 'csv' && sizeNow === 0) await file.writeText(`${csvHeader(options.topK)}\n`);
     return { file, done, resumed };
+  }
+
+  /** `--out -`: JSONL rows on standard output (nothing to resume from). */
+  static toStdout(topK: number): OpenedResults {
+    return { file: new ResultsFile(null, '-', 'jsonl', topK), done: new PathSet(), resumed: { rows: 0, failures: 0, droppedTornBytes: 0, retried: 0 } };
   }
 
   /** Appends rows in one write and flushes them to disk. */
@@ -89,13 +100,50 @@ export class ResultsFile {
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    await this.handle?.close();
   }
 
+  /** Writes every byte (a short write is continued, a write of nothing is an error), then flushes. */
   private async writeText(text: string): Promise<void> {
-    await this.handle.write(text);
-    await this.handle.datasync();
+    if (!this.handle) {
+      // Standard output: wait for the pipe to take it (backpressure), no fsync.
+      await new Promise<void>((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+      return;
+    }
+    const bytes = Buffer.from(text);
+    try {
+      for (let offset = 0; offset < bytes.length;) {
+        const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
+        if (bytesWritten <= 0) throw Object.assign(new Error('a write of 0 bytes'), { code: 'ESHORTWRITE' });
+        offset += bytesWritten;
+      }
+      await this.handle.datasync();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+      throw new CliError('ERR_OUTPUT_WRITE', `Cannot write rows to ${this.path} (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); fix that, then rerun the same command to resume.`);
+    }
   }
+}
+
+/** Rewrites a results file without its error rows: beside, flushed, then renamed over it. */
+async function dropFailedRecords(path: string, format: OutputFormat): Promise<void> {
+  const tmp = `${path}.retry-${process.pid}.tmp`;
+  const out = await open(tmp, 'w');
+  try {
+    let first = true;
+    let chunk: string[] = [];
+    for await (const record of readRecords(path, format)) {
+      const keep = (format === 'csv' && first) || !record.failed;
+      first = false;
+      if (keep) chunk.push(record.line);
+      if (chunk.length >= 1000) { await out.write(`${chunk.join('\n')}\n`); chunk = []; }
+    }
+    if (chunk.length > 0) await out.write(`${chunk.join('\n')}\n`);
+    await out.datasync();
+  } finally {
+    await out.close();
+  }
+  await rename(tmp, path);
 }
 
 /** Cuts an unterminated last line (a write interrupted by a crash). Returns the bytes dropped. */
@@ -124,7 +172,7 @@ async function cutTornTail(path: string, size: number): Promise<number> {
 }
 
 async function* readRecords(path: string, format: OutputFormat): AsyncGenerator<{ path: string | null; failed: boolean; line: string }> {
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  const lines = linesOf(path);
   let pending = '';
   for await (const line of lines) {
     if (format === 'jsonl') {
@@ -144,6 +192,24 @@ async function* readRecords(path: string, format: OutputFormat): AsyncGenerator<
       pending = '';
     }
   }
+}
+
+/**
+ * Lines split on \n only: readline also splits on a lone \r, which a quoted CSV path may hold,
+ * and such a path would then never match itself on resume.
+ */
+export async function* linesOf(path: string): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(path, 'utf8')) {
+    rest += chunk as string;
+    let start = 0;
+    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n', start)) {
+      yield rest.slice(start, nl);
+      start = nl + 1;
+    }
+    rest = rest.slice(start);
+  }
+  if (rest !== '') yield rest;
 }
 
 export function csvHeader(topK: number): string {

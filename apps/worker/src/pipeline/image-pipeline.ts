@@ -28,6 +28,8 @@ export interface PipelineOptions {
   /** Appends rows durably; called one batch at a time, in order. */
   write(rows: readonly ResultRow[]): Promise<void>;
   reporter: ProgressReporter;
+  /** Called (and awaited) before an input is decoded: the in-flight journal. */
+  onStart?(path: string): Promise<void>;
   /** Decodes at once (sharp runs them on its own thread pool). Default: 2 x engine parallelism + 2. */
   decodeConcurrency?: number;
 }
@@ -106,6 +108,7 @@ export async function runImagePipeline(o: PipelineOptions): Promise<PipelineSumm
       continue;
     }
     await slots.acquire(1);
+    await o.onStart?.(entry.path);
     track(decoding, (async () => {
       const decoded = await decode(entry.path, o);
       if ('error' in decoded) {

@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { CliError, EXIT } from '../cli-error.js';
+
+export type DeviceChoice = 'auto' | 'cpu' | 'cuda';
+export const DEVICE_CHOICES: readonly DeviceChoice[] = ['auto', 'cpu', 'cuda'];
+
+/** What this machine offers a GPU run: an NVIDIA driver (seen through nvidia-smi) and onnxruntime's CUDA provider. */
+export interface CudaDetection {
+  /** GPUs nvidia-smi lists ("NVIDIA H200, driver 550.54"), [] when it runs but lists none; null when it is absent or fails. */
+  gpus: string[] | null;
+  /** Why nvidia-smi gave nothing, for messages. */
+  driverNote: string | null;
+  /** Where onnxruntime-node keeps its native libraries (the CUDA provider goes there). */
+  providerDir: string | null;
+  providerInstalled: boolean;
+  /** The one command that installs onnxruntime's CUDA provider (CUDA 12) into this install. */
+  installCommand: string;
+}
+
+/** --device cpu skips the detection (no nvidia-smi call). */
+export const NO_CUDA: CudaDetection = { gpus: null, driverNote: null, providerDir: null, providerInstalled: false, installCommand: '' };
+
+export const CUDA_PROVIDER_LIBRARY = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+
+/** Looks for nvidia-smi on env.PATH and for the CUDA provider beside onnxruntime-node's binding. Never throws. */
+export async function detectCuda(env: NodeJS.ProcessEnv = process.env): Promise<CudaDetection> {
+  const { gpus, note } = await listGpus(env);
+  let providerDir: string | null = null;
+  let installCommand = 'node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12';
+  try {
+    const root = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..');
+    providerDir = join(root, 'bin', 'napi-v6', process.platform, process.arch);
+    installCommand = `node ${join(root, 'script', 'install.js')} --onnxruntime-node-install=cuda12`;
+  } catch {
+    // onnxruntime-node is not installed: the command above, from the install folder, is the best advice.
+  }
+  return {
+    gpus,
+    driverNote: note,
+    providerDir,
+    providerInstalled: providerDir !== null && existsSync(join(providerDir, CUDA_PROVIDER_LIBRARY)),
+    installCommand,
+  };
+}
+
+function listGpus(env: NodeJS.ProcessEnv): Promise<{ gpus: string[] | null; note: string | null }> {
+  return new Promise((resolve) => {
+    execFile('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'], { env, timeout: 10_000, encoding: 'utf8' }, (error, stdout) => {
+      if (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        resolve({ gpus: null, note: code === 'ENOENT' ? 'nvidia-smi not found on PATH (no NVIDIA driver)' : `nvidia-smi failed (${String(error.message).split('\n')[0]})` });
+        return;
+      }
+      const gpus = stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '').map((l) => {
+        const [name, driver] = l.split(',').map((s) => s.trim());
+        return `${name}, driver ${driver ?? '?'}`;
+      });
+      resolve({ gpus, note: gpus.length === 0 ? 'nvidia-smi lists no GPU' : null });
+    });
+  });
+}
+
+export interface DeviceDecision {
+  device: 'cpu' | 'cuda';
+  /** One line to print (auto on a GPU box without the CUDA provider), or null. */
+  warning: string | null;
+}
+
+/**
+ * --device: cpu is always honoured; cuda is refused at start, naming what is missing; auto takes
+ * the GPU when both the driver and the provider are there, and says so in one line when a GPU
+ * is there but the provider is not (the silent CPU run this replaces).
+ */
+export function decideDevice(requested: DeviceChoice, engine: string, cuda: CudaDetection): DeviceDecision {
+  if (requested === 'cpu') return { device: 'cpu', warning: null };
+  const hasGpu = cuda.gpus !== null && cuda.gpus.length > 0;
+  if (requested === 'cuda') {
+    if (engine !== 'onnx' && engine !== 'auto') {
+      throw new CliError('ERR_USAGE', `--device cuda runs on --engine onnx (or auto), not --engine ${engine}.`, EXIT.usage);
+    }
+    if (!hasGpu) throw new CliError('ERR_DEVICE_UNAVAILABLE', `--device cuda: no NVIDIA GPU here: ${cuda.driverNote ?? 'nvidia-smi lists none'}; install the NVIDIA driver, or use --device cpu.`);
+    if (!cuda.providerInstalled) {
+      throw new CliError('ERR_DEVICE_UNAVAILABLE', `--device cuda: onnxruntime's CUDA provider (${CUDA_PROVIDER_LIBRARY} in ${cuda.providerDir ?? 'onnxruntime-node, which is not installed'}) is missing; install it with: ${cuda.installCommand}`);
+    }
+    return { device: 'cuda', warning: null };
+  }
+  if (hasGpu && !cuda.providerInstalled && (engine === 'onnx' || engine === 'auto')) {
+    return {
+      device: 'cpu',
+      warning: `warning: ${cuda.gpus![0]} found but onnxruntime's CUDA provider (${CUDA_PROVIDER_LIBRARY}) is not installed, so this runs on the CPU; install it with: ${cuda.installCommand}`,
+    };
+  }
+  return { device: hasGpu && cuda.providerInstalled ? 'cuda' : 'cpu', warning: null };
+}

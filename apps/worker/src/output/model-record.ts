@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { WeightValues } from '@xception/core';
+import { CliError } from '../cli-error.js';
+
+/** Which model and settings produced an output: `<out>.model.json`, and `model` (its id) in every JSONL row. */
+export interface ModelRecord {
+  kind: 'classify' | 'embed';
+  /** --weights as given (informative: the hash decides). */
+  weights: string;
+  /** SHA-256 over the weight tensors (names, shapes, float32 values), whatever file format held them; 'random' for --weights none. */
+  weightsSha256: string;
+  top: boolean;
+  inputSize: number;
+  resize: string;
+  topK: number | null;
+}
+
+/** Hashes the values, not the file: the same weights from a .h5 or a model.json give the same record. */
+export function hashWeights(weights: WeightValues | null): string {
+  if (!weights) return 'random';
+  const hash = createHash('sha256');
+  for (const name of [...weights.keys()].sort()) {
+    const w = weights.get(name)!;
+    hash.update(`${name}:${w.shape.join('x')}\n`);
+    hash.update(new Uint8Array(w.values.buffer, w.values.byteOffset, w.values.byteLength));
+  }
+  return hash.digest('hex');
+}
+
+/** A short id for rows: the first 16 hex digits of the record's own hash. */
+export function modelId(record: ModelRecord): string {
+  return createHash('sha256').update(JSON.stringify(comparable(record))).digest('hex').slice(0, 16);
+}
+
+const FLAG_OF: Record<keyof ReturnType<typeof comparable>, string> = {
+  kind: 'command', weightsSha256: '--weights', top: 'top', inputSize: '--image-size', resize: '--resize', topK: '--top-k',
+};
+
+function comparable(r: ModelRecord) {
+  return { kind: r.kind, weightsSha256: r.weightsSha256, top: r.top, inputSize: r.inputSize, resize: r.resize, topK: r.topK };
+}
+
+/**
+ * Writes the record beside a new output, or checks it against the one an earlier run left:
+ * resuming with other weights or settings would mix two models' rows in one file.
+ */
+export async function checkModelRecord(out: string, record: ModelRecord, options: { outputHasRows: boolean }): Promise<void> {
+  const file = `${out}.model.json`;
+  // A record without rows (a run that stopped before its first row) binds nothing.
+  const text = options.outputHasRows ? await readFile(file, 'utf8').catch(() => null) : null;
+  if (text !== null) {
+    let earlier: ModelRecord | null = null;
+    try { earlier = JSON.parse(text) as ModelRecord; } catch { /* damaged: rewritten below */ }
+    if (earlier) {
+      const before = comparable(earlier);
+      const now = comparable(record);
+      const differences = (Object.keys(now) as Array<keyof typeof now>)
+        .filter((k) => before[k] !== now[k])
+        .map((k) => k === 'weightsSha256'
+          ? `--weights ${record.weights} (sha256 ${short(now[k])}) instead of ${earlier!.weights} (sha256 ${short(before[k])})`
+          : `${FLAG_OF[k]} ${String(now[k])} instead of ${String(before[k])}`);
+      if (differences.length > 0) {
+        throw new CliError('ERR_OUTPUT_OTHER_MODEL', `${out} was written by another model or settings: ${differences.join('; ')}; rerun with the options it was started with, or choose another --out.`);
+      }
+      return;
+    }
+  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify({ ...record, id: modelId(record) }, null, 2)}\n`);
+  await rename(tmp, file);
+}
+
+const short = (hash: string): string => (hash === 'random' ? 'none: random' : `${hash.slice(0, 12)}…`);
