@@ -50,7 +50,7 @@ describe('CLI details a batch user hits', () => {
     const image = join(photos!, readdirSync(photos!).sort()[0]!);
     const missing = await runCli(['classify', image, '--out', join(dir, 'w', 'x.jsonl'), '--weights', join(dir, 'nope.h5')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe(`xception: The weights file ${join(dir, 'nope.h5')} does not exist; pass --weights imagenet, --weights none, or the path of a Keras .h5 file or a tfjs model.json.\n`);
+    expect(missing.stderr).toBe(`xception: The weights file ${join(dir, 'nope.h5')} does not exist; pass --weights imagenet, --weights none, or the path of a Keras .keras or .h5 file or a tfjs model.json.\n`);
     writeFileSync(join(dir, 'bad.json'), '{}');
     const bad = await runCli(['classify', image, '--out', join(dir, 'w', 'x.jsonl'), '--weights', join(dir, 'bad.json')]);
     expect(bad.stderr).toMatch(new RegExp(`^xception: --weights ${join(dir, 'bad.json')}: model\\.json has no weightsManifest`));
