@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
-import { CLI, jsonl, REPO, runCli, startCli } from './run-cli.js';
+import { jsonl, runCli, startCli } from './run-cli.js';
 
 const photos = sharedPath('images', 'imagenet-samples');
 if (!photos) console.warn(SKIP_NO_SHARED);
@@ -12,9 +12,7 @@ const FAST = ['--weights', 'none', '--image-size', '71', '--batch-size', '2', '-
 
 /** A run reading paths from its standard input: it holds the output's lock until stdin closes. */
 function startStdinRun(out: string, extra: string[] = []): ChildProcess & { done: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, 'classify', '-', '--out', out, ...FAST, ...extra], {
-    cwd: REPO, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = startCli(['classify', '-', '--out', out, ...FAST, ...extra], {}, ['pipe', 'pipe', 'pipe']);
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += d; });
   const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));

@@ -1,17 +1,46 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The real CLI, from the TypeScript sources, as a child process. */
-export const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+const BUILT_CLI = join(REPO, 'apps/worker/dist/cli.js');
+const SOURCE_CLI = join(REPO, 'apps/worker/src/cli.ts');
+
+/** The newest modification time of a file under dir (0 when there is none). */
+function newestUnder(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The CLI as users run it, `node apps/worker/dist/cli.js`, when the build is newer than every
+ * source it is made of (the worker's and each package's src/; scripts/test.sh builds first).
+ * Otherwise the TypeScript sources through tsx, which is correct but costs seconds per start:
+ * a stale build must never be what a test checks.
+ */
+function cliCommand(): string[] {
+  const sources = [join(REPO, 'apps/worker/src'), ...readdirSync(join(REPO, 'packages')).map((p) => join(REPO, 'packages', p, 'src'))];
+  const built = existsSync(BUILT_CLI) ? statSync(BUILT_CLI).mtimeMs : 0;
+  if (built > 0 && sources.every((dir) => newestUnder(dir) <= built)) return [BUILT_CLI];
+  console.warn('worker CLI tests run from the TypeScript sources (slower): the build is missing or older than a source; `node_modules/.bin/turbo run build` first');
+  return ['--conditions=source', '--import', 'tsx', SOURCE_CLI];
+}
+const COMMAND = cliCommand();
+/** What a test passes to node to run the CLI: the built CLI, or the sources through tsx. */
+export const CLI_ARGS: readonly string[] = COMMAND;
 
 export interface CliRun { code: number | null; stdout: string; stderr: string }
 
-export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], {
+export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, stdio: StdioOptions = ['ignore', 'pipe', 'pipe']): ChildProcess {
+  return spawn(process.execPath, [...CLI_ARGS, ...args], {
     cwd: REPO,
     env: { ...process.env, ...env, FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio,
   });
 }
 
