@@ -6,10 +6,11 @@
  * included for both (use --repeat to amortise it), plus each command's own summary; then a
  * second `tag` over the tagged copy (nothing to classify, nothing to write).
  * Writes bench/results/tag.json.
+ * Runs apps/worker/dist/cli.js: build first (node_modules/.bin/turbo run build).
  * Usage: pnpm --filter @xception/worker bench:tag [-- --engine onnx --threads 2 --batch 8 --repeat 3 --photos 186 --image-size 299]
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,12 @@ if (!source) {
 const names = readdirSync(source).sort().slice(0, args.photos ? Number(args.photos) : undefined);
 const repeat = Number(args.repeat);
 const root = mkdtempSync(join(tmpdir(), 'xception-tag-bench-'));
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+// The CLI as users run it (built): from the sources, tsx's start-up would weigh on both sides.
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+if (!existsSync(cli)) {
+  console.error(`tag-bench: ${cli} is missing; build first (node_modules/.bin/turbo run build).`);
+  process.exit(1);
+}
 const common = ['--weights', 'none', '--engine', args.engine!, '--threads', args.threads!, '--batch-size', args.batch!, '--image-size', args['image-size']!, '--log-format', 'json'];
 
 /** A fresh copy of the photos (repeat times, renamed), so that no run sees another's sidecars. */
@@ -48,7 +54,7 @@ interface Measured { wallSeconds: number; photosPerSecond: number; summary: Reco
 
 function measure(argv: string[], photos: number): Measured {
   const start = performance.now();
-  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', cli, ...argv, ...common], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [cli, ...argv, ...common], { encoding: 'utf8' });
   const wallSeconds = (performance.now() - start) / 1000;
   const summary = run.stderr.split('\n').filter((l) => l.includes('"event":"summary"')).map((l) => JSON.parse(l) as Record<string, unknown>)[0];
   if (run.status !== 0 || !summary) throw new Error(`${argv[0]} failed (exit ${run.status}):\n${run.stderr}`);
