@@ -10,12 +10,17 @@ import { fileURLToPath } from 'node:url';
 export function sharedDir(): string | null {
   const fromEnv = process.env.XCEPTION_SHARED_DIR;
   if (fromEnv) return existsSync(fromEnv) ? fromEnv : null;
+  const root = repoRoot();
+  if (!root) return null;
+  const shared = resolve(root, '..', 'shared');
+  return existsSync(shared) ? shared : null;
+}
+
+/** The checkout's root (the folder with pnpm-workspace.yaml above this file), or null. */
+export function repoRoot(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) {
-      const shared = resolve(dir, '..', 'shared');
-      return existsSync(shared) ? shared : null;
-    }
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
     dir = dirname(dir);
   }
   return null;
