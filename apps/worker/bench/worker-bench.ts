@@ -6,6 +6,7 @@
  * Also `xception predict --engine onnx` per image against a plain onnxruntime session on the same
  * exported file (`--only predict` measures just that).
  * The end-to-end runs also report their peak RSS (the CLI summary's peakRssBytes).
+ * Runs apps/worker/dist/cli.js: build first (node_modules/.bin/turbo run build).
  * Usage: pnpm --filter @xception/worker bench [-- --threads 2 --batch 8 --cpu --only predict]
  */
 import { spawnSync } from 'node:child_process';
@@ -124,8 +125,8 @@ let endToEnd: Record<string, unknown> | null = null;
 let endToEndOnnx: Record<string, unknown> | null = null;
 if (photos) {
   const dir = mkdtempSync(join(tmpdir(), 'xception-bench-'));
-  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', cli, 'classify', photos, '--out', join(dir, 'r.jsonl'),
+  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url)); // built, as users run it
+  const run = spawnSync(process.execPath, [cli, 'classify', photos, '--out', join(dir, 'r.jsonl'),
     '--weights', 'none', '--engine', 'onnx', '--threads', String(threads), '--batch-size', String(batch), '--log-format', 'json'], { encoding: 'utf8' });
   const summary = run.stderr.split('\n').filter((l) => l.includes('"event":"summary"')).map((l) => JSON.parse(l))[0];
   rmSync(dir, { recursive: true, force: true });
@@ -134,8 +135,8 @@ if (photos) {
 }
 if (photos) {
   const dir = mkdtempSync(join(tmpdir(), 'xception-bench-'));
-  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', cli, 'classify', photos, '--out', join(dir, 'r.jsonl'),
+  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url)); // built, as users run it
+  const run = spawnSync(process.execPath, [cli, 'classify', photos, '--out', join(dir, 'r.jsonl'),
     '--weights', 'none', '--engine', 'wasm', '--threads', String(threads), '--batch-size', String(batch), '--log-format', 'json'], { encoding: 'utf8' });
   const summary = run.stderr.split('\n').filter((l) => l.includes('"event":"summary"')).map((l) => JSON.parse(l))[0];
   rmSync(dir, { recursive: true, force: true });
