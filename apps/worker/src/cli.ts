@@ -122,6 +122,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--pooling <mode>', 'with --no-top: avg or max').choices(['avg', 'max']))
     .option('--features <f.npy>', 'also write the pooled 2048-d features')
     .addOption(new Option('-e, --engine <engine>', 'inference engine').choices(ENGINE_CHOICES).default('auto'))
+    .option('-b, --batch-size <n>', 'images per engine run', positiveInt('--batch-size'), 8)
     .addHelpText('after', `\nExample (Python side: np.save('x.npy', preprocess_input(images).astype('float32'))):\n  xception predict --weights xception.h5 --input x.npy --output y.npy\n  xception predict --weights imagenet --no-top --pooling avg --input x.npy --output f.npy`)
     .action(async (options: PredictOptions) => { process.exitCode = await predictCommand(options, say); });
 
