@@ -1,0 +1,6 @@
+export { createOptimizer, resolveOptimizerOptions, type Optimizer, type OptimizerOptions, type OptimizerState } from './optimizers.js';
+export { adaptNormalization, NORMALIZATION_EPSILON, type NormalizationStats } from './normalization.js';
+export { resolveClassWeights, type ClassWeights } from './class-weights.js';
+export type { TrainableModel, PendingAssign } from './trainable-model.js';
+export { createDenseHead, type DenseHead, type DenseHeadOptions } from './dense-head.js';
+export { fit, type FitOptions, type FitResult, type EpochLog, type TrainingState, type EarlyStoppingOptions, type Monitor } from './fit.js';
