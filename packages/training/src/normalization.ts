@@ -18,13 +18,13 @@ export function adaptNormalization(features: Float32Array, count: number, dims: 
     throw new RangeError(`adaptNormalization: ${features.length} values are not ${count} rows of ${dims} features.`);
   }
   const sum = new Float64Array(dims);
-  for (let r = 0; r < count; r++) for (let c = 0; c < dims; c++) sum[c] += features[r * dims + c]!;
+  for (let r = 0; r < count; r++) for (let c = 0; c < dims; c++) sum[c] = sum[c]! + features[r * dims + c]!;
   const mean = sum.map((s) => s / count);
   const squares = new Float64Array(dims);
   for (let r = 0; r < count; r++) {
     for (let c = 0; c < dims; c++) {
       const d = features[r * dims + c]! - mean[c]!;
-      squares[c] += d * d;
+      squares[c] = squares[c]! + d * d;
     }
   }
   return { mean: Float32Array.from(mean), variance: Float32Array.from(squares, (s) => s / count) };

@@ -1,0 +1,173 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describeXception, type GraphNode, type WeightValues, type XceptionConfig } from '@xception/core';
+import * as differentiable from './differentiable-convs.js';
+import type { PendingAssign, TrainableModel } from './trainable-model.js';
+
+/**
+ * Where fine-tuning starts: 'block13' trains blocks 13 and 14 and the classifier; 'predictions'
+ * trains the classifier alone. Layers are chosen by their Keras names (`block13_sepconv1`,
+ * `block13_residual_conv`...), as Keras users do with `layer.name.startswith(...)`.
+ */
+export type TrainableFrom = `block${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14}` | 'predictions';
+
+export const TRAINABLE_FROM_CHOICES: readonly TrainableFrom[] = [
+  ...Array.from({ length: 14 }, (_, i) => `block${i + 1}` as TrainableFrom),
+  'predictions',
+];
+
+export interface TrainingGraphOptions {
+  /** A configuration with a top (includeTop, classes) and a softmax classifier. */
+  config: XceptionConfig;
+  /** Keras' weights by name, as expectedWeights(config) lists them (BatchNorm not folded). */
+  values: WeightValues;
+  trainableFrom: TrainableFrom;
+  /** Keras' `kernel_regularizer=l2(l2)` on every trainable kernel (conv, depthwise, pointwise, dense). Default 0. */
+  l2?: number;
+}
+
+/**
+ * The network split where training starts. The frozen part runs once per image (inference mode,
+ * so its output never changes); `logits()` and fit() take its output, the activations entering
+ * the first trainable block, so each epoch runs the trainable blocks alone.
+ */
+export interface TrainingGraph extends TrainableModel {
+  /** The names of the layers that train, in graph order. */
+  readonly trainableLayers: readonly string[];
+  /** The layer whose output the trainable part reads (`block12_add` for 'block13'). */
+  readonly boundary: string;
+  /** The frozen part on a batch of preprocessed images: the activations at `boundary`. The caller owns the result. */
+  frozenForward(images: tf.Tensor4D): tf.Tensor;
+  /** Every weight's current value, by Keras name (for saving the fine-tuned model). */
+  values(): Map<string, { shape: readonly number[]; values: Float32Array }>;
+}
+
+/** The block a layer belongs to, by its Keras name: blockN_... is N, the top comes after block 14. */
+function blockOf(name: string): number {
+  const match = /^block(\d+)_/.exec(name);
+  if (match) return Number(match[1]);
+  return name === 'input_1' ? 0 : 15;
+}
+
+/**
+ * Xception in training form, from describeXception (the one description of the network): each
+ * layer as Keras runs it, BatchNorm unfolded. Layers from `trainableFrom` on hold tf.Variables
+ * and their BatchNorms run in training mode (batch statistics, moving statistics updated with
+ * Keras' momentum 0.99); the layers before are constants and their BatchNorms use the moving
+ * statistics, as Keras runs a layer whose `trainable` is False.
+ */
+export function createTrainingGraph(options: TrainingGraphOptions): TrainingGraph {
+  const { config, trainableFrom } = options;
+  if (!config.includeTop || config.classifierActivation !== 'softmax') {
+    throw new RangeError('createTrainingGraph needs a configuration with a softmax top (includeTop: true, classifierActivation: \'softmax\').');
+  }
+  if (!TRAINABLE_FROM_CHOICES.includes(trainableFrom)) {
+    throw new RangeError(`trainableFrom is '${trainableFrom}'; use one of ${TRAINABLE_FROM_CHOICES.join(', ')}.`);
+  }
+  const l2 = options.l2 ?? 0;
+  const graph = describeXception(config);
+  const firstTrainable = trainableFrom === 'predictions' ? 15 : Number(trainableFrom.slice(5));
+  const isTrainable = (node: GraphNode): boolean => node.weights.length > 0 && blockOf(node.name) >= firstTrainable;
+
+  const tensors = new Map<string, tf.Tensor>();
+  const trainableVariables: tf.Variable[] = [];
+  const movingStatistics: tf.Variable[] = [];
+  const regularized: tf.Variable[] = [];
+  for (const node of graph.nodes) {
+    for (const spec of node.weights) {
+      const given = options.values.get(spec.name);
+      if (!given || given.values.length !== spec.shape.reduce((a, b) => a * b, 1)) {
+        throw new RangeError(`values lack weight '${spec.name}' of shape [${spec.shape}]; pass the weights expectedWeights(config) lists.`);
+      }
+      const value = (): tf.Tensor => tf.tensor(given.values, [...spec.shape], 'float32');
+      if (!isTrainable(node)) {
+        tensors.set(spec.name, value());
+        continue;
+      }
+      const moving = spec.name.endsWith('/moving_mean') || spec.name.endsWith('/moving_variance');
+      const variable = tf.tidy(() => tf.variable(value(), !moving));
+      tensors.set(spec.name, variable);
+      (moving ? movingStatistics : trainableVariables).push(variable);
+      if (/kernel$/.test(spec.name)) regularized.push(variable);
+    }
+  }
+  const weight = (node: GraphNode, variable: string): tf.Tensor => tensors.get(`${node.name}/${variable}`)!;
+
+  // The trainable region: every layer from the first trainable block on, weightless ones included.
+  const inTrainableRegion = (node: GraphNode): boolean => blockOf(node.name) >= firstTrainable;
+  const frozenNodes = graph.nodes.filter((n) => !inTrainableRegion(n));
+  const trainableNodes = graph.nodes.filter(inTrainableRegion);
+  const regionNames = new Set(trainableNodes.map((n) => n.name));
+  const boundaries = [...new Set(trainableNodes.flatMap((n) => n.inputs).filter((i) => !regionNames.has(i)))];
+  if (boundaries.length !== 1) throw new Error(`training graph bug: the trainable part reads ${boundaries.length} frozen layers (${boundaries.join(', ')})`);
+  const boundary = boundaries[0]!;
+
+  const run = (nodes: readonly GraphNode[], input: string, x: tf.Tensor, output: string, training: boolean, updates?: PendingAssign[]): tf.Tensor => {
+    const values = new Map<string, tf.Tensor>([[input, x]]);
+    for (const node of nodes) {
+      if (node.op === 'input') continue;
+      values.set(node.name, apply(node, node.inputs.map((i) => values.get(i)!), training, updates));
+    }
+    return values.get(output)!;
+  };
+
+  const apply = (node: GraphNode, inputs: tf.Tensor[], training: boolean, updates: PendingAssign[] | undefined): tf.Tensor => {
+    const [x] = inputs as [tf.Tensor];
+    switch (node.op) {
+      case 'input': return x;
+      // Trainable convs in the form whose gradients are fast on every backend (differentiable-convs.ts).
+      case 'conv2d':
+        return (isTrainable(node) ? differentiable.conv2d : tf.conv2d)(x as tf.Tensor4D, weight(node, 'kernel') as tf.Tensor4D, node.strides, node.padding);
+      case 'separableConv2d':
+        return (isTrainable(node) ? differentiable.separableConv2d : tf.separableConv2d)(
+          x as tf.Tensor4D, weight(node, 'depthwise_kernel') as tf.Tensor4D, weight(node, 'pointwise_kernel') as tf.Tensor4D, node.strides, node.padding);
+      case 'batchNorm': {
+        const gamma = weight(node, 'gamma');
+        const beta = weight(node, 'beta');
+        if (training && isTrainable(node)) {
+          // Keras' BatchNormalization in training: the batch's mean and (biased) variance.
+          const { mean, variance } = tf.moments(x, [0, 1, 2]);
+          const momentum = 0.99;
+          for (const [name, batchValue] of [['moving_mean', mean], ['moving_variance', variance]] as const) {
+            const variable = weight(node, name) as tf.Variable;
+            updates?.push({ variable, value: tf.keep(tf.add(tf.mul(variable, momentum), tf.mul(batchValue, 1 - momentum))) });
+          }
+          return tf.batchNorm(x, mean, variance, beta, gamma, node.epsilon);
+        }
+        return tf.batchNorm(x, weight(node, 'moving_mean'), weight(node, 'moving_variance'), beta, gamma, node.epsilon);
+      }
+      case 'relu': return tf.relu(x);
+      case 'maxPool': return tf.maxPool(x as tf.Tensor4D, node.poolSize, node.strides, node.padding);
+      case 'add': return tf.add(inputs[0]!, inputs[1]!);
+      case 'globalAvgPool': return tf.mean(x, [1, 2]);
+      case 'globalMaxPool': return tf.max(x, [1, 2]);
+      case 'dense': {
+        const logits = tf.add(tf.matMul(x as tf.Tensor2D, weight(node, 'kernel') as tf.Tensor2D), weight(node, 'bias'));
+        // The classifier's softmax is left to the loss (Keras' cross-entropy takes its logits too).
+        return node.name === graph.output ? logits : node.activation === 'softmax' ? tf.softmax(logits) : node.activation === 'sigmoid' ? tf.sigmoid(logits) : logits;
+      }
+    }
+  };
+
+  return {
+    classes: config.classes,
+    trainableVariables,
+    variables: [...trainableVariables, ...movingStatistics],
+    trainableLayers: graph.nodes.filter(isTrainable).map((n) => n.name),
+    boundary,
+    frozenForward: (images) => tf.tidy(() => run(frozenNodes, graph.nodes[0]!.name, images, boundary, false)),
+    logits: (x, training, updates) => tf.tidy(() => run(trainableNodes, boundary, x, graph.output, training, updates) as tf.Tensor2D),
+    regularizationLoss() {
+      if (l2 === 0 || regularized.length === 0) return null;
+      return tf.tidy(() => tf.mul(tf.addN(regularized.map((k) => tf.sum(tf.square(k)))), l2) as tf.Scalar);
+    },
+    values() {
+      const out = new Map<string, { shape: readonly number[]; values: Float32Array }>();
+      for (const [name, tensor] of tensors) out.set(name, { shape: tensor.shape, values: Float32Array.from(tensor.dataSync() as Float32Array) });
+      return out;
+    },
+    dispose() {
+      tf.dispose([...tensors.values()]);
+      tensors.clear();
+    },
+  };
+}
