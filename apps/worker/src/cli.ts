@@ -7,6 +7,7 @@ import { mergeCommand } from './commands/merge.js';
 import { predictCommand, type PredictOptions } from './commands/predict.js';
 import { runImagesCommand, type ImagesCommandOptions } from './commands/run-images.js';
 import { tagCommand, type TagOptions } from './commands/tag.js';
+import { trainCommand, type TrainOptions } from './commands/train.js';
 import { weightsConvert, weightsFetch, weightsPath, weightsVerify } from './commands/weights.js';
 import { DEVICE_CHOICES } from './device/cuda-detect.js';
 import { ENGINE_CHOICES } from '@xception/engines';
@@ -26,6 +27,16 @@ const positiveInt = (name: string) => (value: string): number => {
 const unitInterval = (name: string) => (value: string): number => {
   const n = Number(value);
   if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number from 0 to 1.`);
+  return n;
+};
+const positiveNumber = (name: string, value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number above 0.`);
+  return n;
+};
+const nonNegativeNumber = (name: string, value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number >= 0.`);
   return n;
 };
 const ENVIRONMENT_HELP = `
@@ -111,6 +122,32 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-format <format>', 'progress and summary format').choices(['text', 'json']).default('text'))
     .addHelpText('after', `\nExamples:\n  xception tag ~/Pictures\n  xception tag ~/Pictures --threshold 0.5 --dry-run\n  xception tag /srv/photos --rules ~/.config/xception-desktop/settings.json --engine onnx\n${EXIT_CODES_HELP}`)
     .action(async (folders: string[], options: TagOptions) => { process.exitCode = await tagCommand(folders, options, print); });
+
+  program
+    .command('train')
+    .summary('Train a classifier for your own classes: one folder of images per class')
+    .description('Trains Normalization + Dense(softmax) with L2 weight decay on Xception\'s pooled features (computed once by the engine),\n' +
+      'as Keras\' fit() does, and writes Xception(classes=N) with the class names as a Keras 3 .keras archive that classify, embed,\n' +
+      'tag and Keras\' load_model read. Classes are the sub-folders of --data in sorted order (Keras\' image_dataset_from_directory);\n' +
+      'the list is shuffled with --seed and its last --val-split held out. Each epoch is checkpointed beside --out: rerun the same\n' +
+      'command after a crash and it resumes.')
+    .requiredOption('--data <dir>', 'a folder with one sub-folder of images per class')
+    .requiredOption('-o, --out <model.keras>', 'the trained model (Keras 3 .keras)')
+    .option('--epochs <n>', 'epochs', positiveInt('--epochs'), 20)
+    .option('--lr <rate>', 'learning rate (default: adam 0.001, sgd 0.01)', (v: string) => positiveNumber('--lr', v))
+    .option('--weight-decay <l2>', "L2 factor added to the loss (Keras' kernel_regularizer=l2)", (v: string) => nonNegativeNumber('--weight-decay', v), 1e-4)
+    .option('--val-split <fraction>', 'the last fraction of the shuffled images, held out for validation', unitInterval('--val-split'), 0.2)
+    .option('-b, --batch-size <n>', 'images per training batch (and per feature batch)', positiveInt('--batch-size'), 32)
+    .addOption(new Option('--optimizer <name>', 'adam, or sgd with momentum 0.9').choices(['adam', 'sgd']).default('adam'))
+    .option('--patience <epochs>', 'stop early after this many epochs without a better val_loss (restoring the best weights)', (v: string) => Number(nonNegativeNumber('--patience', v)))
+    .option('-w, --weights <source>', "the base: 'imagenet', a notop-capable .keras / .h5 / model.json, or 'none' (seeded random, for tests)", 'imagenet')
+    .addOption(new Option('-e, --engine <engine>', 'inference engine for the features').choices(ENGINE_CHOICES).default('auto'))
+    .option('--image-size <n>', 'model input side (299 for imagenet weights)', positiveInt('--image-size'), 299)
+    .option('-t, --threads <n>', 'engine threads', positiveInt('--threads'))
+    .option('--seed <n>', 'shuffling and initial weights', (v: string) => Number(nonNegativeNumber('--seed', v)), 0)
+    .option('-q, --quiet', 'no progress output', false)
+    .addHelpText('after', '\nExamples:\n  xception train --data photos-by-class --out mine.keras\n  xception classify ~/Pictures --weights mine.keras --out mine.jsonl')
+    .action(async (options: TrainOptions) => { process.exitCode = await trainCommand(options, say); });
 
   program
     .command('predict')

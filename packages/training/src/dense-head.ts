@@ -51,6 +51,24 @@ export function createDenseHead(options: DenseHeadOptions): DenseHead {
     trainableVariables: [kernel, bias],
     variables: [kernel, bias],
     logits: (x) => tf.tidy(() => tf.add(tf.matMul(tf.div(tf.sub(x, mean), std) as tf.Tensor2D, kernel), bias)),
+    // Softmax cross-entropy's gradient in closed form, so that the head trains in plain Node
+    // (see TrainableModel): d loss / d logits = weight * (softmax - onehot) / batch.
+    lossAndGradients: (x, labels, sampleWeights) => {
+      const normalized = tf.div(tf.sub(x, mean), std) as tf.Tensor2D;
+      const logits = tf.add(tf.matMul(normalized, kernel), bias) as tf.Tensor2D;
+      const batch = x.shape[0]!;
+      const perSample = tf.neg(tf.sum(tf.mul(tf.oneHot(labels, classes), tf.logSoftmax(logits)), 1));
+      const weighted = sampleWeights ? tf.mul(perSample, sampleWeights) : perSample;
+      let loss = tf.div(tf.sum(weighted), batch) as tf.Scalar;
+      let dLogits = tf.div(tf.sub(tf.softmax(logits), tf.oneHot(labels, classes)), batch) as tf.Tensor2D;
+      if (sampleWeights) dLogits = tf.mul(dLogits, tf.reshape(sampleWeights, [batch, 1]));
+      let dKernel = tf.matMul(normalized, dLogits, true, false);
+      if (l2 !== 0) {
+        loss = tf.add(loss, tf.mul(tf.sum(tf.square(kernel)), l2));
+        dKernel = tf.add(dKernel, tf.mul(kernel, 2 * l2));
+      }
+      return { loss, gradients: [dKernel, tf.sum(dLogits, 0)], logits };
+    },
     regularizationLoss: () => (l2 === 0 ? null : tf.tidy(() => tf.mul(tf.sum(tf.square(kernel)), l2) as tf.Scalar)),
     dispose: () => tf.dispose([mean, std, kernel, bias]),
   };
@@ -61,4 +79,27 @@ function glorotUniform(fanIn: number, fanOut: number, seed: number): { kernel: F
   const random = seededRandom(seed);
   const limit = Math.sqrt(6 / (fanIn + fanOut));
   return { kernel: Float32Array.from({ length: fanIn * fanOut }, () => (random() * 2 - 1) * limit), bias: new Float32Array(fanOut) };
+}
+
+/**
+ * The head as one Dense layer: Normalization folded into the kernel and bias, so that
+ * `x @ kernel' + bias'` equals `((x - mean) / std) @ kernel + bias`. Xception's own
+ * `predictions` layer takes it, so the trained model is Keras' Xception(classes=...) with new
+ * weights, which every loader of Xception files reads (float64 sums, rounded once).
+ */
+export function foldHead(head: { normalization: NormalizationStats; kernel: Float32Array; bias: Float32Array }): { kernel: Float32Array; bias: Float32Array } {
+  const { mean, variance } = head.normalization;
+  const features = mean.length;
+  const classes = head.bias.length;
+  const kernel = new Float32Array(features * classes);
+  const bias = Float64Array.from(head.bias);
+  for (let i = 0; i < features; i++) {
+    const std = Math.max(Math.sqrt(variance[i]!), NORMALIZATION_EPSILON);
+    for (let j = 0; j < classes; j++) {
+      const w = head.kernel[i * classes + j]! / std;
+      kernel[i * classes + j] = w;
+      bias[j] = bias[j]! - mean[i]! * w;
+    }
+  }
+  return { kernel, bias: Float32Array.from(bias) };
 }

@@ -93,7 +93,8 @@ export async function fit(model: TrainableModel, x: tf.Tensor, labels: Int32Arra
   const optimizer = createOptimizer(options.optimizer ?? { kind: 'sgd' });
   const history: EpochLog[] = [...(options.resumeFrom?.history ?? [])];
   const early = options.earlyStopping ? resolveEarlyStopping(options.earlyStopping, split > 0) : null;
-  let best = options.resumeFrom?.earlyStopping?.best ?? (early?.mode === 'max' ? -Infinity : Infinity);
+  const resumedBest = options.resumeFrom?.earlyStopping?.best ?? NaN;
+  let best = Number.isFinite(resumedBest) ? resumedBest : early?.mode === 'max' ? -Infinity : Infinity;
   let wait = options.resumeFrom?.earlyStopping?.wait ?? 0;
   let bestVariables: readonly Float32Array[] | null = options.resumeFrom?.earlyStopping?.bestVariables ?? null;
   if (options.resumeFrom) {
@@ -158,11 +159,20 @@ function trainStep(
     const batchLabels = tf.tensor1d(Int32Array.from(indices, (i) => labels[i]!), 'int32');
     const weights = sampleWeights ? tf.tensor1d(Float32Array.from(indices, (i) => sampleWeights[labels[i]!]!)) : null;
     let logits: tf.Tensor2D | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      logits = tf.keep(model.logits(batchX, true, updates));
-      return totalLoss(model, logits, batchLabels, weights);
-    }, model.trainableVariables as tf.Variable[]);
-    optimizer.apply(model.trainableVariables, model.trainableVariables.map((v) => grads[v.name]!));
+    let value: tf.Scalar;
+    if (model.lossAndGradients) {
+      const own = model.lossAndGradients(batchX, batchLabels, weights);
+      logits = tf.keep(own.logits);
+      value = own.loss;
+      optimizer.apply(model.trainableVariables, own.gradients);
+    } else {
+      const { value: loss, grads } = tf.variableGrads(() => {
+        logits = tf.keep(model.logits(batchX, true, updates));
+        return totalLoss(model, logits, batchLabels, weights);
+      }, model.trainableVariables as tf.Variable[]);
+      value = loss;
+      optimizer.apply(model.trainableVariables, model.trainableVariables.map((v) => grads[v.name]!));
+    }
     for (const { variable, value: next } of updates) variable.assign(next);
     const kept = logits as unknown as tf.Tensor2D;
     const hits = tf.sum(tf.cast(tf.equal(tf.argMax(kept, 1), batchLabels), 'int32')).dataSync()[0]!;
@@ -174,7 +184,7 @@ function trainStep(
 }
 
 /** Keras' sparse categorical cross-entropy on the softmax's logits, `sum_over_batch_size`, plus model.losses. */
-function totalLoss(model: TrainableModel, logits: tf.Tensor2D, labels: tf.Tensor1D, weights: tf.Tensor1D | null): tf.Scalar {
+export function totalLoss(model: TrainableModel, logits: tf.Tensor2D, labels: tf.Tensor1D, weights: tf.Tensor1D | null): tf.Scalar {
   const perSample = tf.neg(tf.sum(tf.mul(tf.oneHot(labels, model.classes), tf.logSoftmax(logits)), 1));
   const crossEntropy = tf.div(tf.sum(weights ? tf.mul(perSample, weights) : perSample), labels.shape[0]) as tf.Scalar;
   const penalty = model.regularizationLoss();

@@ -22,6 +22,14 @@ export interface TrainableModel {
    * push the moving-statistics updates (kept tensors) to `updates`, applied after the step.
    */
   logits(x: tf.Tensor, training: boolean, updates?: PendingAssign[]): tf.Tensor2D;
+  /**
+   * The batch loss (as fit() defines it), its gradients for trainableVariables (same order) and
+   * the logits, computed in closed form. Optional: without it fit() differentiates logits() with
+   * tfjs-core's autodiff, whose gradient functions are registered only where
+   * `@tensorflow/tfjs-core/dist/register_all_gradients` loads (bundlers, @tensorflow/tfjs; not
+   * plain Node, where tfjs-core's CommonJS build leaves them out).
+   */
+  lossAndGradients?(x: tf.Tensor, labels: tf.Tensor1D, sampleWeights: tf.Tensor1D | null): { loss: tf.Scalar; gradients: tf.Tensor[]; logits: tf.Tensor2D };
   /** Keras' `model.losses`: the sum of every kernel regularizer's penalty, or null without any. */
   regularizationLoss(): tf.Scalar | null;
   dispose(): void;

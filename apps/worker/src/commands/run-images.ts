@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { decodePredictions } from '@xception/vision-utils';
 import { CliError, EXIT } from '../cli-error.js';
 import { decideDevice, detectCuda, NO_CUDA, type DeviceChoice, type DeviceDecision } from '../device/cuda-detect.js';
 import type { EngineChoice } from '@xception/engines';
 import { selectEngine } from '../select-cli-engine.js';
-import { loadWeightValues } from '../load-weights.js';
+import { loadClassifierWeights, decodeTop } from '../class-names.js';
 import { EmbeddingJournal, pathsFileOf } from '../output/embedding-journal.js';
 import { checkModelRecord, hashWeights, modelId, type ModelRecord } from '../output/model-record.js';
 import { describeHolder, lockOutput } from '../output/output-lock.js';
@@ -95,7 +94,8 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   let lost: Error | null = null;
   c.lockLost.catch((error: Error) => { lost = error; });
   // The model first: resuming an output with another model is refused before anything is written.
-  const weights = await loadWeightValues(o.weights, { includeTop: true }).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
+  const classifier = await loadClassifierWeights(o.weights).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
+  const weights = classifier.values;
   const record: ModelRecord = {
     kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: o.imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
   };
@@ -113,7 +113,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
     if (shard) reporter.info(`shard ${shard.index}/${shard.count} (from ${shard.source}) → ${out}`);
     const engine = await selectEngine(o.device === 'cuda' ? 'onnx' : o.engine, {
       device: o.device === 'cuda' ? 'cuda' : device.device === 'cpu' ? 'cpu' : 'auto',
-      model: { includeTop: true, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
+      model: { includeTop: true, classes: classifier.classes, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
       weights,
       ...(o.threads ? { threads: o.threads } : {}),
     }, (line) => reporter.info(line));
@@ -168,7 +168,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
         },
         toRows: (items, result, inferMs) => {
           const top = kind === 'classify'
-            ? decodePredictions({ data: result.output, shape: [items.length, result.outputShape[1]!] }, o.topK)
+            ? decodeTop(result.output, items.length, classifier, o.topK)
             : null;
           return items.map((item, i): ResultRow => ({
             path: item.path,

@@ -1,0 +1,122 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oraclePython, readNpy, runOraclePython, sharedPath, SKIP_NO_ORACLE_PYTHON, SKIP_NO_SHARED, useBackend } from '@xception/core/testing';
+import { preprocessInput } from '@xception/vision-utils';
+import { loadImage } from '@xception/vision-utils/node';
+import { loadXception, readKerasArchive } from '@xception/weights';
+import { jsonl, REPO, runCli, startCli } from './run-cli.js';
+
+/**
+ * `xception train` end to end, as users run it, without ImageNet weights (seeded random base,
+ * 71x71): the task is well-exposed photos against underexposed copies (pixels x 0.4) of them,
+ * made from ../shared's ImageNet samples into a temporary folder. 30 photos train, 20 others are
+ * held out and never seen. One run is killed with SIGKILL after epoch 3 and resumed; an
+ * uninterrupted run must end with the same model. Real Keras loads the .keras file.
+ */
+const photos = sharedPath('images', 'imagenet-samples');
+const python = oraclePython();
+const TRAIN = ['--weights', 'none', '--engine', 'wasm', '--image-size', '71', '--epochs', '6', '--batch-size', '16', '--val-split', '0.2', '--seed', '3'];
+
+function labelsOf(rows: Array<{ path: string; top: Array<{ label: string; score: number }> }>): { accuracy: number; labels: Set<string> } {
+  let right = 0;
+  const labels = new Set<string>();
+  for (const row of rows) {
+    labels.add(row.top[0]!.label);
+    if (row.top[0]!.label === (row.path.includes('/underexposed/') ? 'underexposed' : 'photo')) right++;
+  }
+  return { accuracy: right / rows.length, labels };
+}
+
+describe.skipIf(!photos)(`xception train ${photos ? '' : SKIP_NO_SHARED}`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xception-train-cli-'));
+  const data = join(dir, 'data');
+  const heldOut = join(dir, 'held-out');
+
+  beforeAll(async () => {
+    const sharp = createRequire(join(REPO, 'packages/vision-utils/package.json'))('sharp') as typeof import('sharp');
+    const files = readdirSync(photos!).filter((f) => /\.jpe?g$/i.test(f)).sort();
+    const write = async (folder: string, names: string[]): Promise<void> => {
+      mkdirSync(join(folder, 'photo'), { recursive: true });
+      mkdirSync(join(folder, 'underexposed'), { recursive: true });
+      for (const name of names) {
+        const image = sharp(join(photos!, name)).resize(96, 96, { fit: 'fill' }).removeAlpha().toColourspace('srgb');
+        const png = name.replace(/\.\w+$/, '.png');
+        await image.clone().png().toFile(join(folder, 'photo', png));
+        await image.clone().linear(0.4, 0).png().toFile(join(folder, 'underexposed', png));
+      }
+    };
+    await write(data, files.slice(0, 30));
+    await write(heldOut, files.slice(150, 170));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('killed with SIGKILL after epoch 3, reruns from the checkpoint and ends with the model of an uninterrupted run', async () => {
+    const out = join(dir, 'resumed.keras');
+    const child = startCli(['train', '--data', data, '--out', out, ...TRAIN], { XCEPTION_TEST_KILL_AFTER_EPOCH: '3' });
+    let stderr = '';
+    child.stderr!.on('data', (d) => { stderr += d; });
+    const signal = await new Promise((resolve) => child.on('close', (_code, sig) => resolve(sig)));
+    expect(signal).toBe('SIGKILL');
+    expect(stderr).toMatch(/epoch 3\/6: loss [\d.]+, accuracy [\d.]+, val_loss [\d.]+, val_accuracy [\d.]+/);
+    expect(existsSync(join(`${out}.training`, 'checkpoint.bin'))).toBe(true);
+    expect(existsSync(out)).toBe(false);
+
+    const resumed = await runCli(['train', '--data', data, '--out', out, ...TRAIN]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('features of 60 images read from');
+    expect(resumed.stderr).toContain('resuming from the checkpoint after epoch 3');
+    expect(resumed.stderr).not.toMatch(/epoch [123]\/6/);
+    expect(resumed.stderr).toMatch(/epoch 6\/6/);
+    expect(resumed.stderr).toContain('trained 2 classes (photo, underexposed) on 48 images, validated on 12');
+    expect(existsSync(`${out}.training`)).toBe(false);
+
+    const whole = await runCli(['train', '--data', data, '--out', join(dir, 'model.keras'), ...TRAIN]);
+    expect(whole.code, whole.stderr).toBe(0);
+    const [a, b] = await Promise.all([readKerasArchive(out), readKerasArchive(join(dir, 'model.keras'))]);
+    expect(a.classNames).toEqual(['photo', 'underexposed']);
+    expect(Buffer.from(a.values.get('predictions/kernel')!.values.buffer).equals(Buffer.from(b.values.get('predictions/kernel')!.values.buffer))).toBe(true);
+    expect(a.values.get('predictions/bias')!.values).toEqual(b.values.get('predictions/bias')!.values);
+  });
+
+  it('classify --weights model.keras names results by the trained classes and gets >= 0.85 of the held-out photos right', async () => {
+    const out = join(dir, 'held-out.jsonl');
+    const run = await runCli(['classify', heldOut, '--recursive', '--weights', join(dir, 'model.keras'), '--engine', 'wasm', '--image-size', '71', '--out', out, '-q']);
+    expect(run.code, run.stderr).toBe(0);
+    const rows = jsonl<{ path: string; top: Array<{ label: string; score: number }> }>(readFileSync(out, 'utf8'));
+    expect(rows).toHaveLength(40);
+    const { accuracy, labels } = labelsOf(rows);
+    console.log(`xception train: held-out accuracy ${accuracy.toFixed(3)} on ${rows.length} images of 20 unseen photos`);
+    expect([...labels].every((l) => l === 'photo' || l === 'underexposed')).toBe(true);
+    expect(accuracy).toBeGreaterThanOrEqual(0.85);
+  });
+
+  it.skipIf(!python)(`Keras' load_model reads the .keras file and predicts what we predict ${python ? '' : SKIP_NO_ORACLE_PYTHON}`, async () => {
+    await useBackend('wasm');
+    const files = readdirSync(join(heldOut, 'underexposed')).slice(0, 2).map((f) => join(heldOut, 'underexposed', f))
+      .concat(readdirSync(join(heldOut, 'photo')).slice(0, 2).map((f) => join(heldOut, 'photo', f)));
+    const x = new Float32Array(files.length * 71 * 71 * 3);
+    for (const [i, file] of files.entries()) x.set(preprocessInput((await loadImage(file, { size: 71 })).pixels), i * 71 * 71 * 3);
+    writeFileSync(join(dir, 'x.f32'), x);
+    const answer = JSON.parse(runOraclePython(python!, `
+import sys, json, numpy as np, keras
+d = sys.argv[1]
+m = keras.models.load_model(d + '/model.keras')
+x = np.fromfile(d + '/x.f32', dtype=np.float32).reshape(-1, 71, 71, 3)
+np.save(d + '/keras.npy', np.asarray(m(x, training=False)).astype(np.float32))
+print(json.dumps({'output': list(m.output_shape)}))
+`, [dir]).trim().split('\n').at(-1)!);
+    expect(answer.output).toEqual([null, 2]);
+    const model = await loadXception({ weights: join(dir, 'model.keras') });
+    const ours = tf.tidy(() => model.predict(tf.tensor4d(x, [files.length, 71, 71, 3])).dataSync() as Float32Array);
+    model.dispose();
+    const theirs = readNpy(join(dir, 'keras.npy')).data;
+    let maxDiff = 0;
+    for (let i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - theirs[i]!));
+    console.log(`xception train: max |ours - Keras load_model| ${maxDiff.toExponential(1)} over ${files.length} images`);
+    expect(maxDiff).toBeLessThan(1e-4);
+  });
+});
