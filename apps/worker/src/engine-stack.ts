@@ -2,7 +2,7 @@
  * How `xception tag` opens @xception/engines: the weights with the classifier top, and the
  * engine `--engine` names, with errors in flag words (select-cli-engine.ts).
  */
-import { loadWeightValues } from './load-weights.js';
+import { loadClassifierWeights, type ClassifierWeights } from './class-names.js';
 import type { EngineChoice, InferenceEngine } from '@xception/engines';
 import { selectEngine } from './select-cli-engine.js';
 
@@ -16,12 +16,16 @@ export interface ClassifierEngineOptions {
   threads?: number;
 }
 
-/** Loads the weights (with the classifier top) and opens the engine `--engine` names, logging auto's choice. */
-export async function openClassifierEngine(o: ClassifierEngineOptions, log: (line: string) => void): Promise<InferenceEngine> {
-  const weights = await loadWeightValues(o.weights, { includeTop: true });
-  return selectEngine(o.engine, {
-    model: { includeTop: true, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
-    weights,
+/**
+ * Loads the weights (with the classifier top: ImageNet's, or a trained .keras archive's classes)
+ * and opens the engine `--engine` names, logging auto's choice.
+ */
+export async function openClassifierEngine(o: ClassifierEngineOptions, log: (line: string) => void): Promise<{ engine: InferenceEngine; classifier: ClassifierWeights }> {
+  const classifier = await loadClassifierWeights(o.weights);
+  const engine = await selectEngine(o.engine, {
+    model: { includeTop: true, classes: classifier.classes, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
+    weights: classifier.values,
     ...(o.threads ? { threads: o.threads } : {}),
   }, log);
+  return { engine, classifier };
 }

@@ -94,6 +94,17 @@ describe.skipIf(!photos)(`xception train ${photos ? '' : SKIP_NO_SHARED}`, () =>
     expect(accuracy).toBeGreaterThanOrEqual(0.85);
   });
 
+  it('tag --weights model.keras writes the trained class names as sidecar keywords', async () => {
+    const folder = join(heldOut, 'underexposed');
+    const run = await runCli(['tag', folder, '--weights', join(dir, 'model.keras'), '--engine', 'wasm', '--image-size', '71', '--threshold', '0.5', '-q']);
+    expect(run.code, run.stderr).toBe(0);
+    const sidecars = readdirSync(folder).filter((f) => f.endsWith('.xmp')).map((f) => readFileSync(join(folder, f), 'utf8'));
+    expect(sidecars.length).toBeGreaterThan(0);
+    const tagged = sidecars.filter((x) => x.includes('<rdf:li>underexposed</rdf:li>')).length;
+    expect(tagged / 20).toBeGreaterThanOrEqual(0.75);
+    expect(sidecars.some((x) => x.includes("Xception|animal"))).toBe(false); // no ImageNet hierarchy for trained classes
+  });
+
   it.skipIf(!python)(`Keras' load_model reads the .keras file and predicts what we predict ${python ? '' : SKIP_NO_ORACLE_PYTHON}`, async () => {
     await useBackend('wasm');
     const files = readdirSync(join(heldOut, 'underexposed')).slice(0, 2).map((f) => join(heldOut, 'underexposed', f))

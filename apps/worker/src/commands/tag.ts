@@ -10,7 +10,7 @@ import {
   writePhotoSidecarWithState,
   type Prediction,
 } from '@xception/photo-library';
-import { decodePredictions } from '@xception/vision-utils';
+import { decodeTop } from '../class-names.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { openClassifierEngine, type EngineChoice } from '../engine-stack.js';
 import type { ResultRow } from '../output/results-file.js';
@@ -140,7 +140,7 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
   if (counts.fromSidecar > 0) reporter.info(`${counts.fromSidecar} photos already carry ${model} predictions in their sidecars: rules applied again, no inference`);
 
   if (toClassify.length > 0) {
-    const engine = await openClassifierEngine(o, (line) => reporter.info(line));
+    const { engine, classifier } = await openClassifierEngine(o, (line) => reporter.info(line));
     reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}; ${toClassify.length} photos to classify`);
     reporter.setTotal(toClassify.length);
     try {
@@ -154,7 +154,7 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
         image: { resize: o.resize },
         reporter,
         toRows: (items, result) => {
-          const top = decodePredictions({ data: result.output, shape: [items.length, result.outputShape[1]!] }, rules.topK);
+          const top = decodeTop(result.output, items.length, classifier, rules.topK);
           return items.map((item, i): ResultRow => ({ path: item.path, top: top[i]!.map((p) => ({ index: p.index, wnid: p.wnid, label: p.label, score: p.score })) }));
         },
         write: async (rows) => {
@@ -164,7 +164,9 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
               continue;
             }
             counts.classified++;
-            await apply(row.path, row.top!.map((p) => ({ index: p.index, label: p.label, score: p.score })));
+            // ImageNet's hierarchy groups ImageNet class indices; a trained model's classes stand alone (index -1).
+            const imagenet = !classifier.classNames && classifier.classes === 1000;
+            await apply(row.path, row.top!.map((p) => ({ index: imagenet ? p.index : -1, label: p.label, score: p.score })));
           }
         },
       });
