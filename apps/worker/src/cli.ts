@@ -11,6 +11,7 @@ import { trainCommand, type TrainOptions } from './commands/train.js';
 import { weightsConvert, weightsFetch, weightsPath, weightsVerify } from './commands/weights.js';
 import { DEVICE_CHOICES } from './device/cuda-detect.js';
 import { ENGINE_CHOICES } from '@xception/engines';
+import { TRAINABLE_FROM_CHOICES } from '@xception/training';
 
 /** The worker's package.json sits one folder above src/ and dist/ alike. */
 const packageVersion = (): string => (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -145,6 +146,9 @@ export function buildProgram(): Command {
     .option('--image-size <n>', 'model input side (299 for imagenet weights)', positiveInt('--image-size'), 299)
     .option('-t, --threads <n>', 'engine threads', positiveInt('--threads'))
     .option('--seed <n>', 'shuffling and initial weights', (v: string) => Number(nonNegativeNumber('--seed', v)), 0)
+    .addOption(new Option('--fine-tune-from <block>', 'after the head, fine-tune the layers from this block on (block14: the exit flow\'s last block), BatchNorm in inference mode as Keras\' fine-tuning guide advises').choices(TRAINABLE_FROM_CHOICES))
+    .option('--fine-tune-epochs <n>', 'epochs of fine-tuning', positiveInt('--fine-tune-epochs'), 2)
+    .option('--fine-tune-lr <rate>', 'Adam\'s learning rate for fine-tuning', (v: string) => positiveNumber('--fine-tune-lr', v), 1e-4)
     .option('-q, --quiet', 'no progress output', false)
     .addHelpText('after', '\nExamples:\n  xception train --data photos-by-class --out mine.keras\n  xception classify ~/Pictures --weights mine.keras --out mine.jsonl')
     .action(async (options: TrainOptions) => { process.exitCode = await trainCommand(options, say); });

@@ -105,10 +105,24 @@ describe.skipIf(!photos)(`xception train ${photos ? '' : SKIP_NO_SHARED}`, () =>
     expect(sidecars.some((x) => x.includes("Xception|animal"))).toBe(false); // no ImageNet hierarchy for trained classes
   });
 
+  it('--fine-tune-from block14 trains block 14 and the classifier on top of the head, and leaves the rest as it was', async () => {
+    const out = join(dir, 'fine-tuned.keras');
+    const run = await runCli(['train', '--data', data, '--out', out, ...TRAIN, '--fine-tune-from', 'block14', '--fine-tune-epochs', '1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('fine-tuning 5 layers from block14 on the block13_add activations of 60 images');
+    expect(run.stderr).toMatch(/fine-tune epoch 1\/1: loss [\d.]+, accuracy [\d.]+, val_loss [\d.]+, val_accuracy [\d.]+/);
+    const [tuned, head] = await Promise.all([readKerasArchive(out), readKerasArchive(join(dir, 'model.keras'))]);
+    const same = (name: string): boolean => Buffer.from(tuned.values.get(name)!.values.buffer).equals(Buffer.from(head.values.get(name)!.values.buffer));
+    expect(same('block13_sepconv2/pointwise_kernel')).toBe(true);
+    expect(same('block14_sepconv2/pointwise_kernel')).toBe(false);
+    expect(same('block14_sepconv2_bn/moving_mean')).toBe(true); // BatchNorm in inference mode
+    expect(same('predictions/kernel')).toBe(false);
+  });
+
   it.skipIf(!python)(`Keras' load_model reads the .keras file and predicts what we predict ${python ? '' : SKIP_NO_ORACLE_PYTHON}`, async () => {
     await useBackend('wasm');
-    const files = readdirSync(join(heldOut, 'underexposed')).slice(0, 2).map((f) => join(heldOut, 'underexposed', f))
-      .concat(readdirSync(join(heldOut, 'photo')).slice(0, 2).map((f) => join(heldOut, 'photo', f)));
+    const pngs = (folder: string): string[] => readdirSync(join(heldOut, folder)).filter((f) => f.endsWith('.png')).slice(0, 2).map((f) => join(heldOut, folder, f));
+    const files = [...pngs('underexposed'), ...pngs('photo')];
     const x = new Float32Array(files.length * 71 * 71 * 3);
     for (const [i, file] of files.entries()) x.set(preprocessInput((await loadImage(file, { size: 71 })).pixels), i * 71 * 71 * 3);
     writeFileSync(join(dir, 'x.f32'), x);

@@ -6,3 +6,4 @@ export { createDenseHead, foldHead, type DenseHead, type DenseHeadOptions } from
 export { createTrainingGraph, TRAINABLE_FROM_CHOICES, type TrainableFrom, type TrainingGraph, type TrainingGraphOptions } from './training-graph.js';
 export { fit, type FitOptions, type FitResult, type EpochLog, type TrainingState, type EarlyStoppingOptions, type Monitor } from './fit.js';
 export { encodeCheckpoint, decodeCheckpoint, writeCheckpointFile, readCheckpointFile, type Checkpoint } from './checkpoint.js';
+export { ensureGradients } from './register-gradients.js';

@@ -23,6 +23,13 @@ export interface TrainingGraphOptions {
   trainableFrom: TrainableFrom;
   /** Keras' `kernel_regularizer=l2(l2)` on every trainable kernel (conv, depthwise, pointwise, dense). Default 0. */
   l2?: number;
+  /**
+   * How the trainable BatchNorms run while training: 'training' (batch statistics, moving
+   * statistics updated; the default, as Keras' fit() runs a trainable layer) or 'inference'
+   * (moving statistics, gamma and beta still trained: Keras' fine-tuning guide's
+   * `base_model(x, training=False)`, which keeps few-example batches from skewing them).
+   */
+  batchNorm?: 'training' | 'inference';
 }
 
 /**
@@ -123,7 +130,7 @@ export function createTrainingGraph(options: TrainingGraphOptions): TrainingGrap
       case 'batchNorm': {
         const gamma = weight(node, 'gamma');
         const beta = weight(node, 'beta');
-        if (training && isTrainable(node)) {
+        if (training && isTrainable(node) && options.batchNorm !== 'inference') {
           // Keras' BatchNormalization in training: the batch's mean and (biased) variance.
           const { mean, variance } = tf.moments(x, [0, 1, 2]);
           const momentum = 0.99;

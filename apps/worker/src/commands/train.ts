@@ -5,8 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectedWeights, kerasInitialWeights, resolveXceptionConfig, seededRandom, type WeightValues } from '@xception/core';
 import { activateBackend, type EngineChoice, type InferenceEngine } from '@xception/engines';
 import {
-  adaptNormalization, createDenseHead, fit, foldHead, readCheckpointFile, writeCheckpointFile, type OptimizerOptions,
+  adaptNormalization, createDenseHead, createTrainingGraph, ensureGradients, fit, foldHead, readCheckpointFile, writeCheckpointFile,
+  type FitOptions, type OptimizerOptions, type TrainableFrom,
 } from '@xception/training';
+import { preprocessInput } from '@xception/vision-utils';
 import { loadImage } from '@xception/vision-utils/node';
 import { writeKerasArchive } from '@xception/weights';
 import { CliError, EXIT } from '../cli-error.js';
@@ -29,6 +31,10 @@ export interface TrainOptions {
   threads?: number;
   seed: number;
   quiet: boolean;
+  /** After the head: fine-tune from this block on (BatchNorm in training mode). */
+  fineTuneFrom?: TrainableFrom;
+  fineTuneEpochs: number;
+  fineTuneLr: number;
 }
 
 /** Keras' image_dataset_from_directory formats, and WebP. */
@@ -64,7 +70,7 @@ export async function trainCommand(o: TrainOptions, say: (line: string) => void)
     samples: hash(samples.map((s) => `${s.label}\t${s.path}`).join('\n')),
     weights: o.weights === 'none' ? `none:${o.seed}` : o.weights,
     imageSize: o.imageSize,
-    options: JSON.stringify([o.epochs, o.lr, o.weightDecay, o.valSplit, o.batchSize, o.optimizer, o.patience, o.seed]),
+    options: JSON.stringify([o.epochs, o.lr, o.weightDecay, o.valSplit, o.batchSize, o.optimizer, o.patience, o.seed, o.fineTuneFrom, o.fineTuneEpochs, o.fineTuneLr]),
   };
   const features = await cachedFeatures(work, fingerprint, samples, base, o, log);
 
@@ -102,9 +108,10 @@ export async function trainCommand(o: TrainOptions, say: (line: string) => void)
     });
     const folded = foldHead({ normalization, kernel: head.kernel.dataSync() as Float32Array, bias: head.bias.dataSync() as Float32Array });
     const config = resolveXceptionConfig({ weights: null, classes: classNames.length, inputShape: [o.imageSize, o.imageSize, 3] });
-    const values = new Map(base);
-    values.set('predictions/kernel', { shape: [FEATURES, classNames.length], values: folded.kernel });
-    values.set('predictions/bias', { shape: [classNames.length], values: folded.bias });
+    let values: WeightValues = new Map([...base,
+      ['predictions/kernel', { shape: [FEATURES, classNames.length], values: folded.kernel }],
+      ['predictions/bias', { shape: [classNames.length], values: folded.bias }]]);
+    if (o.fineTuneFrom) values = await fineTune(o, config, values, samples, { fingerprint, work, log, validationSplit: o.valSplit });
     await writeKerasArchive(o.out, { config, values, classNames });
     const last = history.at(-1);
     say(`trained ${classNames.length} classes (${classNames.join(', ')}) on ${trainCount} images${count > trainCount ? `, validated on ${count - trainCount}` : ''}`
@@ -171,11 +178,7 @@ async function cachedFeatures(work: string, fingerprint: Fingerprint, samples: S
     const side = o.imageSize;
     for (let start = 0; start < samples.length; start += o.batchSize) {
       const batch = samples.slice(start, start + o.batchSize);
-      const images = await Promise.all(batch.map((s) => loadImage(s.path, { size: side }).catch((error: unknown) => {
-        throw new CliError('ERR_TRAIN_IMAGE', `--data image ${s.path} could not be read (${(error as Error).message}); fix or remove it.`);
-      })));
-      const pixels = new Uint8Array(batch.length * side * side * 3);
-      images.forEach((image, i) => pixels.set(image.pixels, i * side * side * 3));
+      const pixels = await loadPixels(batch, side);
       const result = await engine.run({ pixels, count: batch.length, height: side, width: side });
       features.set(result.features, start * FEATURES);
     }
@@ -186,6 +189,62 @@ async function cachedFeatures(work: string, fingerprint: Fingerprint, samples: S
   await writeFile(featuresPath, features);
   await writeFile(metaPath, key);
   return features;
+}
+
+async function loadPixels(batch: readonly Sample[], side: number): Promise<Uint8Array> {
+  const images = await Promise.all(batch.map((s) => loadImage(s.path, { size: side }).catch((error: unknown) => {
+    throw new CliError('ERR_TRAIN_IMAGE', `--data image ${s.path} could not be read (${(error as Error).message}); fix or remove it.`);
+  })));
+  const pixels = new Uint8Array(batch.length * side * side * 3);
+  images.forEach((image, i) => pixels.set(image.pixels, i * side * side * 3));
+  return pixels;
+}
+
+/**
+ * --fine-tune-from: Xception in training form from that block on (BatchNorm in inference mode), started from the base and the
+ * trained head, fit on the activations entering that block (the frozen part runs once per image,
+ * kept in memory), Adam at --fine-tune-lr, checkpointed per epoch like the head.
+ */
+async function fineTune(
+  o: TrainOptions, config: ReturnType<typeof resolveXceptionConfig>, values: WeightValues, samples: readonly Sample[],
+  c: { fingerprint: Fingerprint; work: string; log: (line: string) => void; validationSplit: number },
+): Promise<WeightValues> {
+  await ensureGradients();
+  await activateBackend('wasm');
+  // BatchNorm in inference mode (Keras' fine-tuning guide), and no L2: --weight-decay weighed the
+  // head's kernel before Normalization was folded into it, and Xception's own layers have none.
+  const graph = createTrainingGraph({ config, values, trainableFrom: o.fineTuneFrom!, batchNorm: 'inference' });
+  const parts: tf.Tensor[] = [];
+  let boundary: tf.Tensor | null = null;
+  try {
+    for (let start = 0; start < samples.length; start += o.batchSize) {
+      const batch = samples.slice(start, start + o.batchSize);
+      const pixels = await loadPixels(batch, o.imageSize);
+      parts.push(tf.tidy(() => graph.frozenForward(tf.tensor4d(preprocessInput(pixels), [batch.length, o.imageSize, o.imageSize, 3]))));
+    }
+    boundary = tf.concat(parts);
+    tf.dispose(parts);
+    c.log(`fine-tuning ${graph.trainableLayers.length} layers from ${o.fineTuneFrom} on the ${graph.boundary} activations of ${samples.length} images`);
+    const checkpointPath = join(c.work, 'fine-tune-checkpoint.bin');
+    const checkpoint = await readCheckpointFile<Fingerprint>(checkpointPath).catch(() => null);
+    const resume = checkpoint && JSON.stringify(checkpoint.meta) === JSON.stringify(c.fingerprint) ? checkpoint.state : undefined;
+    if (resume) c.log(`resuming fine-tuning from the checkpoint after epoch ${resume.epoch}`);
+    const options: FitOptions = {
+      epochs: o.fineTuneEpochs, batchSize: o.batchSize, optimizer: { kind: 'adam', learningRate: o.fineTuneLr }, validationSplit: c.validationSplit, seed: o.seed,
+      ...(resume ? { resumeFrom: resume } : {}),
+      onEpochEnd: async (entry, state) => {
+        const val = entry.val_loss === undefined ? '' : `, val_loss ${entry.val_loss.toFixed(4)}, val_accuracy ${entry.val_accuracy!.toFixed(4)}`;
+        c.log(`fine-tune epoch ${entry.epoch + 1}/${o.fineTuneEpochs}: loss ${entry.loss.toFixed(4)}, accuracy ${entry.accuracy.toFixed(4)}${val}`);
+        await writeCheckpointFile(checkpointPath, state(), c.fingerprint);
+      },
+    };
+    await fit(graph, boundary, Int32Array.from(samples, (s) => s.label), options);
+    return graph.values();
+  } finally {
+    tf.dispose(parts.filter((t) => !t.isDisposed));
+    boundary?.dispose();
+    graph.dispose();
+  }
 }
 
 function hash(text: string): string {

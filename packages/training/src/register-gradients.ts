@@ -1,0 +1,16 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Makes tfjs-core's autodiff usable: bundlers and @tensorflow/tfjs register the gradient
+ * functions, plain Node does not (see scripts/bundle-gradients.mjs), so the built package loads
+ * its bundled copy when they are missing. Fine-tuning needs them; the head does not.
+ */
+export async function ensureGradients(): Promise<void> {
+  if (tf.getGradient('Add')) return;
+  const bundled = new URL('./tfjs-gradients.mjs', import.meta.url);
+  try {
+    await import(bundled.href);
+  } catch (cause) {
+    throw new Error(`tfjs-core's gradients are not registered and ${bundled.pathname} did not load; import '@tensorflow/tfjs-core/dist/register_all_gradients' (bundlers) or build @xception/training.`, { cause });
+  }
+}
