@@ -7,10 +7,15 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export async function ensureGradients(): Promise<void> {
   if (tf.getGradient('Add')) return;
-  const bundled = new URL('./tfjs-gradients.mjs', import.meta.url);
-  try {
-    await import(bundled.href);
-  } catch (cause) {
-    throw new Error(`tfjs-core's gradients are not registered and ${bundled.pathname} did not load; import '@tensorflow/tfjs-core/dist/register_all_gradients' (bundlers) or build @xception/training.`, { cause });
+  // Beside this file in dist/; from src/ (sources run through tsx), in the built dist/.
+  const candidates = [new URL('./tfjs-gradients.mjs', import.meta.url), new URL('../dist/tfjs-gradients.mjs', import.meta.url)];
+  for (const bundled of candidates) {
+    try {
+      await import(bundled.href);
+      return;
+    } catch {
+      // try the next place
+    }
   }
+  throw new Error(`tfjs-core's gradients are not registered and ${candidates[0]!.pathname} did not load; import '@tensorflow/tfjs-core/dist/register_all_gradients' (bundlers) or build @xception/training.`);
 }
