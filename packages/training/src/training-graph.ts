@@ -143,7 +143,8 @@ export function createTrainingGraph(options: TrainingGraphOptions): TrainingGrap
         return tf.batchNorm(x, weight(node, 'moving_mean'), weight(node, 'moving_variance'), beta, gamma, node.epsilon);
       }
       case 'relu': return tf.relu(x);
-      case 'maxPool': return tf.maxPool(x as tf.Tensor4D, node.poolSize, node.strides, node.padding);
+      case 'maxPool':
+        return (inTrainableRegion(node) ? differentiable.maxPool : tf.maxPool)(x as tf.Tensor4D, node.poolSize, node.strides, node.padding);
       case 'add': return tf.add(inputs[0]!, inputs[1]!);
       case 'globalAvgPool': return tf.mean(x, [1, 2]);
       case 'globalMaxPool': return tf.max(x, [1, 2]);
