@@ -54,6 +54,15 @@ describe.skipIf(!photos)(`xception train ${photos ? '' : SKIP_NO_SHARED}`, () =>
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('a --data folder with one class is refused in one line, exit 2, before anything is computed', async () => {
+    const one = join(dir, 'one-class');
+    mkdirSync(join(one, 'only'), { recursive: true });
+    const run = await runCli(['train', '--data', one, '--out', join(dir, 'never.keras'), '--weights', 'none']);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(`xception: --data ${one} holds 1 class folder(s); put each class's images in its own sub-folder (at least 2).`);
+    expect(existsSync(join(dir, 'never.keras.training'))).toBe(false);
+  });
+
   it('killed with SIGKILL after epoch 3, reruns from the checkpoint (fit.test.ts: a resumed fit ends as an uninterrupted one)', async () => {
     const out = join(dir, 'model.keras');
     const child = startCli(['train', '--data', data, '--out', out, ...TRAIN], { XCEPTION_TEST_KILL_AFTER_EPOCH: '3' });
