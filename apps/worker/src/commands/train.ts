@@ -77,7 +77,7 @@ export async function trainCommand(o: TrainOptions, say: (line: string) => void)
   await activateBackend('cpu');
   const count = samples.length;
   const trainCount = o.valSplit > 0 ? Math.floor(count * (1 - o.valSplit)) : count;
-  if (trainCount < 1 || trainCount === count && o.valSplit > 0) {
+  if (trainCount < 1 || (trainCount === count && o.valSplit > 0)) {
     throw new CliError('ERR_TRAIN_DATA', `--val-split ${o.valSplit} of ${count} images leaves ${trainCount < 1 ? 'nothing to train on' : 'nothing to validate on'}; add images or change --val-split.`, EXIT.usage);
   }
   const normalization = adaptNormalization(features.subarray(0, trainCount * FEATURES), trainCount, FEATURES);
