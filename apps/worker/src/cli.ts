@@ -46,7 +46,7 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
     .summary(summary)
     .description(`${summary}.\nInputs are files, folders, globs (quoted), or - to read paths from standard input.\nRerunning with the same --out resumes: finished inputs are skipped.`)
     .argument('<inputs...>', 'files, folders, globs or -')
-    .requiredOption('-o, --out <file>', kind === 'classify' ? 'results file: .jsonl or .csv' : 'results: .npy (float32 [N, 2048], with <name>.paths.txt) or .jsonl (a row with the features per image)')
+    .requiredOption('-o, --out <file>', kind === 'classify' ? 'results file: .jsonl, .csv or .parquet' : 'results: .npy (float32 [N, 2048], with <name>.paths.txt), .parquet (path, embedding: 2048 float32) or .jsonl (a row with the features per image)')
     .option('-r, --recursive', 'walk folders recursively', false)
     .option('-k, --top-k <n>', 'classes per image', positiveInt('--top-k'), 5)
     .option('-b, --batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 8)
@@ -129,7 +129,7 @@ export function buildProgram(): Command {
   program
     .command('merge')
     .summary('Merge per-shard result files into one')
-    .argument('<out>', 'merged results file (.jsonl or .csv)')
+    .argument('<out>', 'merged results file (.jsonl, .csv, .npy or .parquet, as the parts)')
     .argument('<parts...>', 'the shard files')
     .addHelpText('after', '\nExample:\n  xception merge tags.jsonl tags.shard-*-of-4.jsonl')
     .action(async (out: string, parts: string[]) => { process.exitCode = await mergeCommand(out, parts, say); });
