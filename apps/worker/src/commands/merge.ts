@@ -23,11 +23,13 @@ export async function mergeCommand(out: string, parts: readonly string[], log: (
       throw new CliError('ERR_MERGE_PART_MISSING', `Cannot read the part ${part} (${error.code}); check the shard file names (nothing was written).`);
     });
   }
+  // A Parquet part says itself what wrote it: checked first, so a torn or foreign part is named as such.
+  const parquetHeader = format === 'parquet' ? await checkParquetParts(parts) : null;
   const model = await sameModel(parts);
   const tmp = `${out}.merge-${process.pid}.tmp.${format}`;
   try {
     const { rows, duplicates } = format === 'npy' ? await mergeNpy(tmp, parts)
-      : format === 'parquet' ? await mergeParquet(tmp, parts)
+      : parquetHeader ? await mergeParquet(tmp, parts, parquetHeader)
         : await mergeRows(tmp, parts, format as 'csv' | 'jsonl');
     if (model) await copyFile(`${parts[0]}.model.json`, `${out}.model.json`);
     if (format === 'npy') await rename(pathsFileOf(tmp), pathsFileOf(out));
@@ -155,14 +157,19 @@ async function mergeErrorRows(tmp: string, parts: readonly string[]): Promise<vo
  * the model record); parts that disagree are refused before anything is written. Rows are read
  * and written a row group at a time, the first of a path kept.
  */
-async function mergeParquet(tmp: string, parts: readonly string[]): Promise<{ rows: number; duplicates: number }> {
+async function checkParquetParts(parts: readonly string[]): Promise<ParquetHeader> {
   const headers = await Promise.all(parts.map(async (p) => (await readParquetHeader(p)).header));
   const describe = (h: ParquetHeader): string => `${h.kind}${h.topK === null ? '' : ` --top-k ${h.topK}`}${h.model ? `, ${modelSummary(JSON.parse(h.model) as Record<string, unknown>)}` : ''}`;
   const first = headers[0]!;
-  if (headers.some((h) => h.kind !== first.kind || h.topK !== first.topK || h.model !== first.model)) {
+  const idOf = (h: ParquetHeader): string | null => (h.model ? String((JSON.parse(h.model) as { id?: string }).id) : null);
+  if (headers.some((h) => h.kind !== first.kind || h.topK !== first.topK || idOf(h) !== idOf(first))) {
     const all = parts.map((p, i) => `${p}: ${describe(headers[i]!)}`).join('; ');
     throw new CliError('ERR_MERGE_MISMATCH', `The Parquet parts were written by different commands, models or settings (${all}); merge only the shards of one run (nothing was written).`);
   }
+  return first;
+}
+
+async function mergeParquet(tmp: string, parts: readonly string[], header: ParquetHeader): Promise<{ rows: number; duplicates: number }> {
   const done = new PathSet();
   let duplicates = 0;
   async function* unique(): AsyncGenerator<ParquetRecord[]> {
@@ -176,7 +183,7 @@ async function mergeParquet(tmp: string, parts: readonly string[]): Promise<{ ro
       }
     }
   }
-  const rows = await writeParquet(tmp, first, unique());
+  const rows = await writeParquet(tmp, header, unique());
   await mergeErrorRows(tmp, parts);
   return { rows, duplicates };
 }
