@@ -12,7 +12,7 @@ test("the README's example runs: auto selection, one batch of uint8 pixels, disp
   expect(features.length).toBe(8 * 2048);
   // Softmax rows sum to 1: an independent property of a classifier's output.
   for (let r = 0; r < 8; r++) expect(output.subarray(r * 1000, (r + 1) * 1000).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
-  expect(engine.detail).toMatch(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model exported in memory\), in a worker thread$/);
+  expect(engine.detail).toMatch(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model exported \(not cached\)\), in a worker thread$/);
   expect(lines).toEqual([]);
   await engine.dispose();
 });

@@ -101,7 +101,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   let lost: Error | null = null;
   c.lockLost.catch((error: Error) => { lost = error; });
   // The model first: resuming an output with another model is refused before anything is written.
-  const weights = await loadWeightValues(o.weights, { includeTop: true }).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
+  let weights = await loadWeightValues(o.weights, { includeTop: true }).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
   const record: ModelRecord = {
     kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: o.imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
   };
@@ -123,6 +123,9 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       weights,
       ...(o.threads ? { threads: o.threads } : {}),
     }, (line) => reporter.info(line));
+    // The engine holds the model now (onnxruntime its own copy, the wasm threads theirs): the
+    // decoded weights (~92 MB for Xception) are not kept through the run.
+    weights = null;
     reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}`);
 
     // Count the inputs beside the run, streaming too, so that the ETA appears once it is known.
