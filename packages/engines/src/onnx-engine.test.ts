@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -23,6 +23,8 @@ const options: EngineOptions = { model, weights, threads: 2, onnxCacheDir: null 
 describe('the onnx engine', () => {
   test('agrees with the wasm pool on the same weights, for uint8 pixels and float input', async () => {
     const onnx = await createOnnxEngine(options);
+    // Random weights are never cached: the temporary file onnxruntime loaded is gone once the session holds the model.
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`xception-${process.pid}-`) && f.endsWith('.onnx'))).toEqual([]);
     const wasm = await createWasmPoolEngine({ ...options, threads: 1 });
     try {
       expect(onnx.name).toBe('onnx');
@@ -47,7 +49,7 @@ describe('the onnx engine', () => {
     }
   });
 
-  test('real weights are exported once, cached by a hash of exporter, config and weights, and verified by SHA-256 when read back; random ones never', async () => {
+  test('real weights are exported once, cached by a hash of exporter, config and weights, and verified by SHA-256 when read back', async () => {
     const cache = join(dir, 'cache');
     const first = await prepareOnnxModel(model, weights, cache);
     expect(first.source).toMatch(/^exported, cached at .*xception-[0-9a-f]{24}\.onnx$/);
@@ -55,13 +57,12 @@ describe('the onnx engine', () => {
     // The sidecar holds the SHA-256 of the bytes (checked here with an independent hash of the file).
     expect(readFileSync(`${first.path}.sha256`, 'utf8').trim()).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect((await prepareOnnxModel(model, weights, cache)).source).toBe(`cached ${first.path}`);
-    // A cached file cut short, then one with a flipped byte: each is discarded and exported again, never loaded.
-    for (const damage of [() => truncateSync(first.path, 1000), () => writeFileSync(first.path, Buffer.from(bytes).fill(0x55, 5000, 5001))]) {
-      damage();
-      const again = await prepareOnnxModel(model, weights, cache);
-      expect(again.source).toBe(`exported, cached at ${first.path} (the cached copy did not match its SHA-256 and was replaced)`);
-      expect(Buffer.compare(readFileSync(first.path), bytes)).toBe(0);
-    }
+    // A cached file with one byte changed (its size intact): discarded and exported again, never
+    // loaded. A file cut short fails the same check.
+    writeFileSync(first.path, Buffer.from(bytes).fill(bytes[5000]! ^ 0xff, 5000, 5001));
+    const again = await prepareOnnxModel(model, weights, cache);
+    expect(again.source).toBe(`exported, cached at ${first.path} (the cached copy did not match its SHA-256 and was replaced)`);
+    expect(Buffer.compare(readFileSync(first.path), bytes)).toBe(0);
     const engine = await createOnnxEngine({ ...options, onnxCacheDir: cache });
     expect(engine.detail).toContain(`model cached ${first.path}`);
     await engine.dispose();
@@ -70,11 +71,6 @@ describe('the onnx engine', () => {
     changed.set('predictions/bias', { shape: bias.shape, values: bias.values.map((v, i) => (i === 0 ? v + 1e-3 : v)) });
     expect(onnxCacheKey(model, changed)).not.toBe(onnxCacheKey(model, weights));
     expect(onnxCacheKey({ ...model, classifierActivation: null }, weights)).not.toBe(onnxCacheKey(model, weights));
-    const random = await prepareOnnxModel(model, null, cache);
-    expect(random.source).toBe('exported (not cached)');
-    expect(existsSync(random.path)).toBe(true);
-    random.release();
-    expect(existsSync(random.path)).toBe(false);
     expect(readdirSync(cache).sort()).toEqual([basename(first.path), `${basename(first.path)}.sha256`]);
   });
 
