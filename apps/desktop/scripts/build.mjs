@@ -26,14 +26,16 @@ export async function buildAll(outDir) {
   await buildRenderer(outDir);
   // The workspace packages are bundled from their TypeScript sources (no package build needed
   // first); tfjs, sharp, h5wasm and onnxruntime stay external: they carry native or wasm files.
-  // @xception/engines starts its worker threads from engine-thread.js beside the module that
-  // imports it: here inference-host.js, so that file is built beside it.
+  // @xception/engines starts its worker threads from engine-thread.js (and exports ONNX models
+  // in onnx-export-thread.js) beside the module that imports it: here inference-host.js, so
+  // those files are built beside it.
   const external = ['electron', 'sharp', '@tensorflow/*', 'h5wasm', 'onnxruntime-node'];
   const engineThread = join(appDir, '..', '..', 'packages', 'engines', 'src', 'engine-thread.ts');
+  const onnxExportThread = join(appDir, '..', '..', 'packages', 'engines', 'src', 'onnx-export-thread.ts');
   // Bundled CommonJS dependencies (cli-progress, via @xception/weights) call require('readline'):
   // an ES module bundle has no `require` unless it makes one.
   const banner = { js: "import { createRequire as __xceptionCreateRequire } from 'node:module'; const require = __xceptionCreateRequire(import.meta.url);" };
-  await build({ conditions: ['source'], entryPoints: { 'main/main': src('main/main.ts'), 'main/inference-host': src('main/inference-host.ts'), 'main/engine-thread': engineThread }, outdir: outDir, bundle: true, format: 'esm', platform: 'node', target: 'node20', external, banner, sourcemap: true, logLevel: 'warning', outExtension: { '.js': '.js' } });
+  await build({ conditions: ['source'], entryPoints: { 'main/main': src('main/main.ts'), 'main/inference-host': src('main/inference-host.ts'), 'main/engine-thread': engineThread, 'main/onnx-export-thread': onnxExportThread }, outdir: outDir, bundle: true, format: 'esm', platform: 'node', target: 'node20', external, banner, sourcemap: true, logLevel: 'warning', outExtension: { '.js': '.js' } });
   await build({ entryPoints: [src('preload/preload.ts')], outfile: join(outDir, 'preload', 'preload.cjs'), bundle: true, format: 'cjs', platform: 'node', target: 'node20', external: ['electron'], sourcemap: true, logLevel: 'warning' });
 }
 

@@ -120,21 +120,30 @@ export function exporterFingerprint(folders: readonly string[] = exporterFolders
 
 let exporterFoldersCache: readonly string[] | null = null;
 
-/** The folders the exporter's modules are loaded from (dist when built, src under the source condition). */
+/**
+ * The folders the exporter's modules are loaded from (dist when built, src under the source
+ * condition). Bundled (the desktop app), the packages are not there to resolve, and their code
+ * is in the bundle itself: then the bundle's own file stands for both.
+ */
 export function exporterFolders(): readonly string[] {
   if (exporterFoldersCache) return exporterFoldersCache;
   const require = createRequire(import.meta.url);
-  exporterFoldersCache = ['@xception/onnx', '@xception/core'].map((name) => {
-    const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
-    try {
-      if (resolve) return dirname(fileURLToPath(resolve(name)));
-    } catch { /* not resolvable this way: try require's resolution */ }
-    return dirname(require.resolve(name));
-  });
+  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
+  try {
+    exporterFoldersCache = ['@xception/onnx', '@xception/core'].map((name) => {
+      try {
+        if (resolve) return dirname(fileURLToPath(resolve(name)));
+      } catch { /* not resolvable this way: try require's resolution */ }
+      return dirname(require.resolve(name));
+    });
+  } catch {
+    exporterFoldersCache = [fileURLToPath(import.meta.url)];
+  }
   return exporterFoldersCache;
 }
 
 function codeFiles(folder: string): string[] {
+  if (statSync(folder).isFile()) return [folder];
   const files: string[] = [];
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const path = join(folder, entry.name);
