@@ -127,6 +127,10 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
     // decoded weights (~92 MB for Xception) are not kept through the run.
     weights = null;
     reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}`);
+    let disposed = false;
+    const disposeEngine = async (): Promise<void> => {
+      if (!disposed) { disposed = true; await engine.dispose(); }
+    };
 
     // Count the inputs beside the run, streaming too, so that the ETA appears once it is known.
     if (!inputs.includes('-')) {
@@ -198,6 +202,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       // Rewritten when this run added or replaced rows, or when it is missing.
       if (parquetOut && (summary.done > 0 || resumed.retried > 0 || !existsSync(parquetOut))) {
         if (lost) throw lost;
+        await disposeEngine(); // its memory (onnxruntime's arena) is given back before the file is encoded
         parquetRows = await writeParquetFromJournal(parquetOut, { kind, topK: kind === 'classify' ? o.topK : null, model: JSON.stringify({ ...record, id: model }) });
       }
       reporter.finish({
@@ -215,7 +220,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
     } finally {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       await inFlight.close();
-      await engine.dispose();
+      await disposeEngine();
     }
   } finally {
     await file.close();

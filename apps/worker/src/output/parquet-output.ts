@@ -51,8 +51,12 @@ export interface ParquetHeader {
 }
 
 const KEY = { kind: 'xception:kind', topK: 'xception:top_k', model: 'xception:model' } as const;
-/** Rows per row group: ~8 MB of features for embed, a few MB of rows for classify. */
-const ROW_GROUP = { classify: 10_000, embed: 1024 } as const;
+/**
+ * Rows per row group: 2 MB of features for embed (hyparquet-writer encodes a group through JS
+ * arrays of every value and its levels, ~10x the bytes: larger groups cost memory, not speed),
+ * a few MB of rows for classify.
+ */
+const ROW_GROUP = { classify: 10_000, embed: 256 } as const;
 
 const list = (name: string, element: SchemaElement): SchemaElement[] => [
   { name, repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
