@@ -83,9 +83,11 @@ export function buildProgram(): Command {
     "  xception classify 'photos/**/*.jpg' --out tags.csv --top-k 3",
     '  find /data -name "*.jpg" | xception classify - --out tags.jsonl --log-format json',
     '  xception classify /data --recursive --out tags.jsonl --shard 0/4',
+    '  xception classify /data --recursive --out tags.parquet     (written from tags.parquet.journal.jsonl when the run ends)',
   ].join('\n'));
   imagesCommand(program, 'embed', "Write each image's 2048-d pooled features, for similarity search", [
     '  xception embed ~/Pictures --recursive --out features.npy     (features.npy + features.paths.txt)',
+    '  xception embed ~/Pictures --recursive --out features.parquet (path, embedding: fixed-size list of 2048 float32)',
     '  xception embed ~/Pictures --recursive --out features.jsonl',
   ].join('\n'));
 
