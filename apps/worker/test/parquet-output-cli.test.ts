@@ -45,8 +45,11 @@ describe.skipIf(!photos || !python)('--out x.parquet: classify and embed, read b
     const out = join(dir, 'tags.parquet');
     const first = await runCli(['classify', ...images.slice(0, 3), broken, '--out', out, ...FAST]);
     expect(first.code, first.stderr).toBe(3);
+    // What a Parquet write killed part-way would leave beside it: removed by the next write.
+    writeFileSync(`${out}.99999.tmp`, 'PAR1 half a file');
     const second = await runCli(['classify', ...images, broken, '--out', out, ...FAST]);
     expect(second.code, second.stderr).toBe(3);
+    expect(existsSync(`${out}.99999.tmp`)).toBe(false);
     expect(second.stderr).not.toMatch(/\n\s+at /);
     const journal = jsonl<{ path: string; model: string; top?: Array<{ index: number; wnid: string; label: string; score: number }>; error?: { code: string } }>(readFileSync(`${out}.journal.jsonl`, 'utf8'));
     const read = pyarrowRead(out);

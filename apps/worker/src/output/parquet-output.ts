@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Field, FixedSizeList, Float32, Schema, Table, tableToIPC, Utf8 } from 'apache-arrow';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
@@ -170,6 +171,9 @@ class FileWriter extends ByteWriter {
  */
 export async function writeParquet(out: string, header: ParquetHeader, batches: AsyncIterable<readonly ParquetRecord[]>): Promise<number> {
   const tmp = `${out}.${process.pid}.tmp`;
+  // What a write killed part-way left (the caller holds the output's lock, so no one else writes it).
+  const leftover = new RegExp(`^${basename(out).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.tmp$`);
+  for (const name of readdirSync(dirname(out))) if (leftover.test(name)) rmSync(join(dirname(out), name), { force: true });
   let fd: number;
   try {
     fd = openSync(tmp, 'w');
