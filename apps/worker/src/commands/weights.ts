@@ -5,11 +5,12 @@ import { createXceptionFromValues, type CreateXceptionOptions, type WeightValues
 import { decodeOnnxModel, exportXceptionOnnx, ONNX_IO } from '@xception/onnx';
 import { convertWeights, defaultCacheDir, fetchImagenetWeights, imagenetWeightsPath, readWeights, verifyWeightsFile, type QuantizeDtype } from '@xception/weights';
 import { convertToKeras } from './convert-to-keras.js';
+import { withDownloadBar } from '../download-bar.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { activateBackend, onnxSessionOptions, probeOnnxRuntime } from '@xception/engines';
 
 export async function weightsFetch(o: { top: boolean; cacheDir?: string }, log: (line: string) => void): Promise<number> {
-  const path = await fetchImagenetWeights({ includeTop: o.top, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });
+  const path = await withDownloadBar((onProgress) => fetchImagenetWeights({ includeTop: o.top, onProgress, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) }));
   log(path);
   return EXIT.ok;
 }
@@ -52,7 +53,7 @@ export async function weightsConvert(input: string, outDir: string, o: ConvertOp
   if (input === 'none') throw new CliError('ERR_USAGE', "'none' (random weights) converts only with --to onnx.", EXIT.usage);
   // Reading tfjs artifacts and the output check make tfjs tensors: a backend must be registered.
   await activateBackend('wasm');
-  const report = await convertWeights({ input, outDir, quantize: o.quantize ?? null, checkOutputs: true, ...(o.top === undefined ? {} : { includeTop: o.top }) });
+  const report = await withDownloadBar((onProgress) => convertWeights({ input, outDir, quantize: o.quantize ?? null, checkOutputs: true, onProgress, ...(o.top === undefined ? {} : { includeTop: o.top }) }));
   log(`wrote ${report.modelJson} and ${report.shards.length} shards (${(report.weightBytes / 1e6).toFixed(1)} MB, ${report.quantize ?? 'float32'})`);
   log(`largest weight error ${report.maxAbsError.toExponential(2)}${report.maxAbsErrorWeight ? ` (${report.maxAbsErrorWeight})` : ''}; ` +
     `largest output difference on a test image ${report.maxAbsOutputDiff === null ? 'not measured' : report.maxAbsOutputDiff.toExponential(2)}`);
@@ -75,7 +76,7 @@ async function convertToOnnx(input: string, outDir: string, o: ConvertOptions, l
     values = null;
   } else {
     await activateBackend('wasm'); // tfjs artifacts are decoded through tfjs tensors
-    const reading = await readWeights(input, o.top === false ? { includeTop: false } : {});
+    const reading = await withDownloadBar((onProgress) => readWeights(input, { onProgress, ...(o.top === false ? { includeTop: false } : {}) }));
     model = { includeTop: reading.hasTop, classes: reading.classes ?? 1000, weights: input };
     values = reading.values;
   }
