@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^@xception\/vision-utils\/node$/, replacement: src('./packages/vision-utils/src/node/index.ts') },
       { find: /^@xception\/vision-utils\/browser$/, replacement: src('./packages/vision-utils/src/browser/index.ts') },
       { find: /^@xception\/vision-utils$/, replacement: src('./packages/vision-utils/src/index.ts') },
+      { find: /^@xception\/weights\/browser$/, replacement: src('./packages/weights/src/browser/index.ts') },
       { find: /^@xception\/weights$/, replacement: src('./packages/weights/src/index.ts') },
       { find: /^@xception\/onnx$/, replacement: src('./packages/onnx/src/index.ts') },
       { find: /^@xception\/engines$/, replacement: src('./packages/engines/src/index.ts') },
