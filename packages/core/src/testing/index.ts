@@ -5,3 +5,4 @@ export { loadKerasReferenceModel, type KerasReferenceModel, type KerasReferenceO
 export { useBackend, maxAbsDiff, type TestBackend } from './backends.js';
 export { oraclePython, SKIP_NO_ORACLE_PYTHON } from './oracle-python.js';
 export { runOraclePython, readNpy, type NpyArray } from './run-oracle.js';
+export { serveFolder, type StaticServer } from './static-server.js';
