@@ -1,25 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
-import { readmeExamples, runNodeExample, substitute } from '@xception/core/testing';
+import { runOnlyNodeExample } from '@xception/core/testing';
 import { EngineError } from './index.js';
 
 // The README's example as a plain Node script on the built package; 71x71 instead of 299x299.
 test("the README's example runs in plain Node: auto selection, one batch of uint8 pixels, dispose", () => {
-  const examples = readmeExamples(fileURLToPath(new URL('../README.md', import.meta.url)));
-  expect(examples.map((e) => e.where)).toEqual(['node']);
-  const dir = mkdtempSync(join(tmpdir(), 'xception-engines-readme-'));
-  try {
-    const lines = runNodeExample(substitute(examples[0]!, [['299', '71']]), { cwd: dir }).trim().split('\n');
-    expect(lines.slice(-2)).toEqual([
-      '[ 8, 1000 ] 16384',
-      expect.stringMatching(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model exported in memory\), in a worker thread$/),
-    ]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const lines = runOnlyNodeExample(new URL('../README.md', import.meta.url), [['299', '71']]).trim().split('\n');
+  expect(lines.slice(-2)).toEqual([
+    '[ 8, 1000 ] 16384',
+    expect.stringMatching(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model exported in memory\), in a worker thread$/),
+  ]);
 });
 
 test('EngineError speaks the library\'s words, and a front end re-words it', () => {

@@ -11,7 +11,7 @@ import { activateBackend } from '@xception/engines';
  * is read back and every weight compared with the input's, bit for bit.
  */
 export async function convertToKeras(input: string, out: string, o: { quantize?: string; top?: boolean }, log: (line: string) => void): Promise<number> {
-  if (o.quantize) throw new CliError('ERR_USAGE', '--quantize applies to --to tfjs only; Keras files store float32.', EXIT.usage);
+  if (o.quantize) throw new CliError('ERR_USAGE', '--quantize applies to --to tfjs and --to web only; Keras files store float32.', EXIT.usage);
   if (input === 'none') throw new CliError('ERR_USAGE', "'none' (random weights) converts only with --to onnx.", EXIT.usage);
   const archive = /\.keras$/i.test(out);
   if (!archive && !/\.weights\.h5$/i.test(out)) {

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { repoRoot } from './shared-data.js';
 
 export interface ReadmeExample {
@@ -64,5 +66,17 @@ export function runNodeExample(code: string, options: { cwd: string; env?: NodeJ
     throw new Error(`README example failed (exit ${e.status}): ${e.stderr ?? String(error)}`);
   } finally {
     rmSync(file, { force: true });
+  }
+}
+
+/** The Node example of the README at `readmeUrl` (its only example), with substitutions, run in a fresh temp folder; returns stdout. */
+export function runOnlyNodeExample(readmeUrl: URL, replacements: ReadonlyArray<readonly [string, string]>): string {
+  const examples = readmeExamples(fileURLToPath(readmeUrl));
+  if (examples.length !== 1 || examples[0]!.where !== 'node') throw new Error(`${fileURLToPath(readmeUrl)} should have exactly one Node example; found ${examples.map((e) => e.where).join(', ') || 'none'}`);
+  const cwd = mkdtempSync(join(tmpdir(), 'xception-readme-'));
+  try {
+    return runNodeExample(substitute(examples[0]!, replacements), { cwd });
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
   }
 }
