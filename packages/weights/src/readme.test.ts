@@ -47,7 +47,7 @@ test.skipIf(!haveImagenet)(`the README's ImageNet example runs${haveImagenet ? '
 });
 
 describe.skipIf(!HAVE_CHROMIUM)(`the README's browser example ${HAVE_CHROMIUM ? '' : SKIP_NO_CHROMIUM}`, () => {
-  test('bundles for browsers with no Node built-in and loads served artifacts in Chromium', async () => {
+  test('bundles for browsers with no Node built-in, loads served artifacts in Chromium, and says what is wrong with typed errors', async () => {
     const thousand = resolveXceptionConfig({ weights: null });
     const withTop = saneRandomWeights(expectedWeights(thousand), 22);
     mkdirSync(join(dir, 'site'));
@@ -63,6 +63,19 @@ describe.skipIf(!HAVE_CHROMIUM)(`the README's browser example ${HAVE_CHROMIUM ? 
       expect(chromium.errors).toEqual([]);
       expect(chromium.logs).toEqual(['1x1000']);
       expect(chromium.server.hits).toContain('/xception/model.json');
+
+      // What a page gets wrong, in the browser build's words: a missing URL, Keras' HDF5.
+      const mistakes = await bundleForBrowser(`
+        import { loadXception } from '@xception/weights';
+        for (const weights of ['/missing/model.json', 'imagenet']) {
+          await loadXception({ weights }).then(() => console.log('loaded'), (e) => console.log(e.name + ' ' + e.code + ': ' + e.message));
+        }`, join(repoRoot()!, 'apps', 'worker'));
+      expect(await chromium.runModule(mistakes.text)).toEqual({ ok: true });
+      // (A second bundle brings a second tfjs-core, which warns that it re-registers the platform.)
+      expect(chromium.logs.slice(-2)).toEqual([
+        `WeightsFileError ERR_WEIGHTS_NOT_FOUND: ${chromium.server.url}/missing/model.json answered HTTP 404; check the address (every shard named in model.json must be served beside it).`,
+        "WeightsFileError ERR_WEIGHTS_FORMAT: weights: 'imagenet' names Keras' ImageNet HDF5 file, which browsers do not read here; convert it once with 'xception weights convert imagenet <dir> --to web', serve <dir>, and pass its model.json URL as weights.",
+      ]);
     } finally {
       await chromium.close();
     }

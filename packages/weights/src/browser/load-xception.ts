@@ -25,7 +25,7 @@ export async function loadXception(options: LoadXceptionOptions): Promise<Xcepti
   if (weights === null) return createXceptionFromValues({ ...resolveXceptionConfig({ ...kerasOptions, weights }), ...(seed === undefined ? {} : { seed }) }, null);
   const href = weights instanceof URL ? weights.href : String(weights);
   if (href === 'imagenet' || /\.(h5|keras)([?#]|$)/i.test(href)) {
-    throw new WeightsFileError('ERR_WEIGHTS_FORMAT', `weights: '${href}' is a Keras file, which browsers do not read here; convert it once with 'xception weights convert ${href} <dir> --to web', serve <dir>, and pass its model.json URL as weights.`, { url: href });
+    throw new WeightsFileError('ERR_WEIGHTS_FORMAT', `weights: '${href}' ${href === 'imagenet' ? "names Keras' ImageNet HDF5 file" : 'is a Keras file'}, which browsers do not read here; convert it once with 'xception weights convert ${href} <dir> --to web', serve <dir>, and pass its model.json URL as weights.`, { url: href });
   }
   const config = resolveXceptionConfig({ ...kerasOptions, weights: href });
   const reading = await readTfjsArtifacts(weights, {
