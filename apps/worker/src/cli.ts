@@ -147,13 +147,13 @@ export function buildProgram(): Command {
     .argument('[files...]').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
     .action(async (files: string[], o: { cacheDir?: string }) => { process.exitCode = await weightsVerify(files, o, print); });
   weights.command('convert').summary('Write TensorFlow.js layers-model artifacts (browsers, Electron), an ONNX file (onnxruntime) or Keras 3 files')
-    .argument('<input>', "a Keras .keras or .h5, a model.json, a folder, a URL, 'imagenet', or (--to onnx) 'none' for random weights").argument('<outdir>', 'a folder; with --to keras, the file: out.keras or out.weights.h5')
-    .addOption(new Option('--to <format>', 'tfjs: model.json + shards; onnx: <outdir>/xception.onnx (opset 13, NHWC float32 input); keras: a Keras 3 .keras archive or .weights.h5').choices(['tfjs', 'onnx', 'keras']).default('tfjs'))
-    .addOption(new Option('--quantize <dtype>', 'store weights quantized (error measured and printed; tfjs only)').choices(['float16', 'uint8', 'uint16']))
+    .argument('<input>', "a Keras .keras or .h5, a model.json, a folder, a URL, 'imagenet', or (--to onnx, web) 'none' for random weights").argument('<outdir>', 'a folder; with --to keras, the file: out.keras or out.weights.h5')
+    .addOption(new Option('--to <format>', 'tfjs: model.json + shards; onnx: <outdir>/xception.onnx (opset 13, NHWC float32 input); keras: a Keras 3 .keras archive or .weights.h5; web: a folder for a static server (model.json + shards, xception.onnx, manifest.json)').choices(['tfjs', 'onnx', 'keras', 'web']).default('tfjs'))
+    .addOption(new Option('--quantize <dtype>', 'store the tfjs weights quantized (error measured and printed; tfjs and web)').choices(['float16', 'uint8', 'uint16']))
     .option('--no-top', 'drop the classifier')
-    .option('--no-check', 'onnx: skip running a test image through the file and the tfjs core')
-    .addHelpText('after', '\nExamples:\n  xception weights convert imagenet web_model --quantize float16\n  xception weights convert imagenet models --to onnx\n  xception weights convert imagenet xception.keras --to keras')
-    .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean; to?: 'tfjs' | 'onnx' | 'keras'; check?: boolean }) => {
+    .option('--no-check', 'onnx, web: skip running a test image through the ONNX file and the tfjs core')
+    .addHelpText('after', '\nExamples:\n  xception weights convert imagenet web_model --quantize float16\n  xception weights convert imagenet models --to onnx\n  xception weights convert imagenet xception.keras --to keras\n  xception weights convert imagenet public/xception --to web --quantize float16')
+    .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean; to?: 'tfjs' | 'onnx' | 'keras' | 'web'; check?: boolean }) => {
       process.exitCode = await weightsConvert(input, outDir, o, say);
     });
 
