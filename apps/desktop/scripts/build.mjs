@@ -22,18 +22,29 @@ export async function buildRenderer(outDir) {
   return dir;
 }
 
-export async function buildAll(outDir) {
+// tfjs, sharp, h5wasm and onnxruntime stay external: they carry native or wasm files.
+const external = ['electron', 'sharp', '@tensorflow/*', 'h5wasm', 'onnxruntime-node'];
+const engineThread = join(appDir, '..', '..', 'packages', 'engines', 'src', 'engine-thread.ts');
+// Bundled CommonJS dependencies (cli-progress, via @xception/weights) call require('readline'):
+// an ES module bundle has no `require` unless it makes one.
+const banner = { js: "import { createRequire as __xceptionCreateRequire } from 'node:module'; const require = __xceptionCreateRequire(import.meta.url);" };
+const nodeBuild = { conditions: ['source'], outdir: undefined, bundle: true, format: 'esm', platform: 'node', target: 'node20', external, banner, sourcemap: true, logLevel: 'warning', outExtension: { '.js': '.js' } };
+
+/**
+ * The served shell (`pnpm tagger serve`): served/tagger.js with its engine thread beside it, and
+ * the renderer it serves at renderer/ beside served/. No Electron in it.
+ */
+export async function buildServed(outDir) {
   await buildRenderer(outDir);
+  await build({ ...nodeBuild, outdir: outDir, entryPoints: { 'served/tagger': src('served/tagger-cli.ts'), 'served/engine-thread': engineThread } });
+}
+
+export async function buildAll(outDir) {
+  await buildServed(outDir);
   // The workspace packages are bundled from their TypeScript sources (no package build needed
-  // first); tfjs, sharp, h5wasm and onnxruntime stay external: they carry native or wasm files.
-  // @xception/engines starts its worker threads from engine-thread.js beside the module that
+  // first). @xception/engines starts its worker threads from engine-thread.js beside the module that
   // imports it: here inference-host.js, so that file is built beside it.
-  const external = ['electron', 'sharp', '@tensorflow/*', 'h5wasm', 'onnxruntime-node'];
-  const engineThread = join(appDir, '..', '..', 'packages', 'engines', 'src', 'engine-thread.ts');
-  // Bundled CommonJS dependencies (cli-progress, via @xception/weights) call require('readline'):
-  // an ES module bundle has no `require` unless it makes one.
-  const banner = { js: "import { createRequire as __xceptionCreateRequire } from 'node:module'; const require = __xceptionCreateRequire(import.meta.url);" };
-  await build({ conditions: ['source'], entryPoints: { 'main/main': src('main/main.ts'), 'main/inference-host': src('main/inference-host.ts'), 'main/engine-thread': engineThread }, outdir: outDir, bundle: true, format: 'esm', platform: 'node', target: 'node20', external, banner, sourcemap: true, logLevel: 'warning', outExtension: { '.js': '.js' } });
+  await build({ ...nodeBuild, outdir: outDir, entryPoints: { 'main/main': src('main/main.ts'), 'main/inference-host': src('main/inference-host.ts'), 'main/engine-thread': engineThread } });
   await build({ entryPoints: [src('preload/preload.ts')], outfile: join(outDir, 'preload', 'preload.cjs'), bundle: true, format: 'cjs', platform: 'node', target: 'node20', external: ['electron'], sourcemap: true, logLevel: 'warning' });
 }
 
