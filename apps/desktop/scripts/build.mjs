@@ -36,7 +36,9 @@ const nodeBuild = { conditions: ['source'], outdir: undefined, bundle: true, for
  */
 export async function buildServed(outDir) {
   await buildRenderer(outDir);
-  await build({ ...nodeBuild, outdir: outDir, entryPoints: { 'served/tagger': src('served/tagger-cli.ts'), 'served/engine-thread': engineThread } });
+  // Split: the command line answers a wrong flag before the chunks with the engines load. The
+  // chunks stay in served/, beside engine-thread.js, which the engines start from their own folder.
+  await build({ ...nodeBuild, outdir: outDir, splitting: true, chunkNames: 'served/chunk-[hash]', entryPoints: { 'served/tagger': src('served/tagger-cli.ts'), 'served/engine-thread': engineThread } });
 }
 
 export async function buildAll(outDir) {

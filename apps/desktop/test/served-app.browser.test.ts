@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,7 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference ${sk
   let origin: string;
   let rows: ClassifyRow[];
   let profile: string;
+  let tagger: string;
   const names: string[] = [];
   const requests: string[] = [];
   const consoleErrors: string[] = [];
@@ -53,7 +54,7 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference ${sk
     copyFileSync(join(samples!, names[2]!), join(album, copy));
     names.push(copy);
 
-    const tagger = await servedTagger();
+    tagger = await servedTagger();
     const classify = runCli(['classify', album, '--out', join(root, 'classify.jsonl'), ...MODEL, '--quiet']);
     server = spawn(process.execPath, [tagger, 'serve', album, '--port', '0', ...MODEL, '--threshold', String(THRESHOLD), '--data-dir', join(root, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -136,6 +137,16 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference ${sk
     const fields = sidecars().get(names[1]!)!;
     expect(asList(fields['XMP-dc:Subject'])).toContain('served by hand');
     expect(asList(fields['XMP-xcp:UserTags'])).toEqual(['served by hand']);
+  });
+
+  it('a wrong flag or a missing folder: one line, exit code 2 or 1, no stack trace', () => {
+    const badFlag = spawnSync(process.execPath, [tagger, 'serve', album, '--port', 'abc'], { encoding: 'utf8' });
+    expect(badFlag.status).toBe(2);
+    expect(badFlag.stderr).toMatch(/^tagger: option '-p, --port <n>' argument 'abc' is invalid\. --port must be a whole number from 0 to 65535\.\n/);
+    const missing = spawnSync(process.execPath, [tagger, 'serve', join(album, 'nope')], { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe(`tagger: '${join(album, 'nope')}' is not a folder; pass folders of photos.\n`);
+    expect(badFlag.stderr + missing.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('"similar photos" ranks the byte-identical copy first; no console error; nothing left 127.0.0.1', async () => {

@@ -171,7 +171,9 @@ function showProgress(p: TaggingProgress): void {
 }
 
 let refreshTimer = 0;
+let progressSeen = false;
 api.onProgress((p) => {
+  progressSeen = true;
   showProgress(p);
   // Tags appear while tagging runs: refresh the view at most twice a second.
   if (!refreshTimer) refreshTimer = window.setTimeout(() => {
@@ -269,7 +271,8 @@ async function init(): Promise<void> {
   ($('engine') as HTMLSelectElement).value = settings.engine;
   ($('weights') as HTMLSelectElement).value = settings.weights.kind;
   ($('ignore') as HTMLInputElement).value = settings.ignoreLabels.join(', ');
-  showProgress({ state: 'idle', done: 0, failed: 0, total: 0 });
+  // The served shell sends the queue's state as soon as its socket opens, maybe before this point.
+  if (!progressSeen) showProgress({ state: 'idle', done: 0, failed: 0, total: 0 });
   await refreshLibrary();
   document.body.dataset.ready = 'true';
   // The webgl engine: the worker is the built inference-worker.js beside this script.

@@ -1,5 +1,6 @@
 import { copyFileSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -118,6 +119,7 @@ describe('the served shell refuses what Jupyter refuses', () => {
 
   it('the token (at least 128 random bits) becomes an HttpOnly SameSite=Strict cookie, and the address drops it', async () => {
     expect(Buffer.from(app.rules.token, 'base64url').length * 8).toBeGreaterThanOrEqual(128);
+    expect(app.rules.cookieName).toBe(`xception-tagger-${app.port}`);
     const exchange = await send(app.port, 'GET', `/?token=${app.rules.token}`);
     expect(exchange.status).toBe(303);
     expect(exchange.headers.location).toBe('/');
@@ -210,6 +212,7 @@ describe('tagger serve: listening and the command line', () => {
     expect(['192.168.1.5:8765', 'evil.example:8765', '127.0.0.1:8766', '127.0.0.1', undefined].some((h) => loopback.hostAllowed(h))).toBe(false);
     const everywhere = createAccessRules({ host: '0.0.0.0', port: 8765 });
     expect(everywhere.hostAllowed('192.168.1.5:8765')).toBe(true);
+    expect(everywhere.hostAllowed(`${hostname()}:8765`)).toBe(true);
     expect(everywhere.hostAllowed('evil.example:8765')).toBe(false);
     expect(exposureWarning('127.0.0.1')).toBeNull();
     expect(exposureWarning('::1')).toBeNull();

@@ -9,9 +9,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Settings, TaggingProgress, WeightsChoice } from '../shared/api.js';
-import { createEngineClassifier, describeLoadError, type UtilityEngineChoice } from '../main/engine-classifier.js';
+import type { UtilityEngineChoice } from '../main/engine-classifier.js';
 import { DesktopError } from '../main/errors.js';
-import { startServedApp, type ServedApp } from './served-app.js';
+import type { ServedApp } from './served-app.js';
 import { addressFor, exposureWarning } from './served-security.js';
 
 const ENGINES: readonly UtilityEngineChoice[] = ['auto', 'onnx', 'tfjs-node', 'wasm'];
@@ -51,6 +51,7 @@ export function createTerminalProgress(write: (line: string) => void, now = () =
   let lastLine = 0;
   let started = 0;
   return (p) => {
+    if (p.state === 'running' && p.total === 0) return; // the queue's first word, before it counts its jobs
     const changed = p.state !== lastState;
     lastState = p.state;
     if (p.state === 'running' && !started) started = now();
@@ -58,7 +59,7 @@ export function createTerminalProgress(write: (line: string) => void, now = () =
     lastLine = now();
     const counts = `${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}`;
     if (p.state === 'loading-model') write(p.download ? `downloading weights: ${p.download.loaded} bytes` : 'loading the model…');
-    else if (p.state === 'running' && p.total > 0) write(`tagging ${counts}`);
+    else if (p.state === 'running') write(`tagging ${counts}`);
     else if (p.state === 'done') write(`tagged ${counts}${started ? ` in ${((now() - started) / 1000).toFixed(1)} s` : ''}; sidecars are beside the photos`);
     else if (p.state === 'failed') write(`tagging failed: ${p.message ?? 'unknown error'}`);
     else if (p.state !== 'idle') write(`${p.state} ${counts}`);
@@ -79,6 +80,8 @@ export async function serve(folders: string[], options: ServeOptions, out: { pri
   const settings: Partial<Settings> = { engine: options.engine, weights, ...(options.threshold === undefined ? {} : { threshold: options.threshold }) };
   const warning = exposureWarning(options.host);
   if (warning) out.say(warning);
+  // Imported here, not above: a wrong flag is answered without loading the engines, tfjs and sharp.
+  const [{ startServedApp }, { createEngineClassifier, describeLoadError }] = await Promise.all([import('./served-app.js'), import('../main/engine-classifier.js')]);
   let app: ServedApp;
   try {
     app = await startServedApp({
