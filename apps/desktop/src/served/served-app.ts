@@ -120,9 +120,15 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
     for (const socket of sockets) if (socket.readyState === socket.OPEN) socket.send(text);
   };
   const forward = createProgressForwarder((_channel, progress) => broadcast({ type: 'progress', progress }));
+  /** The model loading while the folders are scanned (start-up): the queue's first classifier. */
+  let warming: Promise<Classifier> | null = null;
   const service = createLibraryService({
     dataDir: options.dataDir,
-    createClassifier: options.createClassifier,
+    createClassifier: (settings) => {
+      const warm = warming;
+      warming = null;
+      return warm ?? options.createClassifier(settings);
+    },
     onProgress: (progress) => {
       forward(progress);
       options.onProgress?.(progress);
@@ -131,6 +137,13 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
   });
   await service.init();
   if (options.settings) await service.updateSettings(options.settings);
+  if (options.tagOnStart !== false) {
+    // As the CLI does, the model loads while the photos are found: a start-up costs the longer
+    // of the two, not their sum. load() is idempotent; a failure is reported by the queue's own
+    // load() call, which tries again.
+    warming = options.createClassifier(service.getSettings());
+    void warming.then((c) => c.load()).catch(() => undefined);
+  }
   // The folders are the command line's: forget the ones an earlier run served, add these.
   const wanted = await Promise.all(options.folders.map((f) => realpath(resolve(f)).catch(() => resolve(f))));
   for (const folder of service.listFolders()) if (!wanted.includes(folder.path)) await service.removeFolder(folder.path);
@@ -239,7 +252,13 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
   });
   const port = (server.address() as { port: number }).port;
   rules = createAccessRules({ host, port, ...(options.token ? { token: options.token } : {}) });
-  if (options.tagOnStart !== false) await service.startTagging({ scope: 'new' });
+  if (options.tagOnStart !== false) {
+    await service.startTagging({ scope: 'new' });
+    // Nothing new to tag: the model loaded ahead is not kept in memory.
+    const unused = warming;
+    warming = null;
+    if (unused) void unused.then((c) => c.dispose()).catch(() => undefined);
+  }
 
   return {
     port,
