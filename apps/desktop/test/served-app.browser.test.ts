@@ -7,13 +7,13 @@ import { modelTagsFrom } from '@xception/photo-library/rules';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '@xception/photo-library/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, SKIP_NO_CHROMIUM } from './chromium.js';
 import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 import { runCli } from '../../worker/test/run-cli.js';
 import { servedTagger } from './served-build.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const samples = sharedPath('images', 'imagenet-samples');
-const skip = !existsSync(CHROMIUM) ? 'skipped: Debian Chromium is not installed (apt-get install -y chromium)' : !EXIFTOOL ? SKIP_NO_EXIFTOOL : !samples ? SKIP_NO_SHARED : null;
+const skip = SKIP_NO_CHROMIUM ?? (!EXIFTOOL ? SKIP_NO_EXIFTOOL : !samples ? SKIP_NO_SHARED : null);
 const outputDir = fileURLToPath(new URL('../test-output/', import.meta.url));
 /** Seeded random weights at 71x71 on onnxruntime, the same on both sides; flat scores, so a low threshold lets group tags through. */
 const MODEL = ['--weights', 'none', '--image-size', '71', '--engine', 'onnx', '--threads', '2'];
@@ -72,14 +72,8 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference ${sk
     expect(run.code, run.stderr).toBe(0);
     rows = readFileSync(join(root, 'classify.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ClassifyRow);
 
-    const { chromium } = await import('playwright-core');
     profile = makeTempDir('xception-chromium-');
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-gpu'],
-    });
+    context = await launchChromium(profile);
     // Nothing may leave 127.0.0.1: every request is recorded, and any other is cut.
     await context.route('**/*', (route) => (route.request().url().startsWith(`${origin}/`) ? route.continue() : route.abort()));
     context.on('request', (r) => requests.push(r.url()));
