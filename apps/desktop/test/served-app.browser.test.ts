@@ -94,12 +94,14 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference ${sk
   const sidecars = () => new Map(exiftoolRead(...names.map((n) => join(album, `${n}.xmp`))).map((f) => [String(f.SourceFile).split('/').pop()!.replace(/\.xmp$/, ''), f]));
   const tile = (name: string) => page.locator(`.tile[data-id="${join(album, name)}"]`);
 
-  it('the token opens the page and leaves the address; the photos were tagged at start; progress came over the socket', async () => {
+  it('the token opens the page and leaves the address; the photos were tagged at start; progress came over the socket; thumbnails show', async () => {
     await page.goto(address);
     await page.waitForSelector('body[data-ready="true"]');
     expect(page.url()).toBe(`${origin}/`);
     await expect.poll(() => page.textContent('#count')).toBe('7 photos');
     await expect.poll(() => page.textContent('#progress')).toBe('Done 7/7');
+    // Thumbnails by index id, through the page's CSP (img-src 'self').
+    await expect.poll(() => page.locator('.tile img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length)).toBe(7);
   });
 
   it('tags in the page = tags in the sidecars (exiftool) = what xception classify gives', async () => {
