@@ -205,6 +205,30 @@ describe('the served shell refuses what Jupyter refuses', () => {
   });
 });
 
+describe('the served shell started again over the same library', () => {
+  it('tags only what is new, and loads no model when nothing is', async () => {
+    const root = makeTempDir('xception-served-again-');
+    const album = join(root, 'album');
+    mkdirSync(album);
+    const rendererDir = join(root, 'renderer');
+    mkdirSync(rendererDir);
+    copyFileSync(join(rendererSrc, 'index.html'), join(rendererDir, 'index.html'));
+    writeFileSync(join(album, 'a.jpg'), await sharp({ create: { width: 16, height: 16, channels: 3, background: '#123' } }).jpeg().toBuffer());
+    const start = async () => {
+      const classifier = createStandInClassifier();
+      let made = 0;
+      const app = await startServedApp({ folders: [album], dataDir: join(root, 'data'), rendererDir, createClassifier: async () => (made++, classifier) });
+      await app.service.whenIdle();
+      await app.close();
+      return { made, classified: classifier.classified.map((p) => p.split('/').pop()) };
+    };
+    expect(await start()).toEqual({ made: 1, classified: ['a.jpg'] });
+    expect(await start()).toEqual({ made: 0, classified: [] });
+    writeFileSync(join(album, 'b.jpg'), await sharp({ create: { width: 16, height: 16, channels: 3, background: '#321' } }).jpeg().toBuffer());
+    expect(await start()).toEqual({ made: 1, classified: ['b.jpg'] });
+  });
+});
+
 describe('tagger serve: listening and the command line', () => {
   it('serves loopback names only on loopback; beyond it, IP literals and this host but never a foreign name', () => {
     const loopback = createAccessRules({ host: '127.0.0.1', port: 8765 });

@@ -137,15 +137,17 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
   });
   await service.init();
   if (options.settings) await service.updateSettings(options.settings);
-  if (options.tagOnStart !== false) {
-    // As the CLI does, the model loads while the photos are found: a start-up costs the longer
-    // of the two, not their sum. load() is idempotent; a failure is reported by the queue's own
-    // load() call, which tries again.
+  const wanted = await Promise.all(options.folders.map((f) => realpath(resolve(f)).catch(() => resolve(f))));
+  const known = new Set(service.listFolders().map((f) => f.path));
+  const likelyWork = wanted.some((f) => !known.has(f)) || [...service.library.all()].some((r) => r.status !== 'tagged');
+  if (options.tagOnStart !== false && likelyWork) {
+    // As the CLI does, the model loads while the photos are found (new folders, or photos left
+    // untagged last time): a start-up costs the longer of the two, not their sum. load() is
+    // idempotent; a failure is reported by the queue's own load() call, which tries again.
     warming = options.createClassifier(service.getSettings());
     void warming.then((c) => c.load()).catch(() => undefined);
   }
   // The folders are the command line's: forget the ones an earlier run served, add these.
-  const wanted = await Promise.all(options.folders.map((f) => realpath(resolve(f)).catch(() => resolve(f))));
   for (const folder of service.listFolders()) if (!wanted.includes(folder.path)) await service.removeFolder(folder.path);
   for (const folder of wanted) await service.addFolder(folder);
   await service.scan();
