@@ -37,6 +37,7 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference ${sk
   let rows: ClassifyRow[];
   let profile: string;
   let tagger: string;
+  let terminal = '';
   const names: string[] = [];
   const requests: string[] = [];
   const consoleErrors: string[] = [];
@@ -66,6 +67,7 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference ${sk
       if (Date.now() > deadline || server.exitCode !== null) throw new Error(`the served tagger did not finish tagging: ${stdout}\n${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    terminal = stderr;
     address = /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(stdout)![0];
     origin = new URL(address).origin;
     const run = await classify;
@@ -100,6 +102,8 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference ${sk
     expect(page.url()).toBe(`${origin}/`);
     await expect.poll(() => page.textContent('#count')).toBe('7 photos');
     await expect.poll(() => page.textContent('#progress')).toBe('Done 7/7');
+    // The terminal said so too.
+    expect(terminal).toMatch(/^loading the model…\n(tagging \d\/7\n)*tagged 7\/7 in \d+\.\d s; sidecars are beside the photos\n$/);
     // Thumbnails by index id, through the page's CSP (img-src 'self').
     await expect.poll(() => page.locator('.tile img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length)).toBe(7);
   });

@@ -51,10 +51,10 @@ export function createTerminalProgress(write: (line: string) => void, now = () =
   let lastLine = 0;
   let started = 0;
   return (p) => {
-    if (p.state === 'running' && p.total === 0) return; // the queue's first word, before it counts its jobs
+    if (p.state === 'running' && !started) started = now();
+    if (p.state === 'running' && p.done + p.failed === 0) return; // nothing to say yet (and the model may still load)
     const changed = p.state !== lastState;
     lastState = p.state;
-    if (p.state === 'running' && !started) started = now();
     if (!changed && now() - lastLine < 1000) return;
     lastLine = now();
     const counts = `${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}`;
