@@ -1,5 +1,5 @@
 import { copyFileSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -226,6 +226,18 @@ describe('the served shell started again over the same library', () => {
     expect(await start()).toEqual({ made: 0, classified: [] });
     writeFileSync(join(album, 'b.jpg'), await sharp({ create: { width: 16, height: 16, channels: 3, background: '#321' } }).jpeg().toBuffer());
     expect(await start()).toEqual({ made: 1, classified: ['b.jpg'] });
+  });
+
+  it('a port in use fails before the library is read or a model made', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const root = makeTempDir('xception-served-port-');
+    let made = 0;
+    const error = await startServedApp({ folders: [root], dataDir: join(root, 'data'), rendererDir: rendererSrc, port: (taken.address() as { port: number }).port, createClassifier: async () => (made++, createStandInClassifier()) }).catch((e: unknown) => e);
+    taken.close();
+    expect(error).toMatchObject({ code: 'EADDRINUSE' });
+    expect(made).toBe(0);
+    expect(existsSync(join(root, 'data'))).toBe(false);
   });
 });
 

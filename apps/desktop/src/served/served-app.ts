@@ -114,6 +114,25 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
   if (!META_CSP.test(html)) throw new Error('index.html has no Content-Security-Policy meta tag to replace; the served shell would serve a page without its policy.');
   const servedHtml = html.replace(META_CSP, '');
 
+  // Listen first, so that a port in use fails at once, not after scanning a large library;
+  // requests wait (unanswered) until the library is ready.
+  let onRequest: (request: IncomingMessage, response: ServerResponse) => void = () => undefined;
+  let onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void = () => undefined;
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+  const server = createServer((request, response) => void ready.then(() => onRequest(request, response)));
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void ready.then(() => onUpgrade(request, socket, head)));
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolvePromise());
+  });
+  const port = (server.address() as { port: number }).port;
+  const rules = createAccessRules({ host, port, ...(options.token ? { token: options.token } : {}) });
+  const stopListening = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+
   const sockets = new Set<WebSocket>();
   const broadcast = (event: ServedEvent): void => {
     const text = JSON.stringify(event);
@@ -135,7 +154,12 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
     },
     ...(options.describeLoadError ? { describeLoadError: options.describeLoadError } : {}),
   });
-  await service.init();
+  try {
+    await service.init();
+  } catch (error) {
+    await stopListening();
+    throw error;
+  }
   if (options.settings) await service.updateSettings(options.settings);
   const wanted = await Promise.all(options.folders.map((f) => realpath(resolve(f)).catch(() => resolve(f))));
   const known = new Set(service.listFolders().map((f) => f.path));
@@ -149,8 +173,14 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
   }
   // The folders are the command line's: forget the ones an earlier run served, add these.
   for (const folder of service.listFolders()) if (!wanted.includes(folder.path)) await service.removeFolder(folder.path);
-  for (const folder of wanted) await service.addFolder(folder);
-  await service.scan();
+  try {
+    for (const folder of wanted) await service.addFolder(folder);
+    await service.scan();
+  } catch (error) {
+    // A model loading ahead runs in a worker thread, which would keep the process alive.
+    await Promise.all([stopListening(), service.dispose(), warming?.then((c) => c.dispose()).catch(() => undefined)]);
+    throw error;
+  }
 
   const methods = createBridgeMethods({
     service,
@@ -162,7 +192,6 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
   });
   const thumbnails = createThumbnailService({ cacheDir: join(options.dataDir, 'thumbnails'), guard: service.guard, ...(options.resize ? { resize: options.resize } : {}) });
 
-  let rules: AccessRules;
   const securityHeaders = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
   const send = (response: ServerResponse, status: number, body: string | Uint8Array, headers: Record<string, string> = {}): void => {
     response.writeHead(status, { ...securityHeaders, 'content-type': 'text/plain; charset=utf-8', ...headers }).end(body);
@@ -222,17 +251,17 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
     send(response, 200, readFileSync(file), { 'content-type': MIME[extname(file)]!, 'cache-control': 'no-cache' });
   };
 
-  const server = createServer((request, response) => {
+  onRequest = (request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (response.headersSent) return void response.destroy();
       const status = error instanceof HttpRefusal ? error.status : error instanceof DesktopError ? 400 : 500;
       if (request.url?.startsWith(SERVED_API_PREFIX)) sendJson(response, status, { ok: false, error: { code: (error as { code?: string }).code ?? 'http', message: messageOf(error) } });
       else send(response, status, messageOf(error));
     });
-  });
+  };
 
   const events = new WebSocketServer({ noServer: true, maxPayload: 4096 });
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+  onUpgrade = (request, socket, head) => {
     const url = new URL(request.url ?? '/', 'http://served.invalid');
     const refused = url.pathname === SERVED_EVENTS_PATH ? (refusal(request) ?? (rules.originAllowed(request.headers.origin, request.headers.host) ? null : new HttpRefusal(403, 'foreign origin'))) : new HttpRefusal(404, 'not found');
     if (refused) {
@@ -246,14 +275,8 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
       ws.on('message', () => ws.close(1003, 'this socket only sends'));
       ws.send(JSON.stringify({ type: 'progress', progress: service.progress() } satisfies ServedEvent));
     });
-  });
-
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolvePromise());
-  });
-  const port = (server.address() as { port: number }).port;
-  rules = createAccessRules({ host, port, ...(options.token ? { token: options.token } : {}) });
+  };
+  markReady();
   if (options.tagOnStart !== false) {
     await service.startTagging({ scope: 'new' });
     // Nothing new to tag: the model loaded ahead is not kept in memory.
@@ -270,8 +293,7 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
     async close() {
       for (const socket of sockets) socket.terminate();
       events.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await stopListening();
       await service.dispose();
     },
   };
