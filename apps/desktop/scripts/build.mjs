@@ -1,7 +1,7 @@
 // Builds the app with esbuild: main + inference host (Node ESM), preload (CommonJS: sandboxed
 // preloads cannot load ES modules), renderer (browser ESM) with its html and css.
 // Usage: node scripts/build.mjs [outDir]   (default dist/)
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -36,6 +36,8 @@ const nodeBuild = { conditions: ['source'], outdir: undefined, bundle: true, for
  */
 export async function buildServed(outDir) {
   await buildRenderer(outDir);
+  // Chunk names carry hashes: the last build's chunks would pile up beside the new ones.
+  await rm(join(outDir, 'served'), { recursive: true, force: true });
   // Split: the command line answers a wrong flag before the chunks with the engines load. The
   // chunks stay in served/, beside engine-thread.js, which the engines start from their own folder.
   await build({ ...nodeBuild, outdir: outDir, splitting: true, chunkNames: 'served/chunk-[hash]', entryPoints: { 'served/tagger': src('served/tagger-cli.ts'), 'served/engine-thread': engineThread } });
