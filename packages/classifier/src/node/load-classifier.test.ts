@@ -1,0 +1,149 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { expectedWeights, resolveXceptionConfig } from '@xception/core';
+import { saneRandomWeights, SKIP_NO_SHARED } from '@xception/core/testing';
+import { exportXceptionOnnx } from '@xception/onnx';
+import { writeKerasArchive } from '@xception/weights';
+import { startLocalServer, type LocalServer } from '../../../weights/src/test-support/local-server.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli, SIZE, sharedPhotos, writeSeededArtifacts, type CliEmbedRow, type CliTopRow } from '../test-support/fixtures.js';
+import { ClassifierError, loadClassifier, type Classification, type Classifier, type ImageInput } from './index.js';
+
+/**
+ * loadClassifier() against the `xception` CLI (apps/worker/dist/cli.js, another front door run
+ * as a child process) on the same seeded 71x71 weights (tfjs artifacts) and real photos.
+ */
+const photos = sharedPhotos();
+if (!photos) console.warn(SKIP_NO_SHARED);
+
+const expectSameTop = (got: Classification[], want: CliTopRow['top']): void => {
+  expect(got.map((c) => [c.index, c.wnid, c.label])).toEqual(want.map((c) => [c.index, c.wnid, c.label]));
+  got.forEach((c, i) => expect(Math.abs(c.score - want[i]!.score)).toBeLessThanOrEqual(1e-6));
+};
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+describe.skipIf(!photos)('loadClassifier in Node (seeded 71x71 weights, real photos)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xception-classifier-'));
+  let modelJson: string;
+  let cliTop: Map<string, CliTopRow>;
+  let cliEmbed: Map<string, CliEmbedRow>;
+  let classifier: Classifier<ImageInput>;
+  let server: LocalServer;
+
+  beforeAll(async () => {
+    modelJson = (await writeSeededArtifacts(join(dir, 'web'))).modelJson;
+    const home = join(dir, 'home');
+    [cliTop, cliEmbed, classifier] = await Promise.all([
+      runCli<CliTopRow>('classify', photos!, modelJson, join(dir, 'top.jsonl'), home),
+      runCli<CliEmbedRow>('embed', photos!.slice(0, 2), modelJson, join(dir, 'features.jsonl'), home),
+      loadClassifier({ weights: modelJson, imageSize: SIZE, batchSize: 2, cacheDir: join(dir, 'cache') }),
+    ]);
+    server = await startLocalServer((req, res) => {
+      const photo = photos!.find((p) => `/${basename(p)}` === req.url);
+      if (!photo) { res.writeHead(404).end(); return; }
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(readFileSync(photo));
+    });
+  });
+  afterAll(async () => {
+    await classifier?.dispose();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('classify: the same top-5 as `xception classify` on every photo (an array, run in batches of 2)', async () => {
+    expect(classifier.engine).toMatch(/^onnx /);
+    const tops = await classifier.classify(photos!, { topK: 5 });
+    expect(tops).toHaveLength(photos!.length);
+    tops.forEach((top, i) => expectSameTop(top, cliTop.get(photos![i]!)!.top));
+    // A spread distribution, so that the order means something.
+    expect(tops[0]![0]!.score).toBeLessThan(0.9);
+  });
+
+  test('embed: the same 2048 features as `xception embed`', async () => {
+    const [one, two] = await classifier.embed(photos!.slice(0, 2));
+    const single = await classifier.embed(photos![0]!);
+    expect(single).toBeInstanceOf(Float32Array);
+    expect(single.length).toBe(2048);
+    expect(maxDiff(one!, cliEmbed.get(photos![0]!)!.features)).toBeLessThanOrEqual(1e-5);
+    expect(maxDiff(two!, cliEmbed.get(photos![1]!)!.features)).toBeLessThanOrEqual(1e-5);
+    expect(maxDiff(single, one!)).toBeLessThanOrEqual(1e-5);
+  });
+
+  test('every input kind gives the path\'s result: file URL, http URL (127.0.0.1), Buffer, Uint8Array, ArrayBuffer, Blob', async () => {
+    const photo = photos![2]!;
+    const bytes = readFileSync(photo);
+    const inputs: ImageInput[] = [
+      pathToFileURL(photo),
+      `${server.url}/${basename(photo)}`,
+      new URL(`${server.url}/${basename(photo)}`),
+      bytes,
+      new Uint8Array(bytes),
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      new Blob([bytes]),
+    ];
+    const tops = await classifier.classify(inputs, { topK: 3 });
+    for (const top of tops) expectSameTop(top, cliTop.get(photo)!.top.slice(0, 3));
+    expect(server.hits.filter((h) => h === `/${basename(photo)}`)).toHaveLength(2);
+  });
+
+  test('an .onnx file (the export of the same weights) and a .keras archive with class names (engine: cpu, tfjs in this thread) rank alike; no tensor is left behind', async () => {
+    const config = resolveXceptionConfig({ includeTop: true, classes: 10, inputShape: [SIZE, SIZE, 3], weights: 'seeded' });
+    const values = saneRandomWeights(expectedWeights(config), 7);
+    const onnx = join(dir, 'ten.onnx');
+    writeFileSync(onnx, exportXceptionOnnx(config, values).bytes);
+    const names = Array.from({ length: 10 }, (_, i) => `kind ${String.fromCharCode(97 + i)}`);
+    await writeKerasArchive(join(dir, 'ten.keras'), { config, values, classNames: names });
+    const fromOnnx = await loadClassifier({ weights: onnx });
+    const tensorsBefore = tf.memory().numTensors;
+    const fromKeras = await loadClassifier({ weights: join(dir, 'ten.keras'), engine: 'cpu' });
+    try {
+      expect([fromOnnx.imageSize, fromOnnx.classes, fromKeras.imageSize, fromKeras.classes]).toEqual([SIZE, 10, SIZE, 10]);
+      expect(fromKeras.engine).toBe('cpu (pure JavaScript)');
+      const a = await fromOnnx.classify(photos![0]!, { topK: 3 });
+      const b = await fromKeras.classify(photos![0]!, { topK: 3 });
+      expect(a.map((c) => c.label)).toEqual(a.map((c) => String(c.index)));
+      expect(b.map((c) => c.label)).toEqual(a.map((c) => names[c.index]));
+      expect(b.map((c) => c.index)).toEqual(a.map((c) => c.index));
+      expect(maxDiff(b.map((c) => c.score), a.map((c) => c.score))).toBeLessThanOrEqual(1e-4);
+      expect(a.every((c) => c.wnid === null)).toBe(true);
+      expect(maxDiff(await fromKeras.embed(photos![0]!), await fromOnnx.embed(photos![0]!))).toBeLessThanOrEqual(1e-3);
+    } finally {
+      await Promise.all([fromOnnx.dispose(), fromKeras.dispose()]);
+    }
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    const disposed = await fromOnnx.classify(photos![0]!).then(() => null, (e: unknown) => e as ClassifierError);
+    expect(disposed?.code).toBe('ERR_CLASSIFIER_DISPOSED');
+    expect(disposed?.message).toBe('classifier.classify: this classifier was disposed; call loadClassifier() again.');
+  });
+
+  test('typed errors in the options\' words', async () => {
+    const error = async (p: Promise<unknown>): Promise<ClassifierError> => {
+      const e = await p.then(() => null, (x: unknown) => x);
+      expect(e).toBeInstanceOf(ClassifierError);
+      return e as ClassifierError;
+    };
+    const notFound = await error(loadClassifier({ weights: join(dir, 'nowhere.h5') }));
+    expect(notFound.code).toBe('ERR_CLASSIFIER_WEIGHTS');
+    expect(notFound.message).toMatch(/^weights: .*nowhere\.h5 does not exist; pass 'imagenet', null, or the path/);
+    expect((await error(loadClassifier({ weights: 42 as unknown as string }))).message)
+      .toBe("loadClassifier: weights must be 'imagenet', null, or the path or URL of a .keras, .h5, model.json or .onnx file; got 42.");
+    expect((await error(loadClassifier({ imageSize: 128 }))).message).toMatch(/^loadClassifier: imageSize 128 needs other weights than 'imagenet'/);
+    expect((await error(loadClassifier({ weights: null, engine: 'gpu' as 'cpu' }))).code).toBe('ERR_CLASSIFIER_OPTIONS');
+    expect((await error(loadClassifier({ weights: null, batchSize: 0 }))).message).toBe('loadClassifier: batchSize must be a positive integer; got 0.');
+    const badOnnx = join(dir, 'bad.onnx');
+    writeFileSync(badOnnx, 'not a model');
+    expect((await error(loadClassifier({ weights: badOnnx }))).message).toMatch(/^weights: .*bad\.onnx is not an ONNX model/);
+
+    expect((await error(classifier.classify(photos![0]!, { topK: 0 }))).message).toBe('classify: topK must be an integer from 1 to 1000 (the classes of these weights); got 0.');
+    const text = Buffer.from('hello, not a photo');
+    const bad = await error(classifier.classify([photos![0]!, text]));
+    expect(bad.code).toBe('ERR_CLASSIFIER_INPUT');
+    expect(bad.message).toMatch(/^input 2 of 2 \(a Buffer of 18 bytes\): /);
+    expect((await error(classifier.classify(join(dir, 'missing.jpg')))).message).toMatch(/^input \(.*missing\.jpg\): .*no such file/);
+    expect((await error(classifier.embed([]))).code).toBe('ERR_CLASSIFIER_INPUT');
+
+  });
+});
