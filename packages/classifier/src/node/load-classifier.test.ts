@@ -64,6 +64,21 @@ describe.skipIf(!photos)('loadClassifier in Node (seeded 71x71 weights, real pho
     expect(tops[0]![0]!.score).toBeLessThan(0.9);
   });
 
+  test("the README's five lines run (seeded weights in place of 'imagenet'): the CLI's top-5 and features", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /```js\n([\s\S]*?)```/.exec(readme)![1]!;
+    const importLine = "import { loadClassifier } from '@xception/classifier';";
+    expect(block.startsWith(importLine)).toBe(true);
+    expect(block.split('\n').filter(Boolean)).toHaveLength(5);
+    const body = block.replace(importLine, '')
+      .replace("{ weights: 'imagenet' }", `{ weights: ${JSON.stringify(modelJson)}, imageSize: ${SIZE}, cacheDir: ${JSON.stringify(join(dir, 'home'))} }`)
+      .replaceAll("'cat.jpg'", JSON.stringify(photos![1]));
+    const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (load: typeof loadClassifier) => Promise<{ top5: Classification[]; features: Float32Array }>;
+    const { top5, features } = await new AsyncFunction('loadClassifier', `${body}\nreturn { top5, features };`)(loadClassifier);
+    expectSameTop(top5, cliTop.get(photos![1]!)!.top);
+    expect(maxDiff(features, cliEmbed.get(photos![1]!)!.features)).toBeLessThanOrEqual(1e-5);
+  });
+
   test('embed: the same 2048 features as `xception embed`', async () => {
     const [one, two] = await classifier.embed(photos!.slice(0, 2));
     const single = await classifier.embed(photos![0]!);
