@@ -64,7 +64,13 @@ window.runClassifier = async (backend) => {
   await classifier.classify(new Blob(['not a photo'])).catch((e) => { inputError = e instanceof ClassifierError ? e.code : String(e); });
   const engine = classifier.engine;
   await classifier.dispose();
-  return { tops, features: features.length, engine, leaked: tf.engine().state.numTensors - before, progress: [...new Set(progress)], inputError };
+  const leaked = tf.engine().state.numTensors - before;
+  const failure = (options) => loadClassifier(options).then(() => 'loaded', (e) => (e instanceof ClassifierError ? e.code + ': ' + e.message : String(e)));
+  const loadErrors = [
+    await failure({ weights: '/nowhere/model.json', backend, wasmPaths: '/wasm/' }),
+    await failure({ weights: 'imagenet' }),
+  ];
+  return { tops, features: features.length, engine, leaked, progress: [...new Set(progress)], inputError, loadErrors };
 };
 `;
 
@@ -108,7 +114,7 @@ describe.skipIf(skip !== null)('loadClassifier in Chromium (bundled page, model 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = async (backend: string): Promise<{ tops: CliTopRow['top'][]; features: number; engine: string; leaked: number; progress: string[]; inputError: string | null }> => {
+  const run = async (backend: string): Promise<{ tops: CliTopRow['top'][]; features: number; engine: string; leaked: number; progress: string[]; inputError: string | null; loadErrors: string[] }> => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.warn(`page: ${m.text()}`); });
@@ -133,6 +139,8 @@ describe.skipIf(skip !== null)('loadClassifier in Chromium (bundled page, model 
     expect(r.leaked).toBe(0);
     expect(r.inputError).toBe('ERR_CLASSIFIER_INPUT');
     expect(r.progress).toEqual(['download', 'done']);
+    expect(r.loadErrors[0]).toBe(`ERR_CLASSIFIER_WEIGHTS: weights: ${server.url}/nowhere/model.json answered HTTP 404; check the address of the model folder.`);
+    expect(r.loadErrors[1]).toMatch(/^ERR_CLASSIFIER_OPTIONS: loadClassifier: weights: 'imagenet' is downloaded and converted in Node only; run `xception weights convert imagenet --to web <folder>`/);
     expect(modelHits()).toBeGreaterThanOrEqual(2); // model.json and its shards
   });
 

@@ -34,6 +34,7 @@ describe.skipIf(!photos)('loadClassifier in Node (seeded 71x71 weights, real pho
   let classifier: Classifier<ImageInput>;
   let server: StaticServer;
   let tensorsBefore = 0;
+  const progress: string[] = [];
 
   beforeAll(async () => {
     ({ modelJson, values } = await writeSeededArtifacts(join(dir, 'web')));
@@ -42,7 +43,7 @@ describe.skipIf(!photos)('loadClassifier in Node (seeded 71x71 weights, real pho
     tensorsBefore = tf.engine().state.numTensors;
     [cliEmbed, classifier] = await Promise.all([
       runCli<CliEmbedRow>('embed', photos!.slice(0, 2), modelJson, join(dir, 'features.jsonl'), home),
-      loadClassifier({ weights: modelJson, imageSize: SIZE, batchSize: 2, cacheDir: home }),
+      loadClassifier({ weights: modelJson, imageSize: SIZE, batchSize: 2, cacheDir: home, onProgress: (e) => progress.push(`${e.phase} ${e.target}`) }),
     ]);
     server = await startStaticServer();
     for (const p of photos!) server.files.set(`/${basename(p)}`, { body: readFileSync(p), type: 'image/jpeg' });
@@ -60,6 +61,7 @@ describe.skipIf(!photos)('loadClassifier in Node (seeded 71x71 weights, real pho
     expect(classifier.engine).toMatch(/^onnx .*model cached .*\.onnx\), in a worker thread$/);
     // Reading model.json decodes its shards with tfjs here: those tensors are gone.
     expect(tf.engine().state.numTensors).toBe(tensorsBefore);
+    expect(progress).toEqual([`read ${modelJson}`]);
     const tops = await classifier.classify(photos!, { topK: 5 });
     expect(tops).toHaveLength(photos!.length);
     tops.forEach((top, i) => expectSameTop(top, cliTop.get(photos![i]!)!.top));
