@@ -17,7 +17,8 @@ import { writeSeededModelFolder } from './seeded-model-folder.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
-const pnpm = join(root, '.tools', 'node_modules', '.bin', 'pnpm');
+// scripts/setup.sh puts pnpm in .tools/ unless the pinned one is already on PATH.
+const pnpm = existsSync(join(root, '.tools', 'node_modules', '.bin', 'pnpm')) ? join(root, '.tools', 'node_modules', '.bin', 'pnpm') : 'pnpm';
 // The workspace packages @xception/classifier needs at run time, dependencies first.
 const PACKAGES = ['core', 'vision-utils', 'weights', 'onnx', 'engines', 'classifier'];
 const SIZE = 71;
