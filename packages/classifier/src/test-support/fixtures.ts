@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
 import { fileURLToPath } from 'node:url';
 import { saneRandomWeights, sharedPath } from '@xception/core/testing';
 import { writeTfjsArtifacts } from '@xception/weights';
+import sharp from 'sharp';
 
 const run = promisify(execFile);
 
@@ -46,4 +49,42 @@ export async function runCli<Row extends { path: string }>(kind: 'classify' | 'e
   });
   const rows = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Row);
   return new Map(rows.map((r) => [r.path, r]));
+}
+
+export interface Fixture {
+  /** A temporary folder for this test file. */
+  dir: string;
+  /** XCEPTION_HOME of the CLI runs (the ONNX export it caches is there). */
+  home: string;
+  modelJson: string;
+  values: Awaited<ReturnType<typeof writeSeededArtifacts>>['values'];
+  /** sharedPhotos()[4] as a 71x71 PNG: the same pixels whichever decoder reads it (sharp, Chromium). */
+  png: string;
+  /** `xception classify` on sharedPhotos() and the PNG. */
+  cliTop: Map<string, CliTopRow>;
+}
+
+let made: Promise<Fixture> | null = null;
+
+/** The seeded model folder and the CLI's top-5 for it, made once per test file. */
+export function classifierFixture(): Promise<Fixture> {
+  made ??= (async () => {
+    const photos = sharedPhotos()!;
+    const dir = mkdtempSync(join(tmpdir(), 'xception-classifier-'));
+    const home = join(dir, 'home');
+    const png = join(dir, 'photo.png');
+    const [{ modelJson, values }] = await Promise.all([
+      writeSeededArtifacts(join(dir, 'web')),
+      sharp(photos[4]!).resize(SIZE, SIZE, { fit: 'fill' }).png().toFile(png),
+    ]);
+    const cliTop = await runCli<CliTopRow>('classify', [...photos, png], modelJson, join(dir, 'top.jsonl'), home);
+    return { dir, home, modelJson, values, png, cliTop };
+  })();
+  return made;
+}
+
+export async function removeClassifierFixture(): Promise<void> {
+  if (!made) return;
+  const { dir } = await made.catch(() => ({ dir: null }));
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }
