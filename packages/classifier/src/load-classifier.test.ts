@@ -214,10 +214,11 @@ window.runClassifier = async (backend) => {
   const leaked = tf.engine().state.numTensors - before;
   const failure = (options) => loadClassifier(options).then(() => 'loaded', (e) => (e instanceof ClassifierError ? e.code + ': ' + e.message : String(e)));
   const loadErrors = [
-    await failure({ weights: '/nowhere/model.json', backend, wasmPaths: '/wasm/' }),
+    // backend 'auto' is set up before the weights are fetched: webgl comes first.
+    await failure({ weights: '/nowhere/model.json' }),
     await failure({ weights: 'imagenet' }),
   ];
-  return { tops, features: features.length, engine, leaked, progress: [...new Set(progress)], inputError, loadErrors };
+  return { tops, features: features.length, engine, leaked, progress: [...new Set(progress)], inputError, loadErrors, autoBackend: tf.getBackend() };
 };
 `;
 
@@ -256,7 +257,7 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     await server?.close();
   });
 
-  const run = async (backend: string): Promise<{ tops: CliTopRow['top'][]; features: number; engine: string; leaked: number; progress: string[]; inputError: string | null; loadErrors: string[] }> => {
+  const run = async (backend: string): Promise<{ tops: CliTopRow['top'][]; features: number; engine: string; leaked: number; progress: string[]; inputError: string | null; loadErrors: string[]; autoBackend: string }> => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.warn(`page: ${m.text()}`); });
@@ -272,7 +273,7 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     top.forEach((c, i) => expect(Math.abs(c.score - cli[i]!.score)).toBeLessThanOrEqual(tolerance));
   };
 
-  test('first visit (wasm): the same top-5 as `xception classify` for a URL, <img>, ImageBitmap, canvas, ImageData, Blob and ArrayBuffer; no leak', async () => {
+  test('first visit (wasm): the same top-5 as `xception classify` for a URL, <img>, ImageBitmap, canvas, ImageData, Blob and ArrayBuffer; no leak; typed load errors; backend auto starts webgl', async () => {
     const r = await run('wasm');
     expect(r.engine).toBe('tfjs wasm');
     expect(r.tops).toHaveLength(7);
@@ -282,6 +283,7 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     expect(r.inputError).toBe('ERR_CLASSIFIER_INPUT');
     expect(r.progress).toEqual(['download', 'done']);
     expect(r.loadErrors[0]).toBe(`ERR_CLASSIFIER_WEIGHTS: weights: ${server.url}/nowhere/model.json answered HTTP 404; check the address of the model folder.`);
+    expect(r.autoBackend).toBe('webgl');
     expect(r.loadErrors[1]).toMatch(/^ERR_CLASSIFIER_OPTIONS: loadClassifier: weights: 'imagenet' is downloaded and converted in Node only; run `xception weights convert imagenet --to web <folder>`/);
     expect(modelHits()).toBeGreaterThanOrEqual(2); // model.json and its shards
   });
