@@ -15,6 +15,8 @@ export default defineConfig({
       { find: /^@xception\/weights\/browser$/, replacement: src('./packages/weights/src/browser/index.ts') },
       { find: /^@xception\/weights$/, replacement: src('./packages/weights/src/index.ts') },
       { find: /^@xception\/onnx$/, replacement: src('./packages/onnx/src/index.ts') },
+      { find: /^@xception\/classifier\/browser$/, replacement: src('./packages/classifier/src/browser/index.ts') },
+      { find: /^@xception\/classifier(\/node)?$/, replacement: src('./packages/classifier/src/node/index.ts') },
       { find: /^@xception\/engines$/, replacement: src('./packages/engines/src/index.ts') },
       { find: /^@xception\/photo-library\/rules$/, replacement: src('./packages/photo-library/src/rules.ts') },
       { find: /^@xception\/photo-library\/testing$/, replacement: src('./packages/photo-library/src/testing/index.ts') },
