@@ -53,7 +53,8 @@ try {
   const local = Object.fromEntries(PACKAGES.map((p) => [`@xception/${p}`, `file:${tarballOf(p)}`]));
   writeFileSync(join(project, 'package.json'), JSON.stringify({
     name: 'pack-install-check', private: true, type: 'module',
-    dependencies: { '@xception/classifier': local['@xception/classifier'] },
+    // sharp is an optional peer (browser users need none): Node users install it, as the README says.
+    dependencies: { '@xception/classifier': local['@xception/classifier'], sharp: '^0.35.5' },
     overrides: local,
   }, null, 2));
   timed('npm install', () => execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
