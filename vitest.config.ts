@@ -12,8 +12,11 @@ export default defineConfig({
       { find: /^@xception\/vision-utils\/node$/, replacement: src('./packages/vision-utils/src/node/index.ts') },
       { find: /^@xception\/vision-utils\/browser$/, replacement: src('./packages/vision-utils/src/browser/index.ts') },
       { find: /^@xception\/vision-utils$/, replacement: src('./packages/vision-utils/src/index.ts') },
+      { find: /^@xception\/weights\/browser$/, replacement: src('./packages/weights/src/browser/index.ts') },
       { find: /^@xception\/weights$/, replacement: src('./packages/weights/src/index.ts') },
       { find: /^@xception\/onnx$/, replacement: src('./packages/onnx/src/index.ts') },
+      { find: /^@xception\/classifier\/browser$/, replacement: src('./packages/classifier/src/browser/index.ts') },
+      { find: /^@xception\/classifier(\/node)?$/, replacement: src('./packages/classifier/src/node/index.ts') },
       { find: /^@xception\/training$/, replacement: src('./packages/training/src/index.ts') },
       { find: /^@xception\/engines$/, replacement: src('./packages/engines/src/index.ts') },
       { find: /^@xception\/photo-library\/rules$/, replacement: src('./packages/photo-library/src/rules.ts') },
@@ -22,7 +25,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     // Full-size Xception on 2 cores: seconds per case, not milliseconds.
     testTimeout: 300_000,

@@ -6,15 +6,15 @@ import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
 import { build } from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, SKIP_NO_CHROMIUM } from './chromium.js';
 import type { StandInData, StandInPhoto } from './stand-in-bridge.js';
 // @ts-expect-error: a plain ESM build script without type declarations
 import { buildRenderer } from '../scripts/build.mjs';
 import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const samples = sharedPath('images', 'imagenet-samples');
 const labelsTsv = sharedPath('images', 'labels.tsv');
-const skip = !existsSync(CHROMIUM) ? 'skipped: Debian Chromium is not installed (apt-get install -y chromium)' : !samples || !labelsTsv ? SKIP_NO_SHARED : null;
+const skip = SKIP_NO_CHROMIUM ?? (!samples || !labelsTsv ? SKIP_NO_SHARED : null);
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const outputDir = join(appDir, 'test-output');
 const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.jpeg': 'image/jpeg', '.JPEG': 'image/jpeg' };
@@ -65,14 +65,8 @@ describe.skipIf(skip)(`renderer in Debian Chromium with a stand-in bridge ${skip
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
-    const { chromium } = await import('playwright-core');
     profile = makeTempDir('xception-chromium-');
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-gpu'],
-    });
+    context = await launchChromium(profile);
   });
 
   afterAll(async () => {

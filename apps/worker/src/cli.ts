@@ -58,7 +58,7 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
     .summary(summary)
     .description(`${summary}.\nInputs are files, folders, globs (quoted), or - to read paths from standard input.\nRerunning with the same --out resumes: finished inputs are skipped.`)
     .argument('<inputs...>', 'files, folders, globs or -')
-    .requiredOption('-o, --out <file>', kind === 'classify' ? 'results file: .jsonl or .csv' : 'results: .npy (float32 [N, 2048], with <name>.paths.txt) or .jsonl (a row with the features per image)')
+    .requiredOption('-o, --out <file>', kind === 'classify' ? 'results file: .jsonl, .csv or .parquet' : 'results: .npy (float32 [N, 2048], with <name>.paths.txt), .parquet (path, embedding: 2048 float32) or .jsonl (a row with the features per image)')
     .option('-r, --recursive', 'walk folders recursively', false)
     .option('-k, --top-k <n>', 'classes per image', positiveInt('--top-k'), 5)
     .option('-b, --batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 8)
@@ -95,9 +95,11 @@ export function buildProgram(): Command {
     "  xception classify 'photos/**/*.jpg' --out tags.csv --top-k 3",
     '  find /data -name "*.jpg" | xception classify - --out tags.jsonl --log-format json',
     '  xception classify /data --recursive --out tags.jsonl --shard 0/4',
+    '  xception classify /data --recursive --out tags.parquet     (written from tags.parquet.journal.jsonl when the run ends)',
   ].join('\n'));
   imagesCommand(program, 'embed', "Write each image's 2048-d pooled features, for similarity search", [
     '  xception embed ~/Pictures --recursive --out features.npy     (features.npy + features.paths.txt)',
+    '  xception embed ~/Pictures --recursive --out features.parquet (path, embedding: fixed-size list of 2048 float32)',
     '  xception embed ~/Pictures --recursive --out features.jsonl',
   ].join('\n'));
 
@@ -170,7 +172,7 @@ export function buildProgram(): Command {
   program
     .command('merge')
     .summary('Merge per-shard result files into one')
-    .argument('<out>', 'merged results file (.jsonl or .csv)')
+    .argument('<out>', 'merged results file (.jsonl, .csv, .npy or .parquet, as the parts)')
     .argument('<parts...>', 'the shard files')
     .addHelpText('after', '\nExample:\n  xception merge tags.jsonl tags.shard-*-of-4.jsonl')
     .action(async (out: string, parts: string[]) => { process.exitCode = await mergeCommand(out, parts, say); });
@@ -186,13 +188,13 @@ export function buildProgram(): Command {
     .argument('[files...]').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
     .action(async (files: string[], o: { cacheDir?: string }) => { process.exitCode = await weightsVerify(files, o, print); });
   weights.command('convert').summary('Write TensorFlow.js layers-model artifacts (browsers, Electron), an ONNX file (onnxruntime) or Keras 3 files')
-    .argument('<input>', "a Keras .keras or .h5, a model.json, a folder, a URL, 'imagenet', or (--to onnx) 'none' for random weights").argument('<outdir>', 'a folder; with --to keras, the file: out.keras or out.weights.h5')
-    .addOption(new Option('--to <format>', 'tfjs: model.json + shards; onnx: <outdir>/xception.onnx (opset 13, NHWC float32 input); keras: a Keras 3 .keras archive or .weights.h5').choices(['tfjs', 'onnx', 'keras']).default('tfjs'))
-    .addOption(new Option('--quantize <dtype>', 'store weights quantized (error measured and printed; tfjs only)').choices(['float16', 'uint8', 'uint16']))
+    .argument('<input>', "a Keras .keras or .h5, a model.json, a folder, a URL, 'imagenet', or (--to onnx, web) 'none' for random weights").argument('<outdir>', 'a folder; with --to keras, the file: out.keras or out.weights.h5')
+    .addOption(new Option('--to <format>', 'tfjs: model.json + shards; onnx: <outdir>/xception.onnx (opset 13, NHWC float32 input); keras: a Keras 3 .keras archive or .weights.h5; web: a folder for a static server (model.json + shards, xception.onnx, manifest.json)').choices(['tfjs', 'onnx', 'keras', 'web']).default('tfjs'))
+    .addOption(new Option('--quantize <dtype>', 'store the tfjs weights quantized (error measured and printed; tfjs and web)').choices(['float16', 'uint8', 'uint16']))
     .option('--no-top', 'drop the classifier')
-    .option('--no-check', 'onnx: skip running a test image through the file and the tfjs core')
-    .addHelpText('after', '\nExamples:\n  xception weights convert imagenet web_model --quantize float16\n  xception weights convert imagenet models --to onnx\n  xception weights convert imagenet xception.keras --to keras')
-    .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean; to?: 'tfjs' | 'onnx' | 'keras'; check?: boolean }) => {
+    .option('--no-check', 'onnx, web: skip running a test image through the ONNX file and the tfjs core')
+    .addHelpText('after', '\nExamples:\n  xception weights convert imagenet web_model --quantize float16\n  xception weights convert imagenet models --to onnx\n  xception weights convert imagenet xception.keras --to keras\n  xception weights convert imagenet public/xception --to web --quantize float16')
+    .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean; to?: 'tfjs' | 'onnx' | 'keras' | 'web'; check?: boolean }) => {
       process.exitCode = await weightsConvert(input, outDir, o, say);
     });
 

@@ -1,5 +1,6 @@
 import type { WeightValues } from '@xception/core';
 import { readWeights } from '@xception/weights';
+import { withDownloadBar } from './download-bar.js';
 
 /**
  * `--weights`: 'imagenet' (downloaded once into the cache, with a progress bar on a terminal),
@@ -9,5 +10,5 @@ import { readWeights } from '@xception/weights';
  */
 export async function loadWeightValues(spec: string, options: { includeTop: boolean }): Promise<WeightValues | null> {
   if (spec === 'none') return null;
-  return (await readWeights(spec, { includeTop: options.includeTop })).values;
+  return (await withDownloadBar((onProgress) => readWeights(spec, { includeTop: options.includeTop, onProgress }))).values;
 }

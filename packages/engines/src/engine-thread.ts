@@ -10,14 +10,19 @@ import { activateBackend, createModelRunner } from './model-runner.js';
  *   would otherwise stall decoding for the whole batch.
  */
 export type ThreadKind = 'wasm' | 'onnx';
-export interface ThreadData { kind: ThreadKind; options: EngineOptions }
+export interface ThreadData {
+  kind: ThreadKind;
+  options: EngineOptions;
+  /** onnx: the model file the main thread prepared (then options carry no weights). */
+  onnxModel?: { path: string; source: string };
+}
 interface RunMessage { id: number; batch: EngineBatch }
 interface Runner { detail: string; run(batch: EngineBatch): Promise<EngineResult> }
 
-async function start({ kind, options }: ThreadData): Promise<Runner> {
+async function start({ kind, options, onnxModel }: ThreadData): Promise<Runner> {
   if (kind === 'onnx') {
     const { createOnnxEngine } = await import('./onnx-engine.js');
-    const engine = await createOnnxEngine(options);
+    const engine = await createOnnxEngine(options, undefined, onnxModel);
     return { detail: engine.detail, run: (batch) => engine.run(batch) };
   }
   await activateBackend('wasm');

@@ -9,7 +9,8 @@ export {
 } from './engine.js';
 export { EngineError, libraryWords, type EngineErrorCode, type NameEngine } from './engine-error.js';
 export { selectEngine, type SelectEngineDeps } from './select-engine.js';
-export { createOnnxEngine, onnxCacheKey, onnxModelBytes, onnxSessionOptions } from './onnx-engine.js';
+export { createOnnxEngine, onnxSessionOptions } from './onnx-engine.js';
+export { exporterFingerprint, onnxCacheKey, prepareOnnxModel, type OnnxModelFile } from './onnx-model-file.js';
 export { DISABLE_ONNX_ENV, defaultOrtLoader, probeOnnxRuntime, type OnnxProbe, type OrtLoader, type OrtModule } from './onnx-probe.js';
 export { probeTfjsNode, type TfjsNodeProbe } from './tfjs-node-probe.js';
 export { createInProcessEngine } from './tfjs-engine.js';

@@ -1,11 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { expectedWeights, resolveXceptionConfig, type CreateXceptionOptions } from '@xception/core';
 import { randomImages, saneRandomWeights } from '@xception/core/testing';
 import type { EngineOptions } from './engine.js';
-import { createOnnxEngine, onnxCacheKey, onnxModelBytes } from './onnx-engine.js';
+import { createOnnxEngine } from './onnx-engine.js';
+import { exporterFingerprint, exporterFolders, onnxCacheKey, prepareOnnxModel } from './onnx-model-file.js';
 import { probeOnnxRuntime } from './onnx-probe.js';
 import { selectEngine } from './select-engine.js';
 import { createWasmPoolEngine } from './thread-pool-engine.js';
@@ -21,11 +23,13 @@ const options: EngineOptions = { model, weights, threads: 2, onnxCacheDir: null 
 describe('the onnx engine', () => {
   test('agrees with the wasm pool on the same weights, for uint8 pixels and float input', async () => {
     const onnx = await createOnnxEngine(options);
+    // Random weights are never cached: the temporary file onnxruntime loaded is gone once the session holds the model.
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`xception-${process.pid}-`) && f.endsWith('.onnx'))).toEqual([]);
     const wasm = await createWasmPoolEngine({ ...options, threads: 1 });
     try {
       expect(onnx.name).toBe('onnx');
       expect(onnx.parallelism).toBe(1);
-      expect(onnx.detail).toMatch(/^onnx \(onnxruntime-node 1\.30\.0, cpu, 2 threads; model exported in memory\)$/);
+      expect(onnx.detail).toMatch(/^onnx \(onnxruntime-node 1\.30\.0, cpu, 2 threads; model exported \(not cached\)\)$/);
       const pixels = new Uint8Array(3 * 71 * 71 * 3).map((_, i) => (i * 7919) % 256);
       const floats = randomImages([2, 71, 71, 3], 5);
       for (const batch of [{ pixels, count: 3, height: 71, width: 71 }, { pixels: floats, count: 2, height: 71, width: 71 }]) {
@@ -45,21 +49,46 @@ describe('the onnx engine', () => {
     }
   });
 
-  test('real weights are exported once and cached by a hash of config and weights; random ones never', () => {
+  test('real weights are exported once, cached by a hash of exporter, config and weights, and verified by SHA-256 when read back', async () => {
     const cache = join(dir, 'cache');
-    const first = onnxModelBytes(model, weights, cache);
+    const first = await prepareOnnxModel(model, weights, cache);
     expect(first.source).toMatch(/^exported, cached at .*xception-[0-9a-f]{24}\.onnx$/);
-    const second = onnxModelBytes(model, weights, cache);
-    expect(second.source).toMatch(/^cached /);
-    expect(Buffer.compare(Buffer.from(first.bytes), Buffer.from(second.bytes))).toBe(0);
+    const bytes = readFileSync(first.path);
+    // The sidecar holds the SHA-256 of the bytes (checked here with an independent hash of the file).
+    expect(readFileSync(`${first.path}.sha256`, 'utf8').trim()).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect((await prepareOnnxModel(model, weights, cache)).source).toBe(`cached ${first.path}`);
+    // A cached file with one byte changed (its size intact): discarded and exported again, never
+    // loaded. A file cut short fails the same check.
+    writeFileSync(first.path, Buffer.from(bytes).fill(bytes[5000]! ^ 0xff, 5000, 5001));
+    const again = await prepareOnnxModel(model, weights, cache);
+    expect(again.source).toBe(`exported, cached at ${first.path} (the cached copy did not match its SHA-256 and was replaced)`);
+    expect(Buffer.compare(readFileSync(first.path), bytes)).toBe(0);
+    const engine = await createOnnxEngine({ ...options, onnxCacheDir: cache });
+    expect(engine.detail).toContain(`model cached ${first.path}`);
+    await engine.dispose();
     const changed = new Map(weights);
     const bias = changed.get('predictions/bias')!;
     changed.set('predictions/bias', { shape: bias.shape, values: bias.values.map((v, i) => (i === 0 ? v + 1e-3 : v)) });
     expect(onnxCacheKey(model, changed)).not.toBe(onnxCacheKey(model, weights));
     expect(onnxCacheKey({ ...model, classifierActivation: null }, weights)).not.toBe(onnxCacheKey(model, weights));
-    expect(onnxModelBytes(model, null, cache).source).toBe('exported in memory');
-    expect(readdirSync(cache).filter((f) => f.endsWith('.onnx'))).toHaveLength(1);
-    expect(readdirSync(cache).filter((f) => f.endsWith('.partial'))).toHaveLength(0);
+    expect(readdirSync(cache).sort()).toEqual([basename(first.path), `${basename(first.path)}.sha256`]);
+  });
+
+  test("the cache key follows the exporter's own code: @xception/onnx and @xception/core as loaded", () => {
+    const folders = exporterFolders();
+    expect(folders.map((f) => readdirSync(f).some((n) => /^export-onnx\.(js|ts)$/.test(n)))).toEqual([true, false]);
+    expect(folders.map((f) => readdirSync(f).some((n) => /^xception-graph\.(js|ts)$/.test(n)))).toEqual([false, true]);
+    // A copy of the exporter's folder: changing one byte of its code changes the fingerprint and the key.
+    const copy = join(dir, 'exporter-copy');
+    cpSync(folders[0]!, copy, { recursive: true });
+    const before = exporterFingerprint([copy, folders[1]!]);
+    expect(before).toBe(exporterFingerprint());
+    const code = readdirSync(copy).find((n) => /^export-onnx\.(js|ts)$/.test(n))!;
+    writeFileSync(join(copy, code), `${readFileSync(join(copy, code), 'utf8')}\n// changed\n`);
+    const after = exporterFingerprint([copy, folders[1]!]);
+    expect(after).not.toBe(before);
+    expect(onnxCacheKey(model, weights, after)).not.toBe(onnxCacheKey(model, weights, before));
+    expect(onnxCacheKey(model, weights, before)).toBe(onnxCacheKey(model, weights));
   });
 });
 

@@ -1,20 +1,14 @@
 import { expect, test } from 'vitest';
-import { EngineError, selectEngine } from './index.js';
+import { runOnlyNodeExample } from '@xception/core/testing';
+import { EngineError } from './index.js';
 
-// The README's example, at 71x71 so that it runs in seconds.
-test("the README's example runs: auto selection, one batch of uint8 pixels, dispose", async () => {
-  const pixels = new Uint8Array(8 * 71 * 71 * 3).map((_, i) => (i * 31) % 256);
-  const lines: string[] = [];
-  const engine = await selectEngine('auto', { model: { includeTop: true, inputShape: [71, 71, 3], weights: null }, weights: null }, (l) => lines.push(l));
-  const { output, outputShape, features } = await engine.run({ pixels, count: 8, height: 71, width: 71 });
-  expect(outputShape).toEqual([8, 1000]);
-  expect(output.length).toBe(8000);
-  expect(features.length).toBe(8 * 2048);
-  // Softmax rows sum to 1: an independent property of a classifier's output.
-  for (let r = 0; r < 8; r++) expect(output.subarray(r * 1000, (r + 1) * 1000).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
-  expect(engine.detail).toMatch(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model exported in memory\), in a worker thread$/);
-  expect(lines).toEqual([]);
-  await engine.dispose();
+// The README's example as a plain Node script on the built package; 71x71 instead of 299x299.
+test("the README's example runs in plain Node: auto selection, one batch of uint8 pixels, dispose", () => {
+  const lines = runOnlyNodeExample(new URL('../README.md', import.meta.url), [['299', '71']]).trim().split('\n');
+  expect(lines.slice(-2)).toEqual([
+    '[ 8, 1000 ] 16384',
+    expect.stringMatching(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model exported \(not cached\)\), in a worker thread$/),
+  ]);
 });
 
 test('EngineError speaks the library\'s words, and a front end re-words it', () => {

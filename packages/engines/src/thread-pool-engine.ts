@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EngineBatch, EngineOptions, EngineResult, InferenceEngine } from './engine.js';
 import type { ThreadData, ThreadKind } from './engine-thread.js';
+import { prepareOnnxModel } from './onnx-model-file.js';
+import { threadEntry, workerSource } from './thread-entry.js';
 
 interface PoolThread {
   worker: Worker;
@@ -25,24 +27,29 @@ export function createWasmPoolEngine(options: EngineOptions): Promise<InferenceE
  * onnxruntime-node in one worker thread (the session spreads each batch over `threads` cores
  * itself), with two batches queued so that the next starts the moment the last one ends.
  */
-export function createOnnxThreadEngine(options: EngineOptions): Promise<InferenceEngine> {
-  return createThreadPoolEngine('onnx', options, 1, 2, (detail) => `${detail}, in a worker thread`);
+export async function createOnnxThreadEngine(options: EngineOptions): Promise<InferenceEngine> {
+  // The model file is made here; the thread gets its path, not a copy of the weights.
+  const model = await prepareOnnxModel(options.model, options.weights, options.onnxCacheDir);
+  try {
+    return await createThreadPoolEngine('onnx', { ...options, weights: null }, 1, 2, (detail) => `${detail}, in a worker thread`, { path: model.path, source: model.source });
+  } finally {
+    model.release();
+  }
 }
 
 async function createThreadPoolEngine(
   kind: ThreadKind, options: EngineOptions, count: number, perThread: number, describe: (threadDetail: string) => string,
+  onnxModel?: ThreadData['onnxModel'],
 ): Promise<InferenceEngine> {
-  const url = threadEntry();
+  const { source, eval: isEval } = workerSource(threadEntry('engine-thread'));
   const threads: PoolThread[] = [];
   const waiting: Array<() => void> = [];
   let nextId = 0;
   const pending = new Map<number, { resolve: (r: EngineResult) => void; reject: (e: Error) => void }>();
 
   const start = (): Promise<PoolThread> => new Promise((resolve, reject) => {
-    const data: ThreadData = { kind, options };
-    const worker = url.protocol === 'data:'
-      ? new Worker(url.href.slice('data:text/javascript,'.length), { eval: true, workerData: data })
-      : new Worker(url, { workerData: data });
+    const data: ThreadData = { kind, options, ...(onnxModel ? { onnxModel } : {}) };
+    const worker = new Worker(source, { eval: isEval, workerData: data });
     const thread: PoolThread = { worker, busy: 0, detail: kind };
     worker.once('message', (m: { ready: boolean; detail?: string; error?: string }) => {
       if (!m.ready) {
@@ -103,13 +110,3 @@ async function createThreadPoolEngine(
   };
 }
 
-/**
- * The thread's module. Built, it is engine-thread.js beside this file. Running from the
- * TypeScript sources (tests, tsx), loader hooks do not reach worker threads in Node 20, so a
- * small bootstrap registers tsx in the thread before importing engine-thread.ts.
- */
-function threadEntry(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./engine-thread.js', import.meta.url);
-  const target = new URL('./engine-thread.ts', import.meta.url).href;
-  return new URL(`data:text/javascript,import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(target)}); });`);
-}

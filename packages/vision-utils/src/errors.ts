@@ -15,6 +15,7 @@ export type ImageDecodeErrorCode =
 export type VisionUtilsErrorCode =
   | ImageDecodeErrorCode
   | 'ERR_IMAGE_OPTIONS'
+  | 'ERR_SHARP_MISSING'
   | 'ERR_PREPROCESS_MODE'
   | 'ERR_PREPROCESS_INPUT'
   | 'ERR_DECODE_PREDICTIONS_SHAPE'

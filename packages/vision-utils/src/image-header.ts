@@ -67,8 +67,8 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader | null {
   if (b.length >= 4 && (ascii(b, 0, 4) === 'II*\0' || ascii(b, 0, 4) === 'MM\0*')) return { format: 'tiff' };
   if (b.length >= 12 && ascii(b, 4, 4) === 'ftyp') {
     const brand = ascii(b, 8, 4);
-    if (brand === 'avif' || brand === 'avis') return { format: 'avif' };
-    if (['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1'].includes(brand)) return { format: 'heic' };
+    if (brand === 'avif' || brand === 'avis') return withSize('avif', heifSize(b, view));
+    if (['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1'].includes(brand)) return withSize('heic', heifSize(b, view));
     return null;
   }
   const text = ascii(b, 0, Math.min(b.length, 256)).trimStart().toLowerCase();
@@ -91,4 +91,49 @@ export function looksTruncated(format: SniffedFormat, tail: Uint8Array): boolean
     return true;
   }
   return false;
+}
+
+/**
+ * AVIF/HEIC (ISO BMFF): the image size is in meta > iprp > ipco > ispe boxes, one per image item
+ * (the primary image, its alpha plane, thumbnails); the largest is what a decoder allocates, so
+ * the pixel limit applies to it before anything is decoded. Undefined when the boxes are not in
+ * the bytes read (the limit is then checked after decoding).
+ */
+function heifSize(b: Uint8Array, view: DataView): { width: number; height: number } | undefined {
+  let best: { width: number; height: number } | undefined;
+  // Each level lists its child boxes: [start, end) of the payload after `skip` header bytes.
+  const children = (start: number, end: number, visit: (type: string, payload: number, boxEnd: number) => void): void => {
+    let at = start;
+    for (let guard = 0; guard < 4096 && at + 8 <= end; guard++) {
+      let size = view.getUint32(at);
+      let header = 8;
+      if (size === 1) {
+        if (at + 16 > end) return;
+        size = Number(view.getBigUint64(at + 8));
+        header = 16;
+      } else if (size === 0) {
+        size = end - at;
+      }
+      if (size < header) return;
+      const boxEnd = Math.min(end, at + size);
+      visit(ascii(b, at + 4, 4), at + header, boxEnd);
+      at += size;
+    }
+  };
+  children(0, b.length, (type, payload, end) => {
+    if (type !== 'meta') return;
+    children(payload + 4, end, (type2, payload2, end2) => { // meta is a full box: 4 bytes of version and flags
+      if (type2 !== 'iprp') return;
+      children(payload2, end2, (type3, payload3, end3) => {
+        if (type3 !== 'ipco') return;
+        children(payload3, end3, (type4, payload4, end4) => {
+          if (type4 !== 'ispe' || payload4 + 12 > end4) return;
+          const width = view.getUint32(payload4 + 4);
+          const height = view.getUint32(payload4 + 8);
+          if (!best || width * height > best.width * best.height) best = { width, height };
+        });
+      });
+    });
+  });
+  return best;
 }

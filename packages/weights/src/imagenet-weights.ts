@@ -39,7 +39,7 @@ export async function fetchImagenetWeights(options: FetchImagenetOptions = {}): 
   const registry = options.registry ?? IMAGENET_REGISTRY;
   const entry = imagenetEntry(options.includeTop ?? true, registry);
   const dest = imagenetWeightsPath({ includeTop: entry.includeTop, registry, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
-  const progress = progressReporter(options.onProgress, `Downloading ${entry.fileName}`);
+  const progress = progressReporter(options.onProgress);
   try {
     const present = await stat(dest).then((s) => s.size, () => null);
     let rejected: string | null = null;

@@ -15,7 +15,7 @@ export interface LoadXceptionOptions extends Omit<XceptionOptions, 'weights'> {
   weights?: 'imagenet' | null | string | URL;
   /** Where 'imagenet' is cached. Default defaultCacheDir(). */
   cacheDir?: string;
-  /** Download and read progress; without it a progress bar shows on a terminal. */
+  /** Download and read progress (the library draws nothing itself). */
   onProgress?: ProgressCallback;
   /** Seed for the random initialisation when weights is null. */
   seed?: number;

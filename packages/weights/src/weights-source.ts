@@ -71,7 +71,7 @@ async function downloadUrl(url: URL, options: ResolveSourceOptions): Promise<str
   const name = known ? known.fileName : `${createHash('sha256').update(url.href).digest('hex').slice(0, 16)}-${basename(url.pathname) || 'weights.h5'}`;
   const dest = join(cacheDir, known ? '' : 'downloads', name);
   if (await stat(dest).then(() => true, () => false)) return dest;
-  const progress = progressReporter(options.onProgress, `Downloading ${basename(url.pathname)}`);
+  const progress = progressReporter(options.onProgress);
   try {
     await downloadFile({
       urls: [url.href],

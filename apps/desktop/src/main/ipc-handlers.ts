@@ -1,7 +1,6 @@
-import { CHANNELS, type FolderInfo, type GpuInfo, type InferenceReply, type InvokeChannel, type Settings, type TaggingProgress } from '../shared/api.js';
-import { DesktopError, InvalidArgumentError } from './errors.js';
-import { ARGUMENT_SCHEMAS } from './ipc-schemas.js';
-import type { LibraryService } from './library-service.js';
+import { CHANNELS, type TaggingProgress } from '../shared/api.js';
+import { createBridgeMethods, type BridgeMethodsOptions } from './bridge-methods.js';
+import { DesktopError } from './errors.js';
 
 /** The parts of Electron's ipcMain and IpcMainInvokeEvent used here (injected). */
 export interface IpcEventLike {
@@ -12,79 +11,29 @@ export interface IpcMainLike {
   removeHandler(channel: string): void;
 }
 
-/** The system pickers (Electron's dialog in the app). */
-export interface Pickers {
-  /** Every folder the user picked (the dialog allows several); [] when cancelled. */
-  pickFolders(): Promise<string[]>;
-  pickWeightsFile(): Promise<string | null>;
-}
+export type { Pickers } from './bridge-methods.js';
 
-export interface IpcHandlerOptions {
+export interface IpcHandlerOptions extends Omit<BridgeMethodsOptions, 'nameOf'> {
   ipcMain: IpcMainLike;
-  service: LibraryService;
-  pickers: Pickers;
   /** Only the app's own page may call: e.g. url.startsWith('app://renderer/'). */
   isTrustedSender(url: string): boolean;
-  /** The webgl engine's traffic from the renderer (GPU report, inference replies). */
-  inference?: { onGpu(info: GpuInfo): void; onReply(reply: InferenceReply): void };
 }
 
 /**
- * Registers one handler per bridge method. Each checks the sender is the app's own page,
- * parses the arguments with the channel's schema, then calls the service (which checks paths
- * against the added folders). Returns a function that removes the handlers.
+ * Registers one handler per bridge method. Each checks the sender is the app's own page, then
+ * hands the call to the shared bridge methods (argument schemas, then the service, which checks
+ * paths against the added folders). Returns a function that removes the handlers.
  */
-export function registerIpcHandlers({ ipcMain, service, pickers, isTrustedSender, inference }: IpcHandlerOptions): () => void {
-  // A weights file path is accepted only if the user picked it in the system dialog.
-  const pickedWeights = new Set<string>();
-
-  const methods: Record<InvokeChannel, (...args: never[]) => unknown> = {
-    addFolders: async () => {
-      const added: FolderInfo[] = [];
-      // One after the other: adding a parent of an added folder replaces it.
-      for (const path of await pickers.pickFolders()) added.push(await service.addFolder(path));
-      return added;
-    },
-    removeFolder: (path: string) => service.removeFolder(path),
-    listFolders: () => service.listFolders(),
-    scan: () => service.scan(),
-    query: (query: Parameters<LibraryService['query']>[0]) => service.query(query),
-    tagCounts: () => service.tagCounts(),
-    similar: (photo: string, count: number) => service.similar(photo, count),
-    addTag: (photo: string, tag: string) => service.addTag(photo, tag),
-    removeTag: (photo: string, tag: string) => service.removeTag(photo, tag),
-    startTagging: (options: Parameters<LibraryService['startTagging']>[0]) => service.startTagging(options),
-    pauseTagging: () => service.pauseTagging(),
-    resumeTagging: () => service.resumeTagging(),
-    cancelTagging: () => service.cancelTagging(),
-    getSettings: () => service.getSettings(),
-    updateSettings: (patch: Partial<Settings>) => {
-      const current = service.getSettings().weights;
-      if (patch.weights?.kind === 'file' && !pickedWeights.has(patch.weights.path) && !(current.kind === 'file' && current.path === patch.weights.path)) {
-        throw new InvalidArgumentError('updateSettings', 'a weights file must be chosen with chooseWeightsFile first');
-      }
-      return service.updateSettings(patch);
-    },
-    chooseWeightsFile: async () => {
-      const path = await pickers.pickWeightsFile();
-      if (path !== null) pickedWeights.add(path);
-      return path;
-    },
-    reportGpu: (info: GpuInfo) => void inference?.onGpu(info),
-    inferenceReply: (reply: InferenceReply) => void inference?.onReply(reply),
-  };
-
-  const channels = Object.keys(methods) as InvokeChannel[];
-  for (const name of channels) {
+export function registerIpcHandlers({ ipcMain, isTrustedSender, ...options }: IpcHandlerOptions): () => void {
+  const methods = createBridgeMethods({ ...options, nameOf: (name) => CHANNELS[name] });
+  for (const name of methods.names) {
     ipcMain.handle(CHANNELS[name], async (event, ...args) => {
       const url = event.senderFrame?.url ?? '';
       if (!isTrustedSender(url)) throw new DesktopError('invalid-argument', `IPC from '${url}' refused: only the app's own page may call the main process.`);
-      const parsed = ARGUMENT_SCHEMAS[name].safeParse(args);
-      if (!parsed.success) throw new InvalidArgumentError(CHANNELS[name], parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; '));
-      return (methods[name] as (...a: unknown[]) => unknown)(...(parsed.data as unknown[]));
+      return methods.call(name, args);
     });
   }
-  return () => channels.forEach((name) => ipcMain.removeHandler(CHANNELS[name]));
+  return () => methods.names.forEach((name) => ipcMain.removeHandler(CHANNELS[name]));
 }
 
 /** Forwards tagging progress to the window (throttled: at most one message per 100 ms, the last always sent). */

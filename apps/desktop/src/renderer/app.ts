@@ -1,11 +1,12 @@
 /**
- * The renderer: plain TypeScript and DOM against `window.xception` (the preload's typed bridge;
- * a stand-in in the browser tests). Every string from the library goes in through textContent,
+ * The renderer: plain TypeScript and DOM against `window.xception` (the preload's typed bridge,
+ * the served shell's HTTP bridge, or a stand-in in the browser tests). Every string from the library goes in through textContent,
  * never innerHTML.
  */
 import type { PhotoSummary, PhotoTag, Settings, TaggingProgress, XceptionBridge } from '../shared/api.js';
 import { startRendererInference } from './inference/renderer-inference.js';
 import { createPhotoPages } from './photo-pages.js';
+import { createServedBridge } from './served-bridge.js';
 import { createVirtualGrid } from './virtual-grid.js';
 
 declare global {
@@ -14,7 +15,8 @@ declare global {
   }
 }
 
-const api = window.xception;
+// Electron's preload (or a test) installs the bridge first; served by `pnpm tagger serve`, the page makes its own.
+const api = (window.xception ??= createServedBridge());
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] => {
   const node = document.createElement(tag);
@@ -169,7 +171,9 @@ function showProgress(p: TaggingProgress): void {
 }
 
 let refreshTimer = 0;
+let progressSeen = false;
 api.onProgress((p) => {
+  progressSeen = true;
   showProgress(p);
   // Tags appear while tagging runs: refresh the view at most twice a second.
   if (!refreshTimer) refreshTimer = window.setTimeout(() => {
@@ -267,7 +271,8 @@ async function init(): Promise<void> {
   ($('engine') as HTMLSelectElement).value = settings.engine;
   ($('weights') as HTMLSelectElement).value = settings.weights.kind;
   ($('ignore') as HTMLInputElement).value = settings.ignoreLabels.join(', ');
-  showProgress({ state: 'idle', done: 0, failed: 0, total: 0 });
+  // The served shell sends the queue's state as soon as its socket opens, maybe before this point.
+  if (!progressSeen) showProgress({ state: 'idle', done: 0, failed: 0, total: 0 });
   await refreshLibrary();
   document.body.dataset.ready = 'true';
   // The webgl engine: the worker is the built inference-worker.js beside this script.

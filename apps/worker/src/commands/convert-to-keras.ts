@@ -1,6 +1,7 @@
 import { resolveXceptionConfig } from '@xception/core';
 import { readKerasH5, readKerasArchive, readWeights, writeKeras3Weights, writeKerasArchive, type KerasArchiveReading } from '@xception/weights';
 import { CliError, EXIT } from '../cli-error.js';
+import { withDownloadBar } from '../download-bar.js';
 import { activateBackend } from '@xception/engines';
 
 /**
@@ -10,7 +11,7 @@ import { activateBackend } from '@xception/engines';
  * is read back and every weight compared with the input's, bit for bit.
  */
 export async function convertToKeras(input: string, out: string, o: { quantize?: string; top?: boolean }, log: (line: string) => void): Promise<number> {
-  if (o.quantize) throw new CliError('ERR_USAGE', '--quantize applies to --to tfjs only; Keras files store float32.', EXIT.usage);
+  if (o.quantize) throw new CliError('ERR_USAGE', '--quantize applies to --to tfjs and --to web only; Keras files store float32.', EXIT.usage);
   if (input === 'none') throw new CliError('ERR_USAGE', "'none' (random weights) converts only with --to onnx.", EXIT.usage);
   const archive = /\.keras$/i.test(out);
   if (!archive && !/\.weights\.h5$/i.test(out)) {
@@ -21,7 +22,7 @@ export async function convertToKeras(input: string, out: string, o: { quantize?:
     );
   }
   await activateBackend('wasm'); // tfjs artifacts are decoded through tfjs tensors
-  const reading = await readWeights(input, o.top === false ? { includeTop: false } : {});
+  const reading = await withDownloadBar((onProgress) => readWeights(input, { onProgress, ...(o.top === false ? { includeTop: false } : {}) }));
   const saved = 'savedConfig' in reading ? (reading as KerasArchiveReading) : null;
   const includeTop = o.top === false ? false : reading.hasTop;
   // weights: null: the output is a whole Keras model, so Keras' rules for pretrained weights (a

@@ -1,8 +1,8 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { access, copyFile, open, readFile, rename, rm } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { CliError, EXIT } from '../cli-error.js';
-import { decodePathLine, encodePathLine, FEATURE_WIDTH, fixedNpyHeader, pathsFileOf, readNpyShape } from '../output/embedding-journal.js';
+import { encodePathLine, FEATURE_WIDTH, fixedNpyHeader, pathsFileOf, readEmbeddingRows } from '../output/embedding-journal.js';
+import { readParquetHeader, readParquetRecords, writeParquet, type ParquetHeader, type ParquetRecord } from '../output/parquet-output.js';
 import { linesOf, ResultsFile, formatFor, parseCsvRecord } from '../output/results-file.js';
 import { PathSet } from '../pipeline/path-set.js';
 
@@ -14,8 +14,8 @@ import { PathSet } from '../pipeline/path-set.js';
  */
 export async function mergeCommand(out: string, parts: readonly string[], log: (line: string) => void): Promise<number> {
   if (parts.length === 0) throw new CliError('ERR_USAGE', 'Nothing to merge: give the shard result files after the output file.', EXIT.usage);
-  const format = /\.npy$/i.test(out) ? 'npy' : formatFor(out);
-  const formatOf = (p: string): string => (/\.npy$/i.test(p) ? 'npy' : formatFor(p));
+  const formatOf = (p: string): string => (/\.npy$/i.test(p) ? 'npy' : /\.parquet$/i.test(p) ? 'parquet' : formatFor(p));
+  const format = formatOf(out);
   if (parts.some((p) => formatOf(p) !== format)) throw new CliError('ERR_USAGE', `Merge files of one format: ${out} is ${format}, so every part must be too.`, EXIT.usage);
   if (existsSync(out)) throw new CliError('ERR_USAGE', `${out} exists already; merge writes a new file: remove it or choose another name.`, EXIT.usage);
   for (const part of parts) {
@@ -23,15 +23,17 @@ export async function mergeCommand(out: string, parts: readonly string[], log: (
       throw new CliError('ERR_MERGE_PART_MISSING', `Cannot read the part ${part} (${error.code}); check the shard file names (nothing was written).`);
     });
   }
+  // A Parquet part says itself what wrote it: checked first, so a torn or foreign part is named as such.
+  const parquetHeader = format === 'parquet' ? await checkParquetParts(parts) : null;
   const model = await sameModel(parts);
   const tmp = `${out}.merge-${process.pid}.tmp.${format}`;
   try {
-    const { rows, duplicates } = format === 'npy' ? await mergeNpy(tmp, parts) : await mergeRows(tmp, parts, format as 'csv' | 'jsonl');
+    const { rows, duplicates } = format === 'npy' ? await mergeNpy(tmp, parts)
+      : parquetHeader ? await mergeParquet(tmp, parts, parquetHeader)
+        : await mergeRows(tmp, parts, format as 'csv' | 'jsonl');
     if (model) await copyFile(`${parts[0]}.model.json`, `${out}.model.json`);
-    if (format === 'npy') {
-      await rename(pathsFileOf(tmp), pathsFileOf(out));
-      if (existsSync(`${tmp}.errors.jsonl`)) await rename(`${tmp}.errors.jsonl`, `${out}.errors.jsonl`);
-    }
+    if (format === 'npy') await rename(pathsFileOf(tmp), pathsFileOf(out));
+    if (existsSync(`${tmp}.errors.jsonl`)) await rename(`${tmp}.errors.jsonl`, `${out}.errors.jsonl`);
     await rename(tmp, out);
     log(`merged ${parts.length} files into ${out}: ${rows} rows${duplicates ? `, ${duplicates} duplicate paths dropped` : ''}`);
     return EXIT.ok;
@@ -113,43 +115,24 @@ async function mergeRows(tmp: string, parts: readonly string[], format: 'csv' | 
 
 /** .npy shards (with their .paths.txt and .errors.jsonl): rows concatenated, the first of a path kept. */
 async function mergeNpy(tmp: string, parts: readonly string[]): Promise<{ rows: number; duplicates: number }> {
-  const rowBytes = FEATURE_WIDTH * 4;
-  const shapes = [];
-  for (const part of parts) {
-    const shape = await readNpyShape(part);
-    if (shape.width !== FEATURE_WIDTH) throw new CliError('ERR_MERGE_MISMATCH', `${part} has ${shape.width} columns, not ${FEATURE_WIDTH}; merge only xception embed shards (nothing was written).`);
-    await access(pathsFileOf(part)).catch(() => {
-      throw new CliError('ERR_MERGE_PART_MISSING', `${part} has no ${pathsFileOf(part)} beside it; copy it with the .npy (nothing was written).`);
-    });
-    shapes.push(shape);
-  }
+  // Every part is checked (shape, paths file) before anything is written.
+  for (const part of parts) for await (const _ of readEmbeddingRows(part, 1)) break;
   const npy = await open(tmp, 'w');
   const paths = await open(pathsFileOf(tmp), 'w');
-  const errorsTmp = `${tmp}.errors.jsonl`;
   const done = new PathSet();
   let rows = 0;
   let duplicates = 0;
   try {
     await npy.write(fixedNpyHeader(0, FEATURE_WIDTH));
-    for (const [i, part] of parts.entries()) {
-      const source = await open(part, 'r');
-      try {
-        let row = 0;
-        const buffer = Buffer.alloc(rowBytes);
-        for await (const line of createInterface({ input: createReadStream(pathsFileOf(part), 'utf8'), crlfDelay: Infinity })) {
-          if (row >= shapes[i]!.rows) break; // paths beyond the header's count: a torn tail
-          const path = decodePathLine(line);
-          const { bytesRead } = await source.read(buffer, 0, rowBytes, shapes[i]!.dataStart + row * rowBytes);
-          row++;
-          if (bytesRead !== rowBytes) throw new CliError('ERR_MERGE_MISMATCH', `${part} is shorter than its header says; rerun that shard to resume it (nothing was written).`);
+    for (const part of parts) {
+      for await (const batch of readEmbeddingRows(part)) {
+        for (const { path, features } of batch) {
           if (done.has(path)) { duplicates++; continue; }
           done.add(path);
-          await npy.write(buffer);
+          await npy.write(new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
           await paths.write(`${encodePathLine(path)}\n`);
           rows++;
         }
-      } finally {
-        await source.close();
       }
     }
     await npy.write(fixedNpyHeader(rows, FEATURE_WIDTH), 0, 128, 0);
@@ -159,9 +142,49 @@ async function mergeNpy(tmp: string, parts: readonly string[]): Promise<{ rows: 
     await npy.close();
     await paths.close();
   }
-  // The error rows of the parts, merged like any JSONL.
+  await mergeErrorRows(tmp, parts);
+  return { rows, duplicates };
+}
+
+/** The error rows of the parts (`<part>.errors.jsonl`), merged like any JSONL into `<tmp>.errors.jsonl`. */
+async function mergeErrorRows(tmp: string, parts: readonly string[]): Promise<void> {
   const errorParts = parts.map((p) => `${p}.errors.jsonl`).filter((p) => existsSync(p));
-  if (errorParts.length > 0) await mergeRows(errorsTmp, errorParts, 'jsonl');
+  if (errorParts.length > 0) await mergeRows(`${tmp}.errors.jsonl`, errorParts, 'jsonl');
+}
+
+/**
+ * .parquet shards: each part says in its metadata what wrote it (classify or embed, --top-k,
+ * the model record); parts that disagree are refused before anything is written. Rows are read
+ * and written a row group at a time, the first of a path kept.
+ */
+async function checkParquetParts(parts: readonly string[]): Promise<ParquetHeader> {
+  const headers = await Promise.all(parts.map(async (p) => (await readParquetHeader(p)).header));
+  const describe = (h: ParquetHeader): string => `${h.kind}${h.topK === null ? '' : ` --top-k ${h.topK}`}${h.model ? `, ${modelSummary(JSON.parse(h.model) as Record<string, unknown>)}` : ''}`;
+  const first = headers[0]!;
+  const idOf = (h: ParquetHeader): string | null => (h.model ? String((JSON.parse(h.model) as { id?: string }).id) : null);
+  if (headers.some((h) => h.kind !== first.kind || h.topK !== first.topK || idOf(h) !== idOf(first))) {
+    const all = parts.map((p, i) => `${p}: ${describe(headers[i]!)}`).join('; ');
+    throw new CliError('ERR_MERGE_MISMATCH', `The Parquet parts were written by different commands, models or settings (${all}); merge only the shards of one run (nothing was written).`);
+  }
+  return first;
+}
+
+async function mergeParquet(tmp: string, parts: readonly string[], header: ParquetHeader): Promise<{ rows: number; duplicates: number }> {
+  const done = new PathSet();
+  let duplicates = 0;
+  async function* unique(): AsyncGenerator<ParquetRecord[]> {
+    for (const part of parts) {
+      for await (const group of readParquetRecords(part)) {
+        yield group.filter((r) => {
+          if (done.has(r.path)) { duplicates++; return false; }
+          done.add(r.path);
+          return true;
+        });
+      }
+    }
+  }
+  const rows = await writeParquet(tmp, header, unique());
+  await mergeErrorRows(tmp, parts);
   return { rows, duplicates };
 }
 

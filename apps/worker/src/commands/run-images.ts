@@ -9,6 +9,7 @@ import { loadClassifierWeights, decodeTop } from '../class-names.js';
 import { EmbeddingJournal, pathsFileOf } from '../output/embedding-journal.js';
 import { checkModelRecord, hashWeights, modelId, type ModelRecord } from '../output/model-record.js';
 import { describeHolder, lockOutput } from '../output/output-lock.js';
+import { parquetJournalOf, writeParquetFromJournal } from '../output/parquet-output.js';
 import { csvHeader, ResultsFile, type ResultRow } from '../output/results-file.js';
 import { runImagePipeline, type PipelineSummary } from '../pipeline/image-pipeline.js';
 import { InFlightJournal } from '../pipeline/in-flight-journal.js';
@@ -48,20 +49,23 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
   const shard = resolveShard(o.shard);
   const out = shardOutputPath(o.out, shard);
+  // --out x.parquet: rows go to a journal beside it (JSONL, or the .npy journal for embed), and
+  // x.parquet is written from it when the run finishes (see parquet-output.ts for why).
+  const parquetOut = /\.parquet$/i.test(out) ? out : null;
+  const journal = parquetOut ? parquetJournalOf(parquetOut, kind) : out;
   // embed --out x.npy: x.npy is its own journal (rows appended in place), with x.paths.txt beside.
-  const npyOut = kind === 'embed' && /\.npy$/i.test(out) ? out : null;
-  const journal = out;
+  const npyOut = kind === 'embed' && /\.npy$/i.test(journal) ? journal : null;
   if (kind === 'embed' && /\.csv$/i.test(out)) {
-    throw new CliError('ERR_USAGE', 'embed writes .npy (with <name>.paths.txt) or .jsonl; a CSV has no room for 2048 features per image: use --out features.npy.', EXIT.usage);
+    throw new CliError('ERR_USAGE', 'embed writes .npy (with <name>.paths.txt), .parquet or .jsonl; a CSV has no room for 2048 features per image: use --out features.npy.', EXIT.usage);
   }
-  if (kind === 'classify' && /\.npy$/i.test(out)) throw new CliError('ERR_USAGE', 'classify writes .jsonl or .csv; .npy is for embed.', EXIT.usage);
+  if (kind === 'classify' && /\.npy$/i.test(out)) throw new CliError('ERR_USAGE', 'classify writes .jsonl, .csv or .parquet; .npy is for embed.', EXIT.usage);
   // --device cuda fails here, before anything is locked or written.
   const device = decideDevice(o.device ?? 'auto', o.engine, o.device === 'cpu' ? NO_CUDA : await detectCuda());
   if (device.warning) reporter.warn(device.warning);
   if (o.out === '-') {
     // --out -: JSONL rows on stdout, for a pipe; no file, so no lock, no resume, no journal.
     if (kind === 'embed' || o.shard) throw new CliError('ERR_USAGE', '--out - writes classify rows to standard output; embed and --shard need a file for --out.', EXIT.usage);
-    return runLocked(kind, inputs, o, { reporter, shard, out, npyOut: null, journal: out, device, lockLost: new Promise<never>(() => undefined) });
+    return runLocked(kind, inputs, o, { reporter, shard, out, npyOut: null, parquetOut: null, journal: out, device, lockLost: new Promise<never>(() => undefined) });
   }
   // The output folder is created, as `mkdir -p` would.
   await mkdir(dirname(out), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
@@ -72,7 +76,7 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
     onWait: (holder) => reporter.info(`waiting for ${out}: another run is writing it (${describeHolder(holder)})`),
   });
   try {
-    return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, journal, device, lockLost: lock.compromised });
+    return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, parquetOut, journal, device, lockLost: lock.compromised });
   } finally {
     await lock.release();
   }
@@ -83,6 +87,8 @@ interface RunContext {
   shard: ReturnType<typeof resolveShard>;
   out: string;
   npyOut: string | null;
+  /** --out x.parquet, written from the journal at the end of the run. */
+  parquetOut: string | null;
   journal: string;
   device: DeviceDecision;
   /** Rejects when the output lock was lost: the run stops before writing another row. */
@@ -90,12 +96,14 @@ interface RunContext {
 }
 
 async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], o: ImagesCommandOptions, c: RunContext): Promise<number> {
-  const { reporter, shard, out, npyOut, journal, device } = c;
+  const { reporter, shard, out, npyOut, parquetOut, journal, device } = c;
   let lost: Error | null = null;
   c.lockLost.catch((error: Error) => { lost = error; });
   // The model first: resuming an output with another model is refused before anything is written.
   const classifier = await loadClassifierWeights(o.weights).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
-  const weights = classifier.values;
+  // Held here alone, so that dropping it below frees the decoded weights once the engine has them.
+  let weights = classifier.values;
+  classifier.values = null;
   const record: ModelRecord = {
     kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: o.imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
   };
@@ -103,7 +111,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   const model = modelId(record);
   const existed = existsSync(journal);
   const { file, done, resumed } = npyOut
-    ? await EmbeddingJournal.open(npyOut, { retryFailed: o.retryFailed ?? false })
+    ? await EmbeddingJournal.open(npyOut, { retryFailed: o.retryFailed ?? false, ...(parquetOut ? { errorsPath: `${parquetOut}.errors.jsonl` } : {}) })
     : out === '-'
       ? ResultsFile.toStdout(o.topK)
       : await ResultsFile.open(journal, { topK: o.topK, retryFailed: o.retryFailed ?? false });
@@ -117,7 +125,14 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       weights,
       ...(o.threads ? { threads: o.threads } : {}),
     }, (line) => reporter.info(line));
+    // The engine holds the model now (onnxruntime its own copy, the wasm threads theirs): the
+    // decoded weights (~92 MB for Xception) are not kept through the run.
+    weights = null;
     reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}`);
+    let disposed = false;
+    const disposeEngine = async (): Promise<void> => {
+      if (!disposed) { disposed = true; await engine.dispose(); }
+    };
 
     // Count the inputs beside the run, streaming too, so that the ETA appears once it is known.
     if (!inputs.includes('-')) {
@@ -185,6 +200,13 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       for (const entry of deferred) summary = addSummaries(summary, await pipeline(oneEntry(entry), 1));
       summary = addSummaries(summary, { done: poisoned.length, ok: 0, failed: poisoned.length, skipped: 0, seconds: 0, imagesPerSecond: 0, inferSeconds: 0 });
       const failures = summary.failed + resumed.failures;
+      let parquetRows: number | null = null;
+      // Rewritten when this run added or replaced rows, or when it is missing.
+      if (parquetOut && (summary.done > 0 || resumed.retried > 0 || !existsSync(parquetOut))) {
+        if (lost) throw lost;
+        await disposeEngine(); // its memory (onnxruntime's arena) is given back before the file is encoded
+        parquetRows = await writeParquetFromJournal(parquetOut, { kind, topK: kind === 'classify' ? o.topK : null, model: JSON.stringify({ ...record, id: model }) });
+      }
       reporter.finish({
         ...summary,
         out,
@@ -192,14 +214,15 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
         peakRssBytes: process.resourceUsage().maxRSS * 1024,
         message: `${kind === 'classify' ? 'classified' : 'embedded'} ${summary.done} inputs: ${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} already done; ` +
           `${summary.seconds.toFixed(1)} s, ${summary.imagesPerSecond.toFixed(2)} images/s (inference ${summary.inferSeconds.toFixed(1)} s); ` +
-          (file instanceof EmbeddingJournal ? `${file.rowCount} feature rows in ${out} with their paths in ${pathsFileOf(out)}` : `results in ${out}`),
+          (parquetOut ? `results in ${out}${parquetRows === null ? ' (unchanged)' : ` (${parquetRows} rows)`}, journal ${journal}`
+            : file instanceof EmbeddingJournal ? `${file.rowCount} feature rows in ${out} with their paths in ${pathsFileOf(out)}` : `results in ${out}`),
       });
       failedEarly = false;
       return failures > 0 ? EXIT.partialFailure : EXIT.ok;
     } finally {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       await inFlight.close();
-      await engine.dispose();
+      await disposeEngine();
     }
   } finally {
     await file.close();

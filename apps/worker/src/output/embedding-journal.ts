@@ -62,7 +62,8 @@ export class EmbeddingJournal {
     readonly path: string,
   ) {}
 
-  static async open(npyPath: string, options: { retryFailed?: boolean } = {}): Promise<OpenedResults<EmbeddingJournal>> {
+  /** errorsPath: where error rows go (default `<npyPath>.errors.jsonl`). */
+  static async open(npyPath: string, options: { retryFailed?: boolean; errorsPath?: string } = {}): Promise<OpenedResults<EmbeddingJournal>> {
     const pathsFile = pathsFileOf(npyPath);
     const rowBytes = FEATURE_WIDTH * 4;
     const done = new PathSet();
@@ -96,7 +97,7 @@ export class EmbeddingJournal {
       throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot write ${npyPath} (${(error as NodeJS.ErrnoException).code}); choose a writable --out.`);
     }
     await npy.write(fixedNpyHeader(rows, FEATURE_WIDTH), 0, NPY_HEADER_BYTES, 0);
-    const errors = await ResultsFile.open(`${npyPath}.errors.jsonl`, { topK: 0, format: 'jsonl', retryFailed: options.retryFailed ?? false, done });
+    const errors = await ResultsFile.open(options.errorsPath ?? `${npyPath}.errors.jsonl`, { topK: 0, format: 'jsonl', retryFailed: options.retryFailed ?? false, done });
     const file = new EmbeddingJournal(npy, paths, errors.file, rows, npyPath);
     return {
       file,
@@ -145,6 +146,44 @@ export class EmbeddingJournal {
     if (this.rows > 0) return;
     await rm(this.path, { force: true });
     await rm(pathsFileOf(this.path), { force: true });
+  }
+}
+
+/**
+ * The complete rows of an embedding .npy (paths beyond the header's count are a torn tail), in
+ * batches, with their paths: for merge and for writing Parquet from the journal.
+ */
+export async function* readEmbeddingRows(npyPath: string, batchRows = 256): AsyncGenerator<Array<{ path: string; features: Float32Array }>> {
+  const shape = await readNpyShape(npyPath);
+  if (shape.width !== FEATURE_WIDTH) throw new CliError('ERR_MERGE_MISMATCH', `${npyPath} has ${shape.width} columns, not ${FEATURE_WIDTH}; only xception embed files go here (nothing was written).`);
+  const pathsFile = pathsFileOf(npyPath);
+  if (!(await stat(pathsFile).catch(() => null))) {
+    throw new CliError('ERR_MERGE_PART_MISSING', `${npyPath} has no ${pathsFile} beside it; copy it with the .npy (nothing was written).`);
+  }
+  const rowBytes = FEATURE_WIDTH * 4;
+  const source = await open(npyPath, 'r');
+  try {
+    let row = 0;
+    let paths: string[] = [];
+    const flush = async () => {
+      const buffer = Buffer.alloc(paths.length * rowBytes);
+      const start = shape.dataStart + (row - paths.length) * rowBytes;
+      const { bytesRead } = await source.read(buffer, 0, buffer.length, start);
+      if (bytesRead !== buffer.length) throw new CliError('ERR_MERGE_MISMATCH', `${npyPath} is shorter than its header says; rerun the command that wrote it to resume it (nothing was written).`);
+      const features = new Float32Array(buffer.buffer, buffer.byteOffset, buffer.length / 4);
+      const batch = paths.map((path, i) => ({ path, features: features.subarray(i * FEATURE_WIDTH, (i + 1) * FEATURE_WIDTH) }));
+      paths = [];
+      return batch;
+    };
+    for await (const line of linesWithLength(pathsFile)) {
+      if (row >= shape.rows) break;
+      paths.push(decodePathLine(line.text));
+      row++;
+      if (paths.length === batchRows) yield await flush();
+    }
+    if (paths.length > 0) yield await flush();
+  } finally {
+    await source.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DecodedImage } from '../decoded-image.js';
 import { ImageDecodeError, type ImageDecodeErrorCode } from '../errors.js';
+import { jpegWithoutOrientation } from '../exif-orientation.js';
 import { looksTruncated, readImageHeader, type SniffedFormat } from '../image-header.js';
 import { resolveImageOptions, type ImageLoadOptions, type Interpolation, type ResolvedImageOptions } from '../image-options.js';
 import { planResize, type ResizePlan } from '../resize-plan.js';
@@ -58,7 +59,8 @@ function sizeOf(source: Drawable): { width: number; height: number } {
  * JPEG decoder (IDCT and chroma upsampling), which is not Keras' libjpeg. Files and Blobs are
  * sniffed first: non-images, formats the browser does not decode (TIFF, HEIC, SVG), cut-off JPEG
  * and PNG files and images over maxPixels are refused before decoding. EXIF orientation is
- * applied by the browser (createImageBitmap 'from-image'; <img> by default). shrinkOnLoad does
+ * applied by the browser (createImageBitmap 'from-image'; <img> by default); with autoOrient
+ * false a File or Blob JPEG is decoded as stored (its orientation tag hidden from the decoder). shrinkOnLoad does
  * nothing here. Every failure rejects with an ImageDecodeError naming the file.
  */
 export async function loadImageInBrowser(source: BrowserImageSource, options: ImageLoadOptions = {}): Promise<DecodedImage> {
@@ -86,7 +88,10 @@ export async function loadImageInBrowser(source: BrowserImageSource, options: Im
       const tail = new Uint8Array(await source.slice(Math.max(0, source.size - 1024)).arrayBuffer());
       if (looksTruncated(header!.format, tail)) fail('ERR_IMAGE_TRUNCATED', 'the file ends before the image does; re-copy or re-download it');
       try {
-        owned = await createImageBitmap(source, { imageOrientation: o.autoOrient ? 'from-image' : 'none', premultiplyAlpha: 'default' } as ImageBitmapOptions);
+        // Chromium applies EXIF orientation even with imageOrientation 'none' (now an alias of
+        // 'from-image'): without autoOrient the decoder gets a JPEG whose tag reads "upright".
+        const unrotated = !o.autoOrient && header!.format === 'jpeg' ? jpegWithoutOrientation(new Uint8Array(await source.arrayBuffer())) : null;
+        owned = await createImageBitmap(unrotated ? new Blob([unrotated as BlobPart]) : source, { imageOrientation: o.autoOrient ? 'from-image' : 'none', premultiplyAlpha: 'default' } as ImageBitmapOptions);
       } catch (error) {
         fail('ERR_IMAGE_UNREADABLE', 'the browser could not decode the image; the file is damaged or in a variant it does not support', error);
       }

@@ -1,5 +1,5 @@
 import { open as openFile, stat } from 'node:fs/promises';
-import sharp, { type KernelEnum, type Metadata, type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
+import type { KernelEnum, Metadata, OutputInfo, Sharp, SharpOptions } from 'sharp';
 import type { DecodedImage } from '../decoded-image.js';
 import { ImageDecodeError, type ImageDecodeErrorCode } from '../errors.js';
 import { resolveImageOptions, type ImageLoadOptions, type Interpolation, type ResolvedImageOptions } from '../image-options.js';
@@ -7,6 +7,7 @@ import { looksTruncated, readImageHeader } from '../image-header.js';
 import { planResize } from '../resize-plan.js';
 import { sampleNearest } from '../sample-nearest.js';
 import { classifySharpError } from './classify-sharp-error.js';
+import { sharpModule } from './sharp-module.js';
 
 /** A file path, or the bytes of an image file (Buffer, Uint8Array, ArrayBuffer). */
 export type ImageInput = string | Uint8Array | ArrayBuffer;
@@ -23,7 +24,7 @@ const SHARP_KERNELS: Record<Interpolation, keyof KernelEnum> = {
 
 /** Whether this sharp build decodes HEIC (HEVC in HEIF). The prebuilt sharp binaries decode AVIF only. */
 export function canDecodeHeic(): boolean {
-  return (sharp.format.heif?.input.fileSuffix ?? []).some((s) => s.toLowerCase() === '.heic');
+  return (sharpModule().format.heif?.input.fileSuffix ?? []).some((s) => s.toLowerCase() === '.heic');
 }
 
 interface Opened {
@@ -178,6 +179,7 @@ function prepare(pipeline: Sharp, o: ResolvedImageOptions): Sharp {
  */
 export async function loadImage(input: ImageInput, options: ImageLoadOptions = {}): Promise<DecodedImage> {
   const o = resolveImageOptions(options);
+  const sharp = sharpModule();
   const opened = await open(input);
   const announced = await sniffedSize(opened);
   if (announced) refuseIfTooLarge(announced.width, announced.height, o, opened);

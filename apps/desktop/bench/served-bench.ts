@@ -1,0 +1,122 @@
+/**
+ * The served app (`pnpm tagger serve`) against `xception classify` on the same photos and
+ * engine, each timed as a user meets it: from starting the process to the last sidecar written
+ * (served: the built dist/served/tagger.js, its scan, model load, queue and sidecars) against
+ * the CLI's whole run (start to exit, model load included). Both: seeded random weights at
+ * --image-size (default 299, ImageNet's arithmetic), --engine (default onnx), threads = CPUs, on
+ * temporary copies of ../shared/images/imagenet-samples. The issue asks for a ratio ≥ 0.75.
+ * At the end exiftool (when installed) reads the served sidecars' predictions back and checks
+ * them against classify's top 5 for every photo: the 299x299 onnx end-to-end check.
+ * Writes bench/results/served-tagging.json.
+ * Usage: pnpm --filter @xception/desktop bench:served [-- --photos 16 --rounds 1 --image-size 71]
+ *   (runs the built CLI apps/worker/dist/cli.js: build first, `node_modules/.bin/turbo run build`)
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { sharedPath } from '@xception/core/testing';
+import { asList, EXIFTOOL, exiftoolRead } from '@xception/photo-library/testing';
+import { servedTagger } from '../test/served-build.js';
+
+const { values: args } = parseArgs({ options: {
+  photos: { type: 'string', default: '0' },
+  rounds: { type: 'string', default: '3' },
+  engine: { type: 'string', default: 'onnx' },
+  'image-size': { type: 'string', default: '299' },
+} });
+const samples = sharedPath('images', 'imagenet-samples');
+if (!samples) {
+  console.error('served-bench: ../shared/images/imagenet-samples is missing; nothing to measure.');
+  process.exit(1);
+}
+const cli = fileURLToPath(new URL('../../worker/dist/cli.js', import.meta.url));
+if (!existsSync(cli)) {
+  console.error(`served-bench: ${cli} is missing; build first (node_modules/.bin/turbo run build).`);
+  process.exit(1);
+}
+const tagger = await servedTagger();
+const names = readdirSync(samples).filter((n) => /\.(jpe?g|png)$/i.test(n)).sort();
+const count = Number(args.photos) > 0 ? Math.min(Number(args.photos), names.length) : names.length;
+const model = ['--weights', 'none', '--image-size', args['image-size'], '--engine', args.engine];
+
+function copyPhotos(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'xception-served-bench-'));
+  for (const name of names.slice(0, count)) copyFileSync(join(samples!, name), join(dir, name));
+  return dir;
+}
+
+/** Seconds from spawning the served tagger to the last sidecar on disk; leaves the photos for the check. */
+async function servedRound(photos: string): Promise<number> {
+  const data = mkdtempSync(join(tmpdir(), 'xception-served-bench-data-'));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [tagger, 'serve', photos, '--port', '0', ...model, '--data-dir', data], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + 30 * 60_000;
+  while (readdirSync(photos).filter((n) => n.endsWith('.xmp')).length < count) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the served tagger stopped before the last sidecar:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  child.kill('SIGKILL');
+  rmSync(data, { recursive: true, force: true });
+  return seconds;
+}
+
+/** Seconds of the CLI's whole run (start to exit), and its rows. */
+async function cliRound(photos: string): Promise<{ seconds: number; rows: { path: string; top: { index: number; label: string; score: number }[] }[] }> {
+  const out = join(mkdtempSync(join(tmpdir(), 'xception-served-bench-cli-')), 'r.jsonl');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [cli, 'classify', photos, '--out', out, ...model, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const seconds = (performance.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`xception classify failed (exit ${code}):\n${stderr}`);
+  const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  rmSync(join(out, '..'), { recursive: true, force: true });
+  return { seconds, rows };
+}
+
+const rounds: { served: number; classify: number }[] = [];
+let mismatches: string[] | null = null;
+for (let r = 0; r < Number(args.rounds); r++) {
+  // Alternating, so that drift on a shared machine hits both alike.
+  const servedPhotos = copyPhotos();
+  const served = await servedRound(servedPhotos);
+  const classifyPhotos = copyPhotos();
+  const classify = await cliRound(classifyPhotos);
+  rounds.push({ served, classify: classify.seconds });
+  console.log(`round ${r + 1}: served ${served.toFixed(2)} s, classify ${classify.seconds.toFixed(2)} s`);
+  if (r === 0 && EXIFTOOL) {
+    // The same predictions on both sides, photo by photo (sidecars read by exiftool).
+    const top = new Map(classify.rows.map((row) => [row.path.split('/').pop()!, row.top.map((p) => `${p.index}|${p.label}`).join(',')]));
+    mismatches = exiftoolRead(...names.slice(0, count).map((n) => join(servedPhotos, `${n}.xmp`)))
+      .filter((f) => asList(f['XMP-xcp:Predictions']).map((e) => e.split('|').slice(0, 2).join('|')).join(',') !== top.get(String(f.SourceFile).split('/').pop()!.replace(/\.xmp$/, '')))
+      .map((f) => String(f.SourceFile));
+  }
+  rmSync(servedPhotos, { recursive: true, force: true });
+  rmSync(classifyPhotos, { recursive: true, force: true });
+}
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const servedSeconds = median(rounds.map((r) => r.served));
+const classifySeconds = median(rounds.map((r) => r.classify));
+const ratio = classifySeconds / servedSeconds;
+
+console.log(`\nserved app vs xception classify, ${count} photos, ${args.engine}, ${args['image-size']}x${args['image-size']}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${rounds.length}`);
+console.log('| path | start to last result | photos/s |');
+console.log('|---|---|---|');
+console.log(`| pnpm tagger serve (start → last sidecar) | ${servedSeconds.toFixed(2)} s | ${(count / servedSeconds).toFixed(2)} |`);
+console.log(`| xception classify (whole run) | ${classifySeconds.toFixed(2)} s | ${(count / classifySeconds).toFixed(2)} |`);
+console.log(`speed served / classify: ${ratio.toFixed(3)} (the issue asks ≥ 0.75)`);
+console.log(mismatches === null ? 'predictions not compared (exiftool is not installed)' : `predictions: ${count - mismatches.length}/${count} photos agree with classify's top 5${mismatches.length ? `; differ: ${mismatches.join(', ')}` : ''}`);
+
+const outDir = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
+mkdirSync(outDir, { recursive: true });
+const file = join(outDir, 'served-tagging.json');
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, photos: count, engine: args.engine, imageSize: Number(args['image-size']), servedSeconds, classifySeconds, ratio, predictionMismatches: mismatches, rounds }, null, 2));
+console.log(`written ${file}`);
+if (mismatches?.length) process.exitCode = 1;
