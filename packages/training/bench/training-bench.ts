@@ -16,7 +16,7 @@ import { expectedWeights, kerasInitialWeights, resolveXceptionConfig, seededRand
 import { sharedPath, useBackend, type TestBackend } from '@xception/core/testing';
 import { selectEngine, type EngineChoice } from '@xception/engines';
 import { loadImage } from '@xception/vision-utils/node';
-import { adaptNormalization, createDenseHead, fit } from '@xception/training';
+import { adaptNormalization, createDenseHead, fit } from '../src/index.js';
 
 const { values: args } = parseArgs({
   options: {
