@@ -62,7 +62,7 @@ describe('the inference host in a child process', () => {
     }, settings, random);
     try {
       await classifier.load();
-      expect(classifier.backend()).toMatch(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model exported \(not cached\)\), in a worker thread$/);
+      expect(classifier.backend()).toMatch(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model (exported, cached at |cached )\S+\.onnx\), in a worker thread$/);
       const first = await classifier.classifyBatch!([photos[0]!, bad], 5, [photos[1]!, photos[2]!]);
       expect(first[1]).toBeInstanceOf(Error);
       const second = await classifier.classifyBatch!([photos[1]!, photos[2]!], 5, []);

@@ -26,7 +26,7 @@ describe.skipIf(!photos)('xception classify with onnxruntime', () => {
     const outWasm = join(dir, 'wasm.jsonl');
     const a = await runCli(['classify', ...inputs, '--out', outOnnx, '--engine', 'onnx', ...FAST], ENV);
     expect(a.code, a.stderr).toBe(0);
-    expect(a.stderr).toMatch(/engine: onnx \(onnxruntime-node 1\.30\.0, cpu, 2 threads; model exported \(not cached\)\), in a worker thread; batch size 3/);
+    expect(a.stderr).toMatch(/engine: onnx \(onnxruntime-node 1\.30\.0, cpu, 2 threads; model exported, cached at \S+\.onnx\), in a worker thread; batch size 3/);
     expect(a.stderr).toMatch(/classified 5 inputs: 5 ok, 0 failed/);
     const b = await runCli(['classify', ...inputs, '--out', outWasm, '--engine', 'wasm', ...FAST], ENV);
     expect(b.code, b.stderr).toBe(0);

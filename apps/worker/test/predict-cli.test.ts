@@ -60,7 +60,7 @@ test('predict uses the cores like classify: onnxruntime gets one intra-op thread
   const onnx = await runCli(['predict', '--weights', 'none', '--input', input, '--output', onnxOut, '--engine', 'onnx']);
   expect(onnx.code, onnx.stderr).toBe(0);
   const cpus = availableParallelism();
-  expect(onnx.stderr).toContain(`cpu, ${cpus} thread${cpus === 1 ? '' : 's'}; model exported (not cached))`);
+  expect(onnx.stderr).toMatch(new RegExp(`cpu, ${cpus} threads?; model (exported, cached at |cached )\\S+\\.onnx\\)`));
   const wasm = await runCli(['predict', '--weights', 'none', '--input', input, '--output', wasmOut, '--engine', 'wasm']);
   expect(wasm.code, wasm.stderr).toBe(0);
   expect(wasm.stderr).toContain(`wasm, ${cpus} worker thread${cpus === 1 ? '' : 's'}`);

@@ -42,8 +42,8 @@ export interface EngineOptions {
   /** Worker threads of the wasm pool, or onnxruntime's intra-op threads (default: the number of CPUs). */
   threads?: number;
   /**
-   * onnx: where exported models are cached (default `<weights cache>/onnx`); null: export in
-   * memory at every start. Random weights are never cached.
+   * onnx: where exported models are cached (default `<weights cache>/onnx`; seeded random
+   * weights by their seed); null: export to a temporary file at every start.
    */
   onnxCacheDir?: string | null;
   /** onnx: 'cpu' never tries the CUDA provider; 'cuda' fails rather than fall back to the CPU (the CLI's --device; apps/worker/src/device/cuda-detect.ts decides it). */

@@ -23,7 +23,7 @@ const options: EngineOptions = { model, weights, threads: 2, onnxCacheDir: null 
 describe('the onnx engine', () => {
   test('agrees with the wasm pool on the same weights, for uint8 pixels and float input', async () => {
     const onnx = await createOnnxEngine(options);
-    // Random weights are never cached: the temporary file onnxruntime loaded is gone once the session holds the model.
+    // onnxCacheDir null: the temporary file onnxruntime loaded is gone once the session holds the model.
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`xception-${process.pid}-`) && f.endsWith('.onnx'))).toEqual([]);
     const wasm = await createWasmPoolEngine({ ...options, threads: 1 });
     try {
@@ -89,6 +89,11 @@ describe('the onnx engine', () => {
     expect(after).not.toBe(before);
     expect(onnxCacheKey(model, weights, after)).not.toBe(onnxCacheKey(model, weights, before));
     expect(onnxCacheKey(model, weights, before)).toBe(onnxCacheKey(model, weights));
+    // Keras' seeded random weights are keyed by their seed and the exporter's code, never as another model's.
+    expect(onnxCacheKey({ ...model, seed: 1 }, null, after)).not.toBe(onnxCacheKey({ ...model, seed: 1 }, null, before));
+    expect(onnxCacheKey({ ...model, seed: 1 }, null)).not.toBe(onnxCacheKey({ ...model, seed: 2 }, null));
+    expect(onnxCacheKey({ ...model, seed: 0 }, null)).toBe(onnxCacheKey(model, null));
+    expect(onnxCacheKey(model, null)).not.toBe(onnxCacheKey(model, weights));
   });
 });
 

@@ -23,8 +23,11 @@ export interface OnnxModelFile {
  * The ONNX model for `model` and `weights` as a file. Real weights are cached in
  * `<cacheDir>/xception-<key>.onnx` (default `<weights cache>/onnx`), keyed by onnxCacheKey, with
  * the SHA-256 of its bytes in `<file>.sha256`: a cached file is read back only when its bytes
- * hash to that (a truncated or corrupted file is discarded and exported again). Random weights
- * (null), or `cacheDir: null`, are exported to a temporary file that release() removes.
+ * hash to that (a truncated or corrupted file is discarded and exported again). Keras' seeded
+ * random weights (null) are cached too, keyed by their seed: they are a pure function of the
+ * configuration and the seed, and each export costs seconds (benchmarks and tests start the
+ * CLI with them again and again). `cacheDir: null` exports to a temporary file that release()
+ * removes.
  * The export runs in a thread of its own that then exits (see onnx-export-thread.ts).
  */
 export async function prepareOnnxModel(model: CreateXceptionOptions, weights: WeightValues | null, cacheDir?: string | null): Promise<OnnxModelFile> {
@@ -34,7 +37,7 @@ export async function prepareOnnxModel(model: CreateXceptionOptions, weights: We
     await exportInThread({ model, weights, file: path });
     return { path, source: why, release: () => rmSync(path, { force: true }) };
   };
-  if (weights === null || dir === null) return temporary('exported (not cached)');
+  if (dir === null) return temporary('exported (not cached)');
   const file = join(dir, `xception-${onnxCacheKey(model, weights)}.onnx`);
   const sidecar = `${file}.sha256`;
   let note = '';
@@ -83,11 +86,15 @@ function exportInThread(job: ExportJob): Promise<{ sha256: string }> {
   });
 }
 
-/** What decides the exported bytes: the exporter's own code, the resolved configuration, and every weight. */
-export function onnxCacheKey(model: CreateXceptionOptions, weights: WeightValues, fingerprint: string = exporterFingerprint()): string {
+/**
+ * What decides the exported bytes: the exporter's own code, the resolved configuration, and every
+ * weight (null: Keras' initialisers, which the same code and seed always give alike).
+ */
+export function onnxCacheKey(model: CreateXceptionOptions, weights: WeightValues | null, fingerprint: string = exporterFingerprint()): string {
   const config = resolveXceptionConfig({ ...model, weights: model.weights ?? 'weight-map' });
   const hash = createHash('sha256');
   hash.update(`${fingerprint}\n${JSON.stringify({ ...config, weights: null })}\n`);
+  if (weights === null) return hash.update(`keras initial weights, seed ${model.seed ?? 0}\n`).digest('hex').slice(0, 24);
   for (const name of [...weights.keys()].sort()) {
     const w = weights.get(name)!;
     hash.update(`${name} [${w.shape.join(',')}]\n`);

@@ -7,7 +7,7 @@ test("the README's example runs in plain Node: auto selection, one batch of uint
   const lines = runOnlyNodeExample(new URL('../README.md', import.meta.url), [['299', '71']]).trim().split('\n');
   expect(lines.slice(-2)).toEqual([
     '[ 8, 1000 ] 16384',
-    expect.stringMatching(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model exported \(not cached\)\), in a worker thread$/),
+    expect.stringMatching(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model (exported, cached at |cached )\S+\.onnx\), in a worker thread$/),
   ]);
 });
 

@@ -52,7 +52,7 @@ describe('engine classifier (the utility process on @xception/engines)', () => {
     const wasm = createEngineClassifier({ engine: 'wasm', weights: null, imageSize: 71, random: { seed: 3 }, threads: 1 });
     try {
       await Promise.all([onnx.load(), wasm.load()]);
-      expect(onnx.backend()).toMatch(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model exported \(not cached\)\), in a worker thread$/);
+      expect(onnx.backend()).toMatch(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model (exported, cached at |cached )\S+\.onnx\), in a worker thread$/);
       expect(lines).toEqual([]);
       const first = await onnx.classifyBatch!([photos[0]!, bad, photos[1]!], 5, photos.slice(2));
       const second = await onnx.classifyBatch!(photos.slice(2), 5, []);
