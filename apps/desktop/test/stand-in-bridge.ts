@@ -95,6 +95,13 @@ const bridge: XceptionBridge = {
     library.upsert(updated);
     return library.summaryOf(updated);
   },
+  // Training needs the main process (tfjs, the feature cache): served-app.browser.test.ts drives it on the real server.
+  async teachTag() {
+    throw new Error('Teaching a tag is not part of the stand-in bridge.');
+  },
+  async acceptSuggestion(id, tag) {
+    return bridge.addTag(id, tag);
+  },
   async startTagging({ scope }) {
     const todo = [...library.all()].filter((r) => scope === 'all' || r.status !== 'tagged').map((r) => r.id);
     paused = false;

@@ -1,4 +1,4 @@
-import type { FolderInfo, GpuInfo, InferenceReply, InvokeChannel, Settings } from '../shared/api.js';
+import type { FolderInfo, GpuInfo, InferenceReply, InvokeChannel, Settings, TeachTagOptions } from '../shared/api.js';
 import { InvalidArgumentError } from './errors.js';
 import { ARGUMENT_SCHEMAS } from './ipc-schemas.js';
 import type { LibraryService } from './library-service.js';
@@ -51,6 +51,8 @@ export function createBridgeMethods({ service, pickers, inference, nameOf = (m) 
     similar: (photo: string, count: number) => service.similar(photo, count),
     addTag: (photo: string, tag: string) => service.addTag(photo, tag),
     removeTag: (photo: string, tag: string) => service.removeTag(photo, tag),
+    teachTag: (tag: string, options?: TeachTagOptions) => service.teachTag(tag, options),
+    acceptSuggestion: (photo: string, tag: string) => service.acceptSuggestion(photo, tag),
     startTagging: (options: Parameters<LibraryService['startTagging']>[0]) => service.startTagging(options),
     pauseTagging: () => service.pauseTagging(),
     resumeTagging: () => service.resumeTagging(),

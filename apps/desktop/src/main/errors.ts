@@ -8,7 +8,8 @@ export type DesktopErrorCode =
   | 'classifier-failed'
   | 'weights-offline'
   | 'weights-unavailable'
-  | 'engine-unavailable';
+  | 'engine-unavailable'
+  | 'not-enough-examples';
 
 export class DesktopError extends Error {
   constructor(
@@ -41,6 +42,14 @@ export class ClassifierError extends DesktopError {
   constructor(photo: string, cause: unknown) {
     super('classifier-failed', `Could not tag '${photo}' (${messageOf(cause)}); the photo may be damaged or not an image.`, { cause });
     this.name = 'ClassifierError';
+  }
+}
+
+/** "Teach a tag" was pressed with too few examples (hand-tagged photos the model has run on) or counter-examples. */
+export class NotEnoughExamplesError extends DesktopError {
+  constructor(message: string) {
+    super('not-enough-examples', message);
+    this.name = 'NotEnoughExamplesError';
   }
 }
 

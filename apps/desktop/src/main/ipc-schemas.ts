@@ -49,6 +49,8 @@ export const ARGUMENT_SCHEMAS: Record<InvokeChannel, z.ZodTuple> = {
   similar: z.tuple([absolutePath, z.number().int().min(1).max(200)]),
   addTag: z.tuple([absolutePath, tag]),
   removeTag: z.tuple([absolutePath, tag]),
+  teachTag: z.tuple([tag, z.object({ autoApply: z.boolean().optional() }).strict().optional()]),
+  acceptSuggestion: z.tuple([absolutePath, tag]),
   startTagging: z.tuple([z.object({ scope: z.enum(['new', 'all']) }).strict()]),
   pauseTagging: z.tuple([]),
   resumeTagging: z.tuple([]),

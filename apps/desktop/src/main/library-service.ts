@@ -23,6 +23,8 @@ import type {
   StartTaggingOptions,
   TagCount,
   TaggingProgress,
+  TeachTagOptions,
+  TeachTagResult,
 } from '../shared/api.js';
 import { createLibraryModel, type LibraryModel, type PhotoRecord } from '../shared/library-model.js';
 import type { Classifier } from './classifier.js';
@@ -30,6 +32,7 @@ import { DesktopError, InvalidArgumentError, messageOf } from './errors.js';
 import { createPathGuard, isInsideFolder, type PathGuard } from './path-guard.js';
 import { createSettingsStore, type SettingsStore } from './settings-store.js';
 import { createTaggingQueue, type TaggingJob, type TaggingQueue } from './tagging-queue.js';
+import { teachTagFromLibrary, type TaughtHeads } from './tag-teacher.js';
 
 export interface LibraryServiceOptions {
   /** The app's data folder (Electron's userData): index and settings live here, never photos. */
@@ -56,6 +59,12 @@ export interface LibraryService {
   similar(photo: string, count: number): Promise<SimilarPhoto[]>;
   addTag(photo: string, tag: string): Promise<PhotoSummary>;
   removeTag(photo: string, tag: string): Promise<PhotoSummary>;
+  /** "Teach a tag" (see tag-teacher.ts); the heads stay in memory until the app quits (not persisted). */
+  teachTag(tag: string, options?: TeachTagOptions): Promise<TeachTagResult>;
+  /** Writes a suggested tag as a hand tag (addTag) and drops it from the tag's suggestions. */
+  acceptSuggestion(photo: string, tag: string): Promise<PhotoSummary>;
+  /** The heads taught in this session, by lower-case tag name. */
+  taughtTags(): ReadonlyMap<string, TaughtHeads>;
   startTagging(options: StartTaggingOptions): Promise<void>;
   pauseTagging(): void;
   resumeTagging(): void;
@@ -74,6 +83,11 @@ export interface LibraryService {
 const rulesOf = (s: Settings): TagRuleSettings => ({ threshold: s.threshold, ignoreLabels: s.ignoreLabels, renames: s.renames, mergeMode: s.mergeMode });
 const RULE_KEYS: readonly (keyof Settings)[] = ['threshold', 'ignoreLabels', 'renames', 'mergeMode', 'hierarchyRoot'];
 const MODEL_KEYS: readonly (keyof Settings)[] = ['engine', 'weights'];
+/**
+ * The class number a taught tag's model prediction carries: outside ImageNet's 0..999 so it joins
+ * no ImageNet group, and digits because the sidecar stores predictions as "class|label|score".
+ */
+export const TAUGHT_TAG_CLASS = 1_000_000;
 
 export function createLibraryService(options: LibraryServiceOptions): LibraryService {
   const indexStore = options.indexStore ?? createIndexStore(join(options.dataDir, 'library'));
@@ -175,6 +189,8 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     summary.unchanged += diff.unchanged.length;
   };
 
+  const taught = new Map<string, TaughtHeads>();
+
   const service: LibraryService = {
     guard,
     library,
@@ -247,6 +263,39 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       await indexStore.save(library, folders);
       return library.summaryOf(updated);
     },
+    async teachTag(raw, { autoApply = false } = {}) {
+      const tag = cleanTagName(raw);
+      if (!tag) throw new InvalidArgumentError('teachTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < >)`);
+      const heads = await teachTagFromLibrary(library, tag);
+      taught.set(tag.toLowerCase(), heads);
+      let applied = 0;
+      if (autoApply) {
+        // Above the rules' threshold: a model tag (shown with its score, removable like any model tag).
+        for (const { id, score } of heads.scores) {
+          const record = library.get(id);
+          if (score < settings.threshold || !record?.model) continue;
+          const predictions = [...record.predictions.filter((p) => !(p.index === TAUGHT_TAG_CLASS && p.label.toLowerCase() === tag.toLowerCase())), { index: TAUGHT_TAG_CLASS, label: tag, score }];
+          const updated: PhotoRecord = { ...record, predictions };
+          await writeSidecar(updated);
+          library.upsert(updated);
+          applied++;
+        }
+        if (applied > 0) await indexStore.save(library, folders);
+      }
+      const suggestions = heads.scores.flatMap(({ id, score }) => {
+        const record = library.get(id);
+        if (!record || library.tagsOf(record).some((t) => t.name.toLowerCase() === tag.toLowerCase())) return [];
+        return [{ photo: library.summaryOf(record), score }];
+      });
+      return { tag, positives: heads.positives, negatives: heads.negatives, suggestions, applied };
+    },
+    async acceptSuggestion(photo, tag) {
+      const summary = await service.addTag(photo, tag);
+      const heads = taught.get(tag.toLowerCase());
+      if (heads) heads.scores = heads.scores.filter((s) => s.id !== summary.id);
+      return summary;
+    },
+    taughtTags: () => taught,
     async startTagging({ scope }) {
       const jobs: TaggingJob[] = [];
       for (const record of library.all()) {

@@ -21,6 +21,8 @@ const bridge: XceptionBridge = {
   similar: invoke(CHANNELS.similar),
   addTag: invoke(CHANNELS.addTag),
   removeTag: invoke(CHANNELS.removeTag),
+  teachTag: invoke(CHANNELS.teachTag),
+  acceptSuggestion: invoke(CHANNELS.acceptSuggestion),
   startTagging: invoke(CHANNELS.startTagging),
   pauseTagging: invoke(CHANNELS.pauseTagging),
   resumeTagging: invoke(CHANNELS.resumeTagging),

@@ -50,6 +50,8 @@ export function createServedBridge(location: Location = window.location): Xcepti
     similar: invoke('similar'),
     addTag: invoke('addTag'),
     removeTag: invoke('removeTag'),
+    teachTag: invoke('teachTag'),
+    acceptSuggestion: invoke('acceptSuggestion'),
     startTagging: invoke('startTagging'),
     pauseTagging: invoke('pauseTagging'),
     resumeTagging: invoke('resumeTagging'),

@@ -118,6 +118,29 @@ export interface SimilarPhoto {
   similarity: number;
 }
 
+/** One photo "teach a tag" proposes: it lacks the tag; score is the taught head's probability (0..1). */
+export interface TagSuggestion {
+  photo: PhotoSummary;
+  score: number;
+}
+
+export interface TeachTagOptions {
+  /** Also write suggestions scoring at least settings.threshold as model tags (default false: only Accept writes). */
+  autoApply?: boolean;
+}
+
+export interface TeachTagResult {
+  tag: string;
+  /** Photos tagged by hand with the tag (with features): the examples. */
+  positives: number;
+  /** Photos with features that lack the tag: the counter-examples. */
+  negatives: number;
+  /** Photos without the tag, best first. */
+  suggestions: TagSuggestion[];
+  /** How many suggestions autoApply wrote as model tags (0 without autoApply). */
+  applied: number;
+}
+
 export interface ScanSummary {
   added: number;
   changed: number;
@@ -155,6 +178,10 @@ export interface XceptionBridge {
   similar(photoId: string, count: number): Promise<SimilarPhoto[]>;
   addTag(photoId: string, tag: string): Promise<PhotoSummary>;
   removeTag(photoId: string, tag: string): Promise<PhotoSummary>;
+  /** "Teach a tag": trains a small head on the cached features of the photos tagged `tag` by hand (at least 2) and suggests it for the others. */
+  teachTag(tag: string, options?: TeachTagOptions): Promise<TeachTagResult>;
+  /** Writes a suggested tag to the photo as a hand tag (the same path as addTag). */
+  acceptSuggestion(photoId: string, tag: string): Promise<PhotoSummary>;
   startTagging(options: StartTaggingOptions): Promise<void>;
   pauseTagging(): Promise<void>;
   resumeTagging(): Promise<void>;
@@ -185,6 +212,8 @@ export const CHANNELS = {
   similar: 'xception:similar',
   addTag: 'xception:add-tag',
   removeTag: 'xception:remove-tag',
+  teachTag: 'xception:teach-tag',
+  acceptSuggestion: 'xception:accept-suggestion',
   startTagging: 'xception:start-tagging',
   pauseTagging: 'xception:pause-tagging',
   resumeTagging: 'xception:resume-tagging',

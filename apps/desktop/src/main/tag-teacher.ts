@@ -1,0 +1,69 @@
+// teachTag runs on tfjs-core; the main process (and the served shell's) may have no backend otherwise.
+import '@tensorflow/tfjs-backend-cpu';
+import { teachTag, type TaughtTag } from '@xception/training';
+import type { LibraryModel } from '../shared/library-model.js';
+import { NotEnoughExamplesError } from './errors.js';
+
+/** Fewer hand-tagged photos teach nothing a user would trust; one photo is "similar photos". */
+export const MIN_POSITIVES = 2;
+/** Counter-examples each head trains on at most (evenly spread): keeps a 20,000-photo library's training small. */
+const MAX_NEGATIVES_PER_HEAD = 1000;
+
+export interface TaughtHeads {
+  tag: string;
+  /** Two heads: each trained on the positives and one half of the negatives. */
+  heads: readonly TaughtTag[];
+  positives: number;
+  negatives: number;
+  /** Every photo with features that lacks the tag (and whose tag the user did not remove), best first. */
+  scores: { id: string; score: number }[];
+}
+
+/**
+ * Teaches `tag` from the library's cached features: the photos tagged `tag` by hand are the
+ * examples, every other photo with features that does not carry the tag is a counter-example.
+ * Those counter-examples are also the photos to suggest the tag for, so their scores must not
+ * come from a head that trained on them (it learnt to say "no" to exactly them): the negatives
+ * are split in two halves, one head per half, and each photo is scored by the head that never
+ * saw it (two-fold cross-fitting).
+ */
+export async function teachTagFromLibrary(library: LibraryModel, tag: string, seed = 0): Promise<TaughtHeads> {
+  const lower = tag.toLowerCase();
+  const positives: Float32Array[] = [];
+  let handTaggedWithoutFeatures = 0;
+  const negatives: { id: string; features: Float32Array; removedByHand: boolean }[] = [];
+  const records = [...library.all()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const record of records) {
+    const features = library.features(record.id);
+    const byHand = record.added.some((t) => t.toLowerCase() === lower);
+    if (byHand) {
+      if (features) positives.push(features);
+      else handTaggedWithoutFeatures++;
+      continue;
+    }
+    if (!features || library.tagsOf(record).some((t) => t.name.toLowerCase() === lower)) continue;
+    negatives.push({ id: record.id, features, removedByHand: record.removed.some((t) => t.toLowerCase() === lower) });
+  }
+  if (positives.length < MIN_POSITIVES) {
+    const pending = handTaggedWithoutFeatures > 0 ? ` (${handTaggedWithoutFeatures} more ha${handTaggedWithoutFeatures === 1 ? 's' : 've'} it but no features yet: press “Tag new photos” first)` : '';
+    throw new NotEnoughExamplesError(`To teach “${tag}”, tag at least ${MIN_POSITIVES} photos “${tag}” by hand (Add a tag in the photo panel); ${positives.length} tagged photo${positives.length === 1 ? ' is' : 's are'} ready${pending}.`);
+  }
+  if (negatives.length < 2) {
+    throw new NotEnoughExamplesError(`To teach “${tag}”, at least 2 photos without it must have been tagged by the model (press “Tag new photos”); ${negatives.length} ${negatives.length === 1 ? 'is' : 'are'} ready.`);
+  }
+
+  const folds = [negatives.filter((_, i) => i % 2 === 0), negatives.filter((_, i) => i % 2 === 1)];
+  const heads: TaughtTag[] = [];
+  for (const fold of folds) {
+    const stride = Math.max(1, fold.length / MAX_NEGATIVES_PER_HEAD);
+    const sample = Array.from({ length: Math.min(fold.length, MAX_NEGATIVES_PER_HEAD) }, (_, i) => fold[Math.floor(i * stride)]!.features);
+    heads.push(await teachTag({ positives, negatives: sample, seed }));
+  }
+  const scores = folds.flatMap((fold, k) => {
+    const candidates = fold.filter((n) => !n.removedByHand);
+    const other = heads[1 - k]!.score(candidates.map((n) => n.features));
+    return candidates.map((n, i) => ({ id: n.id, score: other[i]! }));
+  });
+  scores.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  return { tag, heads, positives: positives.length, negatives: negatives.length, scores };
+}
