@@ -25,7 +25,9 @@ export interface TaughtHeads {
  * Those counter-examples are also the photos to suggest the tag for, so their scores must not
  * come from a head that trained on them (it learnt to say "no" to exactly them): the negatives
  * are split in two halves, one head per half, and each photo is scored by the head that never
- * saw it (two-fold cross-fitting).
+ * saw it (two-fold cross-fitting). This needs dense features, as Xception's pooled ones are: a
+ * dimension that is zero throughout one half's training set is scaled by Normalization's floor
+ * and would decide the other half's scores.
  */
 export async function teachTagFromLibrary(library: LibraryModel, tag: string, seed = 0): Promise<TaughtHeads> {
   const lower = tag.toLowerCase();
