@@ -243,6 +243,53 @@ $('similar-button').onclick = run(async () => {
   }));
 });
 
+// Teach a tag: suggestions from a head trained on the photos tagged by hand; only Accept (or the
+// opt-in checkbox, above the confidence threshold) writes the tag.
+($('teach-form') as HTMLFormElement).onsubmit = (event) => {
+  event.preventDefault();
+  const tag = ($('teach-tag') as HTMLInputElement).value.trim();
+  if (!tag) return;
+  const status = $('teach-status');
+  const list = $('teach-suggestions');
+  ($('teach-button') as HTMLButtonElement).disabled = true;
+  status.textContent = `Teaching “${tag}”…`;
+  list.replaceChildren();
+  void api
+    .teachTag(tag, { autoApply: ($('teach-auto') as HTMLInputElement).checked })
+    .then(async (result) => {
+      status.textContent = `Learnt “${result.tag}” from ${result.positives} photos (against ${result.negatives})${result.applied ? `; wrote it to ${result.applied}` : ''}. Suggestions:`;
+      list.replaceChildren(...result.suggestions.slice(0, 30).map(({ photo, score }) => suggestionRow(result.tag, photo, score)));
+      if (result.applied) await refreshLibrary();
+    })
+    .catch((error: unknown) => {
+      status.textContent = '';
+      showError(error);
+    })
+    .finally(() => (($('teach-button') as HTMLButtonElement).disabled = false));
+};
+
+function suggestionRow(tag: string, photo: PhotoSummary, score: number): HTMLElement {
+  const row = el('li', 'suggestion');
+  row.dataset.id = photo.id;
+  const img = el('img');
+  img.src = api.thumbnailUrl(photo.id);
+  img.alt = photo.name;
+  const name = el('span', 'name', photo.name);
+  name.title = photo.id;
+  name.onclick = () => void select(photo);
+  const accept = el('button', 'accept', 'Accept');
+  accept.type = 'button';
+  accept.title = `Tag “${photo.name}” “${tag}” (written to its sidecar as a hand tag)`;
+  accept.onclick = () =>
+    void edit(async () => {
+      const updated = await api.acceptSuggestion(photo.id, tag);
+      row.remove();
+      return updated;
+    });
+  row.append(img, name, el('span', 'score', percent(score)), accept);
+  return row;
+}
+
 const onSetting = (id: string, patch: () => Partial<Settings>) => {
   $(id).onchange = run(async () => {
     settings = await api.updateSettings(patch());
