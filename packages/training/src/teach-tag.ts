@@ -15,6 +15,8 @@ export interface TeachTagOptions {
   /** Adam's learning rate. Default 0.01. */
   learningRate?: number;
   seed?: number;
+  /** Called after every epoch (awaited): an app yields to its event loop here, training blocks it otherwise. */
+  onEpochEnd?: (log: EpochLog) => void | Promise<void>;
 }
 
 export interface TaughtTag {
@@ -51,6 +53,7 @@ export async function teachTag(options: TeachTagOptions): Promise<TaughtTag> {
     const { history } = await fit(head, x, labels, {
       epochs: options.epochs ?? 30, batchSize: 32, optimizer: { kind: 'adam', learningRate: options.learningRate ?? 0.01 },
       classWeights: 'balanced', seed: options.seed ?? 0,
+      ...(options.onEpochEnd ? { onEpochEnd: (log: EpochLog) => options.onEpochEnd!(log) } : {}),
     });
     const weights = foldHead({ normalization, kernel: head.kernel.dataSync() as Float32Array, bias: head.bias.dataSync() as Float32Array });
     return {

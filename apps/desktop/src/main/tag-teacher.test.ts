@@ -63,7 +63,11 @@ describe('teach a tag (bridge methods → library service → sidecars)', () => 
 
   it('two hand-tagged receipts: the two untagged near-duplicates come first, everything else far below', async () => {
     await call('addTag', photo('receipt-2'), 'receipt');
-    taught = await call<TeachTagResult>('teachTag', 'receipt');
+    // Training yields after every epoch: a 1 ms timer keeps firing meanwhile (it would not fire once otherwise).
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    taught = await call<TeachTagResult>('teachTag', 'receipt').finally(() => clearInterval(timer));
+    expect(ticks).toBeGreaterThanOrEqual(10);
     expect(taught).toMatchObject({ tag: 'receipt', positives: 2, negatives: 10, applied: 0 });
     const names = taught.suggestions.map((s) => s.photo.name);
     expect(names).toHaveLength(10);
@@ -109,5 +113,12 @@ describe('teach a tag (bridge methods → library service → sidecars)', () => 
     // A photo far below the threshold keeps its sidecar's tags.
     const after = exiftoolRead(`${photo('dog-1')}.xmp`)[0]!;
     expect(after['XMP-dc:Subject']).toEqual(before['XMP-dc:Subject']);
+
+    // Removed by hand: neither suggested nor written again.
+    await call('removeTag', photo('receipt-4'), 'receipt');
+    const again = await call<TeachTagResult>('teachTag', 'receipt', { autoApply: true });
+    expect(again.applied).toBe(0);
+    expect(again.suggestions.map((s) => s.photo.name)).not.toContain('receipt-4.jpg');
+    expect(asList(exiftoolRead(`${photo('receipt-4')}.xmp`)[0]!['XMP-dc:Subject'])).not.toContain('receipt');
   });
 });
