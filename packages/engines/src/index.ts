@@ -10,7 +10,7 @@ export {
 export { EngineError, libraryWords, type EngineErrorCode, type NameEngine } from './engine-error.js';
 export { selectEngine, type SelectEngineDeps } from './select-engine.js';
 export { createOnnxEngine, onnxSessionOptions } from './onnx-engine.js';
-export { exporterFingerprint, onnxCacheKey, prepareOnnxModel, type OnnxModelFile } from './onnx-model-file.js';
+export { exporterFingerprint, onnxCacheKey, ONNX_CACHE_KEEP, prepareOnnxModel, pruneOnnxCache, type OnnxModelFile } from './onnx-model-file.js';
 export { DISABLE_ONNX_ENV, defaultOrtLoader, probeOnnxRuntime, type OnnxProbe, type OrtLoader, type OrtModule } from './onnx-probe.js';
 export { probeTfjsNode, type TfjsNodeProbe } from './tfjs-node-probe.js';
 export { createInProcessEngine } from './tfjs-engine.js';

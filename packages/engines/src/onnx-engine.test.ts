@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -7,7 +7,7 @@ import { expectedWeights, resolveXceptionConfig, type CreateXceptionOptions } fr
 import { randomImages, saneRandomWeights } from '@xception/core/testing';
 import type { EngineOptions } from './engine.js';
 import { createOnnxEngine } from './onnx-engine.js';
-import { exporterFingerprint, exporterFolders, onnxCacheKey, prepareOnnxModel } from './onnx-model-file.js';
+import { exporterFingerprint, exporterFolders, onnxCacheKey, prepareOnnxModel, pruneOnnxCache } from './onnx-model-file.js';
 import { probeOnnxRuntime } from './onnx-probe.js';
 import { selectEngine } from './select-engine.js';
 import { createWasmPoolEngine } from './thread-pool-engine.js';
@@ -94,6 +94,22 @@ describe('the onnx engine', () => {
     expect(onnxCacheKey({ ...model, seed: 1 }, null)).not.toBe(onnxCacheKey({ ...model, seed: 2 }, null));
     expect(onnxCacheKey({ ...model, seed: 0 }, null)).toBe(onnxCacheKey(model, null));
     expect(onnxCacheKey(model, null)).not.toBe(onnxCacheKey(model, weights));
+  });
+});
+
+describe('the onnx cache is pruned', () => {
+  test('to the most recently used models, each with its .sha256; other files are left alone', () => {
+    const cache = mkdtempSync(join(dir, 'prune-'));
+    const names = Array.from({ length: 5 }, (_, i) => `xception-${String(i).repeat(24)}.onnx`);
+    names.forEach((name, i) => {
+      writeFileSync(join(cache, name), 'model');
+      writeFileSync(join(cache, `${name}.sha256`), 'hash\n');
+      const used = new Date(Date.UTC(2026, 0, 1 + i)); // names[4] the most recently used
+      utimesSync(join(cache, name), used, used);
+    });
+    writeFileSync(join(cache, 'notes.txt'), 'not ours');
+    expect(pruneOnnxCache(cache, 2).sort()).toEqual(names.slice(0, 3));
+    expect(readdirSync(cache).sort()).toEqual(['notes.txt', names[3], `${names[3]}.sha256`, names[4], `${names[4]}.sha256`].sort());
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,7 +43,10 @@ export async function prepareOnnxModel(model: CreateXceptionOptions, weights: We
   let note = '';
   if (existsSync(file)) {
     const expected = existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim() : '';
-    if (expected !== '' && expected === (await sha256OfFile(file))) return { path: file, source: `cached ${file}`, release: () => undefined };
+    if (expected !== '' && expected === (await sha256OfFile(file))) {
+      touch(file); // most recently used: pruning keeps it
+      return { path: file, source: `cached ${file}`, release: () => undefined };
+    }
     note = ' (the cached copy did not match its SHA-256 and was replaced)';
   }
   try {
@@ -52,10 +55,45 @@ export async function prepareOnnxModel(model: CreateXceptionOptions, weights: We
     const { sha256 } = await exportInThread({ model, weights, file });
     writeFileSync(`${sidecar}.${process.pid}.partial`, `${sha256}\n`);
     renameSync(`${sidecar}.${process.pid}.partial`, sidecar);
+    try {
+      pruneOnnxCache(dir);
+    } catch {
+      // Pruning is housekeeping: the model just exported is there either way.
+    }
     return { path: file, source: `exported, cached at ${file}${note}`, release: () => undefined };
   } catch {
     rmSync(file, { force: true });
     return temporary('exported (the cache was not writable)');
+  }
+}
+
+/** How many exported models the cache keeps (~90 MB each): a key changes with the exporter's code, so old ones would pile up. */
+export const ONNX_CACHE_KEEP = 8;
+
+/**
+ * Removes all but the `keep` most recently used models (by modification time, which a cache hit
+ * renews) from an ONNX cache folder, with their .sha256 files. Only this cache's own file names
+ * are touched; a file being removed while another process loads it stays readable on POSIX.
+ */
+export function pruneOnnxCache(dir: string, keep: number = ONNX_CACHE_KEEP): string[] {
+  const models = readdirSync(dir)
+    .filter((name) => /^xception-[0-9a-f]+\.onnx$/.test(name))
+    .map((name) => ({ name, used: statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+    .sort((a, b) => b.used - a.used);
+  const removed = models.slice(keep).map((m) => m.name);
+  for (const name of removed) {
+    rmSync(join(dir, `${name}.sha256`), { force: true }); // first: a model without its hash is never trusted
+    rmSync(join(dir, name), { force: true });
+  }
+  return removed;
+}
+
+function touch(file: string): void {
+  try {
+    const now = new Date();
+    utimesSync(file, now, now);
+  } catch {
+    // A read-only cache still serves; it is only pruned less well.
   }
 }
 
