@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
 import { fileURLToPath } from 'node:url';
 import { saneRandomWeights, sharedPath } from '@xception/core/testing';
-import { writeTfjsArtifacts } from '@xception/weights';
+import { writeKerasArchive, writeTfjsArtifacts } from '@xception/weights';
 import sharp from 'sharp';
 
 const run = promisify(execFile);
@@ -66,17 +66,23 @@ export interface Fixture {
 
 let made: Promise<Fixture> | null = null;
 
-/** The seeded model folder and the CLI's top-5 for it, made once per test file. */
+/** The seeded weights as a `--to web` model folder, and the CLI's top-5 for it, made once per test file. */
 export function classifierFixture(): Promise<Fixture> {
   made ??= (async () => {
     const photos = sharedPhotos()!;
     const dir = mkdtempSync(join(tmpdir(), 'xception-classifier-'));
     const home = join(dir, 'home');
     const png = join(dir, 'photo.png');
-    const [{ modelJson, values }] = await Promise.all([
-      writeSeededArtifacts(join(dir, 'web')),
+    const config = resolveXceptionConfig({ includeTop: true, inputShape: [SIZE, SIZE, 3], weights: 'seeded' });
+    const values = saneRandomWeights(expectedWeights(config), SEED);
+    const seeded = join(dir, 'seeded.keras'); // a .keras archive keeps its 71x71 input shape through the conversion
+    await Promise.all([
+      writeKerasArchive(seeded, { config, values }),
       sharp(photos[4]!).resize(SIZE, SIZE, { fit: 'fill' }).png().toFile(png),
     ]);
+    // The folder users host: `xception weights convert … --to web`, by the built CLI.
+    await run(process.execPath, [cliPath(), 'weights', 'convert', seeded, join(dir, 'web'), '--to', 'web', '--no-check'], { env: { ...process.env, XCEPTION_HOME: home } });
+    const modelJson = join(dir, 'web', 'model.json');
     const cliTop = await runCli<CliTopRow>('classify', [...photos, png], modelJson, join(dir, 'top.jsonl'), home);
     return { dir, home, modelJson, values, png, cliTop };
   })();
