@@ -2,13 +2,12 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './cli-error.js';
-import { doctorCommand } from './commands/doctor.js';
-import { mergeCommand } from './commands/merge.js';
-import { predictCommand, type PredictOptions } from './commands/predict.js';
-import { runImagesCommand, type ImagesCommandOptions } from './commands/run-images.js';
-import { tagCommand, type TagOptions } from './commands/tag.js';
-import { trainCommand, type TrainOptions } from './commands/train.js';
-import { weightsConvert, weightsFetch, weightsPath, weightsVerify } from './commands/weights.js';
+// Commands are imported when they run, not here: --version, --help and a wrong command line
+// answer without loading tfjs, onnxruntime, sharp or h5wasm (measured: see the worker README).
+import type { PredictOptions } from './commands/predict.js';
+import type { ImagesCommandOptions } from './commands/run-images.js';
+import type { TagOptions } from './commands/tag.js';
+import type { TrainOptions } from './commands/train.js';
 import { DEVICE_CHOICES } from './device/cuda-detect.js';
 import { ENGINE_CHOICES } from '@xception/engines';
 import { TRAINABLE_FROM_CHOICES } from '@xception/training';
@@ -76,7 +75,7 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
     .addOption(new Option('--log-format <format>', 'progress and summary format').choices(['text', 'json']).default('text'))
     .addHelpText('after', `\nExamples:\n${examples}\n${ENVIRONMENT_HELP}\n${EXIT_CODES_HELP}`)
     .action(async (inputs: string[], options: ImagesCommandOptions) => {
-      process.exitCode = await runImagesCommand(kind, inputs, options);
+      process.exitCode = await (await import('./commands/run-images.js')).runImagesCommand(kind, inputs, options);
     });
 }
 
@@ -124,7 +123,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output', false)
     .addOption(new Option('--log-format <format>', 'progress and summary format').choices(['text', 'json']).default('text'))
     .addHelpText('after', `\nExamples:\n  xception tag ~/Pictures\n  xception tag ~/Pictures --threshold 0.5 --dry-run\n  xception tag /srv/photos --rules ~/.config/xception-desktop/settings.json --engine onnx\n${EXIT_CODES_HELP}`)
-    .action(async (folders: string[], options: TagOptions) => { process.exitCode = await tagCommand(folders, options, print); });
+    .action(async (folders: string[], options: TagOptions) => { process.exitCode = await (await import('./commands/tag.js')).tagCommand(folders, options, print); });
 
   program
     .command('train')
@@ -153,7 +152,7 @@ export function buildProgram(): Command {
     .option('--fine-tune-lr <rate>', 'Adam\'s learning rate for fine-tuning', (v: string) => positiveNumber('--fine-tune-lr', v), 1e-4)
     .option('-q, --quiet', 'no progress output', false)
     .addHelpText('after', '\nExamples:\n  xception train --data photos-by-class --out mine.keras\n  xception classify ~/Pictures --weights mine.keras --out mine.jsonl')
-    .action(async (options: TrainOptions) => { process.exitCode = await trainCommand(options, say); });
+    .action(async (options: TrainOptions) => { process.exitCode = await (await import('./commands/train.js')).trainCommand(options, say); });
 
   program
     .command('predict')
@@ -167,7 +166,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-e, --engine <engine>', 'inference engine').choices(ENGINE_CHOICES).default('auto'))
     .option('-b, --batch-size <n>', 'images per engine run', positiveInt('--batch-size'), 8)
     .addHelpText('after', `\nExample (Python side: np.save('x.npy', preprocess_input(images).astype('float32'))):\n  xception predict --weights xception.h5 --input x.npy --output y.npy\n  xception predict --weights imagenet --no-top --pooling avg --input x.npy --output f.npy`)
-    .action(async (options: PredictOptions) => { process.exitCode = await predictCommand(options, say); });
+    .action(async (options: PredictOptions) => { process.exitCode = await (await import('./commands/predict.js')).predictCommand(options, say); });
 
   program
     .command('merge')
@@ -175,18 +174,18 @@ export function buildProgram(): Command {
     .argument('<out>', 'merged results file (.jsonl, .csv, .npy or .parquet, as the parts)')
     .argument('<parts...>', 'the shard files')
     .addHelpText('after', '\nExample:\n  xception merge tags.jsonl tags.shard-*-of-4.jsonl')
-    .action(async (out: string, parts: string[]) => { process.exitCode = await mergeCommand(out, parts, say); });
+    .action(async (out: string, parts: string[]) => { process.exitCode = await (await import('./commands/merge.js')).mergeCommand(out, parts, say); });
 
   const weights = program.command('weights').summary('Fetch, verify, locate and convert weight files');
   weights.command('fetch').summary('Download the ImageNet weights into the cache (md5-checked)')
     .option('--no-top', 'the notop file (include_top=False)').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
-    .action(async (o: { top: boolean; cacheDir?: string }) => { process.exitCode = await weightsFetch(o, print); });
+    .action(async (o: { top: boolean; cacheDir?: string }) => { process.exitCode = await (await import('./commands/weights.js')).weightsFetch(o, print); });
   weights.command('path').summary('Print where the ImageNet weights live (exit 1 when not downloaded)')
     .option('--no-top', 'the notop file').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
-    .action(async (o: { top: boolean; cacheDir?: string }) => { process.exitCode = await weightsPath(o, print); });
+    .action(async (o: { top: boolean; cacheDir?: string }) => { process.exitCode = await (await import('./commands/weights.js')).weightsPath(o, print); });
   weights.command('verify').summary('Check files (default: the cached ImageNet files) against the registry: size, md5, sha256')
     .argument('[files...]').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
-    .action(async (files: string[], o: { cacheDir?: string }) => { process.exitCode = await weightsVerify(files, o, print); });
+    .action(async (files: string[], o: { cacheDir?: string }) => { process.exitCode = await (await import('./commands/weights.js')).weightsVerify(files, o, print); });
   weights.command('convert').summary('Write TensorFlow.js layers-model artifacts (browsers, Electron), an ONNX file (onnxruntime) or Keras 3 files')
     .argument('<input>', "a Keras .keras or .h5, a model.json, a folder, a URL, 'imagenet', or (--to onnx, web) 'none' for random weights").argument('<outdir>', 'a folder; with --to keras, the file: out.keras or out.weights.h5')
     .addOption(new Option('--to <format>', 'tfjs: model.json + shards; onnx: <outdir>/xception.onnx (opset 13, NHWC float32 input); keras: a Keras 3 .keras archive or .weights.h5; web: a folder for a static server (model.json + shards, xception.onnx, manifest.json)').choices(['tfjs', 'onnx', 'keras', 'web']).default('tfjs'))
@@ -195,12 +194,12 @@ export function buildProgram(): Command {
     .option('--no-check', 'onnx, web: skip running a test image through the ONNX file and the tfjs core')
     .addHelpText('after', '\nExamples:\n  xception weights convert imagenet web_model --quantize float16\n  xception weights convert imagenet models --to onnx\n  xception weights convert imagenet xception.keras --to keras\n  xception weights convert imagenet public/xception --to web --quantize float16')
     .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean; to?: 'tfjs' | 'onnx' | 'keras' | 'web'; check?: boolean }) => {
-      process.exitCode = await weightsConvert(input, outDir, o, say);
+      process.exitCode = await (await import('./commands/weights.js')).weightsConvert(input, outDir, o, say);
     });
 
   program.command('doctor').summary('Which engines load here, whether the GPU can be used, which weights are cached')
     .option('--json', 'one JSON object: { ok, node, findings: [{ check, ok, detail }] }', false)
-    .action(async (o: { json: boolean }) => { process.exitCode = await doctorCommand(print, o); });
+    .action(async (o: { json: boolean }) => { process.exitCode = await (await import('./commands/doctor.js')).doctorCommand(print, o); });
   return program;
 }
 

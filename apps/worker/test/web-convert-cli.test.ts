@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createXceptionFromValues, expectedWeights, resolveXceptionConfig } from '@xception/core';
-import { randomImages, saneRandomWeights, serveFolder, type StaticServer } from '@xception/core/testing';
+import { randomImages, saneRandomWeights, startStaticServer, type StaticServer } from '@xception/core/testing';
 import { writeKerasArchive } from '@xception/weights';
 import { runCli, type CliRun } from './run-cli.js';
 
@@ -30,7 +30,7 @@ beforeAll(async () => {
   const input = join(dir, 'five.keras');
   await writeKerasArchive(input, { config, values });
   run = await runCli(['weights', 'convert', input, out, '--to', 'web', '--quantize', 'float16']);
-  server = await serveFolder(out);
+  server = await startStaticServer({ root: out });
 }, 180_000);
 afterAll(async () => {
   await server?.close();

@@ -4,14 +4,13 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveXceptionConfig } from '@xception/core';
-import { SKIP_NO_SHARED } from '@xception/core/testing';
+import { SKIP_NO_SHARED, startStaticServer, type StaticServer } from '@xception/core/testing';
 import { writeKerasArchive } from '@xception/weights';
 import * as esbuild from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { haveChromium, launchChromium, SKIP_NO_CHROMIUM } from './test-support/chromium.js';
 import { classifierFixture as fixture, removeClassifierFixture, runCli, SIZE, sharedPhotos, type CliEmbedRow, type CliTopRow, type Fixture } from './test-support/fixtures.js';
-import { startStaticServer, type StaticServer } from './test-support/static-server.js';
 import { ClassifierError, loadClassifier, type Classification, type Classifier, type ImageInput } from './node/index.js';
 
 /**
@@ -118,7 +117,7 @@ describe.skipIf(!photos)('loadClassifier in Node (seeded 71x71 weights, real pho
     ];
     const tops = await classifier.classify(inputs, { topK: 3 });
     for (const top of tops) expectSameTop(top, cliTop.get(photo)!.top.slice(0, 3));
-    expect(server.hits.filter((h) => h === `/${basename(photo)}`)).toHaveLength(2);
+    expect(server.hitCount(`/${basename(photo)}`)).toBe(2);
   });
 
   test('a .keras archive of the same weights with class names: the CLI\'s ranking, named by the archive', async () => {
@@ -236,7 +235,7 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
         stdin: { contents: PAGE_SCRIPT, resolveDir: fileURLToPath(new URL('./browser/', import.meta.url)), loader: 'js' },
         bundle: true, format: 'esm', platform: 'browser', conditions: ['source'], write: false, logLevel: 'silent', metafile: true,
       }),
-      startStaticServer({ 'cache-control': 'no-store' }).then((s) => { server = s; }),
+      startStaticServer({ headers: { 'cache-control': 'no-store' } }).then((s) => { server = s; }),
     ]);
     cli = cliTop.get(png)!.top;
     const inputs = Object.keys(bundle.metafile!.inputs);

@@ -1,6 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineBatch, EngineOptions, EngineResult } from './engine.js';
-import { activateBackend, createModelRunner } from './model-runner.js';
 
 /**
  * One inference thread, so that the main thread stays free to list, decode and write:
@@ -14,7 +13,7 @@ export interface ThreadData {
   kind: ThreadKind;
   options: EngineOptions;
   /** onnx: the model file the main thread prepared (then options carry no weights). */
-  onnxModel?: { path: string; source: string };
+  onnxModel?: { path: string; source: string; cached: boolean };
 }
 interface RunMessage { id: number; batch: EngineBatch }
 interface Runner { detail: string; run(batch: EngineBatch): Promise<EngineResult> }
@@ -25,6 +24,8 @@ async function start({ kind, options, onnxModel }: ThreadData): Promise<Runner> 
     const engine = await createOnnxEngine(options, undefined, onnxModel);
     return { detail: engine.detail, run: (batch) => engine.run(batch) };
   }
+  // tfjs only in the wasm threads: an onnx thread never loads it.
+  const { activateBackend, createModelRunner } = await import('./model-runner.js');
   await activateBackend('wasm');
   const runner = createModelRunner(options);
   return { detail: 'wasm', run: (batch) => runner.run(batch) };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -71,7 +71,60 @@ describe('the onnx engine', () => {
     changed.set('predictions/bias', { shape: bias.shape, values: bias.values.map((v, i) => (i === 0 ? v + 1e-3 : v)) });
     expect(onnxCacheKey(model, changed)).not.toBe(onnxCacheKey(model, weights));
     expect(onnxCacheKey({ ...model, classifierActivation: null }, weights)).not.toBe(onnxCacheKey(model, weights));
-    expect(readdirSync(cache).sort()).toEqual([basename(first.path), `${basename(first.path)}.sha256`]);
+    // Beside the model: its hash, and onnxruntime's optimised graph of it (the engine made one).
+    expect(readdirSync(cache).sort()).toEqual([basename(first.path), `${basename(first.path)}.sha256`, expect.stringMatching(/^xception-[0-9a-f]{24}\.opt-[0-9a-f]{16}$/)]);
+  });
+
+  test("onnxruntime's optimised graph is cached beside the model: the next session loads it, with outputs bit-identical; a corrupt or refused one is replaced", async () => {
+    const cache = join(dir, 'with-graphs');
+    const batch = { pixels: randomImages([2, 71, 71, 3], 9), count: 2, height: 71, width: 71 };
+    const engineRun = async (): Promise<{ detail: string; output: Float32Array; features: Float32Array }> => {
+      const engine = await createOnnxEngine({ ...options, onnxCacheDir: cache });
+      try {
+        return { detail: engine.detail, ...(await engine.run(batch)) };
+      } finally {
+        await engine.dispose();
+      }
+    };
+    const plain = await engineRun(); // optimises the plain model, and writes the result
+    expect(plain.detail).not.toContain('optimised graph');
+    const [folder] = readdirSync(cache).filter((n) => n.includes('.opt-'));
+    const optimised = join(cache, folder!);
+    expect(readdirSync(optimised).sort()).toEqual(['model.onnx', 'model.onnx.data', 'sha256']);
+    // The hashes, checked with an independent hash of each file; the weights are in the .data file.
+    const sha = (f: string): string => createHash('sha256').update(readFileSync(join(optimised, f))).digest('hex');
+    expect(readFileSync(join(optimised, 'sha256'), 'utf8')).toBe(`${sha('model.onnx')}  model.onnx\n${sha('model.onnx.data')}  model.onnx.data\n`);
+    expect(statSync(join(optimised, 'model.onnx.data')).size).toBeGreaterThan(0.9 * statSync(join(cache, folder!.replace(/\.opt-.*/, '.onnx'))).size);
+
+    const expectSame = (r: { output: Float32Array; features: Float32Array }): void => {
+      expect(Buffer.from(r.output.buffer, r.output.byteOffset, r.output.byteLength).equals(Buffer.from(plain.output.buffer, plain.output.byteOffset, plain.output.byteLength))).toBe(true);
+      expect(Buffer.from(r.features.buffer, r.features.byteOffset, r.features.byteLength).equals(Buffer.from(plain.features.buffer, plain.features.byteOffset, plain.features.byteLength))).toBe(true);
+    };
+    const fromCache = await engineRun();
+    expect(fromCache.detail).toContain('its optimised graph cached');
+    expectSame(fromCache);
+
+    // One weight byte flipped (size intact): the hash check fails, the plain model is loaded and optimised again.
+    const data = readFileSync(join(optimised, 'model.onnx.data'));
+    writeFileSync(join(optimised, 'model.onnx.data'), Buffer.from(data).fill(data[4096]! ^ 0xff, 4096, 4097));
+    const afterFlip = await engineRun();
+    expect(afterFlip.detail).not.toContain('optimised graph');
+    expectSame(afterFlip);
+    expect(readFileSync(join(optimised, 'model.onnx.data')).equals(data)).toBe(true);
+
+    // A torn graph whose hashes were made to match (so only onnxruntime can tell): refused, replaced.
+    const graph = readFileSync(join(optimised, 'model.onnx'));
+    writeFileSync(join(optimised, 'model.onnx'), graph.subarray(0, graph.length >> 1));
+    writeFileSync(join(optimised, 'sha256'), `${sha('model.onnx')}  model.onnx\n${sha('model.onnx.data')}  model.onnx.data\n`);
+    const afterTear = await engineRun();
+    expect(afterTear.detail).not.toContain('optimised graph');
+    expectSame(afterTear);
+    // Written again whole (onnxruntime's graph bytes vary from one write to the next; the weights do not).
+    expect(readFileSync(join(optimised, 'sha256'), 'utf8')).toBe(`${sha('model.onnx')}  model.onnx\n${sha('model.onnx.data')}  model.onnx.data\n`);
+    expect(statSync(join(optimised, 'model.onnx')).size).toBeGreaterThan(graph.length >> 1);
+    expect((await engineRun()).detail).toContain('its optimised graph cached');
+    // Nothing half-written is left beside them.
+    expect(readdirSync(cache).filter((n) => /partial|removed/.test(n))).toEqual([]);
   });
 
   test("the cache key follows the exporter's own code: @xception/onnx and @xception/core as loaded", () => {
@@ -98,7 +151,7 @@ describe('the onnx engine', () => {
 });
 
 describe('the onnx cache is pruned', () => {
-  test('to the most recently used models, each with its .sha256; other files are left alone', () => {
+  test('to the most recently used models, each with its .sha256 and optimised graphs; other files are left alone', () => {
     const cache = mkdtempSync(join(dir, 'prune-'));
     const names = Array.from({ length: 5 }, (_, i) => `xception-${String(i).repeat(24)}.onnx`);
     names.forEach((name, i) => {
@@ -108,8 +161,17 @@ describe('the onnx cache is pruned', () => {
       utimesSync(join(cache, name), used, used);
     });
     writeFileSync(join(cache, 'notes.txt'), 'not ours');
+    // onnxruntime's optimised graph of a pruned model and of a kept one, one of a model that is gone, and one a killed process left half-written.
+    const optimised = (name: string): string => name.replace('.onnx', '.opt-0123456789abcdef');
+    const leftover = `${optimised(names[4]!)}.123-0.partial`;
+    for (const folder of [optimised(names[0]!), optimised(names[4]!), optimised(`xception-${'f'.repeat(24)}.onnx`), leftover]) {
+      mkdirSync(join(cache, folder));
+      writeFileSync(join(cache, folder, 'model.onnx'), 'graph');
+    }
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(join(cache, leftover), old, old);
     expect(pruneOnnxCache(cache, 2).sort()).toEqual(names.slice(0, 3));
-    expect(readdirSync(cache).sort()).toEqual(['notes.txt', names[3], `${names[3]}.sha256`, names[4], `${names[4]}.sha256`].sort());
+    expect(readdirSync(cache).sort()).toEqual(['notes.txt', names[3], `${names[3]}.sha256`, names[4], `${names[4]}.sha256`, optimised(names[4]!)].sort());
   });
 });
 

@@ -3,6 +3,7 @@ import { ONNX_IO } from '@xception/onnx';
 import { preprocessInput } from '@xception/vision-utils';
 import type { EngineBatch, EngineOptions, EngineResult, InferenceEngine } from './engine.js';
 import { prepareOnnxModel, type OnnxModelFile } from './onnx-model-file.js';
+import { commitOptimizedModel, discardOptimizedModel, haveOptimizedModel, optimizedModelCache, startOptimizedModel } from './onnx-optimized-model.js';
 import { probeOnnxRuntime, type OnnxProbe, type OrtModule } from './onnx-probe.js';
 
 type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
@@ -28,31 +29,69 @@ export function onnxSessionOptions(providers: readonly string[], threads: number
 }
 
 /**
+ * A session for the model file. For a cached model on the CPU, onnxruntime's optimised graph is
+ * cached beside it (onnx-optimized-model.ts): loaded, with optimisation off, when it is there
+ * and intact; otherwise the plain model is optimised as always and the result written there for
+ * the next start. (The CUDA provider optimises for its own kernels: its graph is not cached.)
+ */
+async function createSession(ort: OrtModule, file: Pick<OnnxModelFile, 'path' | 'source' | 'cached'>, providers: readonly string[], threads: number): Promise<{ session: Session; source: string }> {
+  const plain = onnxSessionOptions(providers, threads);
+  const cache = file.cached && providers.length === 1 && providers[0] === 'cpu'
+    ? optimizedModelCache(file.path, ort.env?.versions?.node ?? '?', plain.graphOptimizationLevel)
+    : null;
+  if (!cache) return { session: await ort.InferenceSession.create(file.path, plain), source: file.source };
+  if (await haveOptimizedModel(cache)) {
+    try {
+      const session = await ort.InferenceSession.create(cache.graph, { ...plain, graphOptimizationLevel: 'disabled' });
+      return { session, source: `${file.source}, its optimised graph cached` };
+    } catch {
+      discardOptimizedModel(cache.dir); // refused: the plain model below, optimised again
+    }
+  }
+  const partial = startOptimizedModel(cache);
+  let session: Session;
+  try {
+    session = await ort.InferenceSession.create(file.path, {
+      ...plain,
+      optimizedModelFilePath: partial.sessionOptions.optimizedModelFilePath,
+      extra: { session: { ...plain.extra.session, ...partial.sessionOptions.extra.session } },
+      // onnxruntime warns, for each graph written at level 'all', that it suits this machine only: the cache is keyed on the CPU for that.
+      logSeverityLevel: 3,
+    });
+  } catch {
+    discardOptimizedModel(partial.dir); // say, an unwritable cache: a session that writes nothing
+    return { session: await ort.InferenceSession.create(file.path, plain), source: file.source };
+  }
+  await commitOptimizedModel(partial.dir, cache);
+  return { session, source: file.source };
+}
+
+/**
  * Inference with onnxruntime-node on the ONNX export of the same graph the tfjs engines run
  * (@xception/onnx). One session; onnxruntime spreads each batch over `threads` cores itself, so
  * the pipeline keeps one batch in flight. With CUDA libraries installed, the CUDA provider runs
  * first and the CPU one takes what it cannot.
  */
-export async function createOnnxEngine(options: EngineOptions, probe?: OnnxProbe, prepared?: Pick<OnnxModelFile, 'path' | 'source'>): Promise<InferenceEngine> {
+export async function createOnnxEngine(options: EngineOptions, probe?: OnnxProbe, prepared?: Pick<OnnxModelFile, 'path' | 'source' | 'cached'>): Promise<InferenceEngine> {
   const found = probe ?? (await probeOnnxRuntime());
   if (!found.available || !found.ort) throw new Error(found.detail);
   const ort = found.ort;
   const threads = Math.max(1, options.threads ?? availableParallelism());
   // onnxruntime loads the model from its file: no JavaScript copy of the bytes is kept.
   const file = prepared ? { ...prepared, release: () => undefined } : await prepareOnnxModel(options.model, options.weights, options.onnxCacheDir);
-  const { path, source } = file;
+  let { source } = file;
 
   let session: Session;
   let providers = options.device === 'cpu' ? ['cpu'] : found.providers;
   if (options.device === 'cuda' && !providers.includes('cuda')) throw new Error(`device: 'cuda': onnxruntime's CUDA provider cannot run here (${found.cudaNote ?? 'unknown'})`);
   try {
     try {
-      session = await ort.InferenceSession.create(path, onnxSessionOptions(providers, threads));
+      ({ session, source } = await createSession(ort, file, providers, threads));
     } catch (error) {
       if (!providers.includes('cuda') || options.device === 'cuda') throw error;
       // The CUDA provider is there but does not start (no GPU, a driver mismatch): CPU it is.
       providers = ['cpu'];
-      session = await ort.InferenceSession.create(path, onnxSessionOptions(providers, threads));
+      ({ session, source } = await createSession(ort, file, providers, threads));
     }
   } finally {
     file.release();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { resolveXceptionConfig, type CreateXceptionOptions, type WeightValues } from '@xception/core';
 import { defaultCacheDir } from '@xception/weights';
 import type { ExportJob, ExportReply } from './onnx-export-thread.js';
+import { sha256OfFile } from './file-sha256.js';
 import { threadEntry, workerSource } from './thread-entry.js';
 
 /** An ONNX model on disk for onnxruntime to load by path (so no JavaScript copy of it stays). */
@@ -15,6 +16,8 @@ export interface OnnxModelFile {
   path: string;
   /** For people: 'cached <file>', 'exported, cached at <file>', 'exported (not cached)'. */
   source: string;
+  /** True for a file of the cache (it stays; onnxruntime's optimised graph of it may be cached beside it). */
+  cached: boolean;
   /** Removes the file when it was a temporary one; call once the session holds the model. */
   release(): void;
 }
@@ -35,7 +38,7 @@ export async function prepareOnnxModel(model: CreateXceptionOptions, weights: We
   const temporary = async (why: string): Promise<OnnxModelFile> => {
     const path = join(tmpdir(), `xception-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}.onnx`);
     await exportInThread({ model, weights, file: path });
-    return { path, source: why, release: () => rmSync(path, { force: true }) };
+    return { path, source: why, cached: false, release: () => rmSync(path, { force: true }) };
   };
   if (dir === null) return temporary('exported (not cached)');
   const file = join(dir, `xception-${onnxCacheKey(model, weights)}.onnx`);
@@ -45,7 +48,7 @@ export async function prepareOnnxModel(model: CreateXceptionOptions, weights: We
     const expected = existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim() : '';
     if (expected !== '' && expected === (await sha256OfFile(file))) {
       touch(file); // most recently used: pruning keeps it
-      return { path: file, source: `cached ${file}`, release: () => undefined };
+      return { path: file, source: `cached ${file}`, cached: true, release: () => undefined };
     }
     note = ' (the cached copy did not match its SHA-256 and was replaced)';
   }
@@ -60,7 +63,7 @@ export async function prepareOnnxModel(model: CreateXceptionOptions, weights: We
     } catch {
       // Pruning is housekeeping: the model just exported is there either way.
     }
-    return { path: file, source: `exported, cached at ${file}${note}`, release: () => undefined };
+    return { path: file, source: `exported, cached at ${file}${note}`, cached: true, release: () => undefined };
   } catch {
     rmSync(file, { force: true });
     return temporary('exported (the cache was not writable)');
@@ -72,18 +75,29 @@ export const ONNX_CACHE_KEEP = 8;
 
 /**
  * Removes all but the `keep` most recently used models (by modification time, which a cache hit
- * renews) from an ONNX cache folder, with their .sha256 files. Only this cache's own file names
- * are touched; a file being removed while another process loads it stays readable on POSIX.
+ * renews) from an ONNX cache folder, with their .sha256 files and onnxruntime's optimised graphs
+ * of them (and optimised graphs whose model is gone). Only this cache's own names are touched;
+ * a file being removed while another process loads it stays readable on POSIX.
  */
 export function pruneOnnxCache(dir: string, keep: number = ONNX_CACHE_KEEP): string[] {
-  const models = readdirSync(dir)
+  const names = readdirSync(dir);
+  const models = names
     .filter((name) => /^xception-[0-9a-f]+\.onnx$/.test(name))
     .map((name) => ({ name, used: statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
     .sort((a, b) => b.used - a.used);
+  const kept = new Set(models.slice(0, keep).map((m) => m.name));
   const removed = models.slice(keep).map((m) => m.name);
   for (const name of removed) {
     rmSync(join(dir, `${name}.sha256`), { force: true }); // first: a model without its hash is never trusted
     rmSync(join(dir, name), { force: true });
+  }
+  for (const name of names) {
+    // onnxruntime's optimised graphs (onnx-optimized-model.ts): folders named after their model,
+    // removed with it; and what a process killed while writing or removing one left behind.
+    const optimised = /^(xception-[0-9a-f]+)\.opt-[0-9a-f]+(\.\d+-\d+\.(partial|removed))?$/.exec(name);
+    if (!optimised) continue;
+    const left = optimised[2] !== undefined && Date.now() - (statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0) > 600_000;
+    if (left || (optimised[2] === undefined && !kept.has(`${optimised[1]}.onnx`))) rmSync(join(dir, name), { recursive: true, force: true });
   }
   return removed;
 }
@@ -95,16 +109,6 @@ function touch(file: string): void {
   } catch {
     // A read-only cache still serves; it is only pruned less well.
   }
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  } catch {
-    return '';
-  }
-  return hash.digest('hex');
 }
 
 function exportInThread(job: ExportJob): Promise<{ sha256: string }> {

@@ -31,7 +31,7 @@ export async function createOnnxThreadEngine(options: EngineOptions): Promise<In
   // The model file is made here; the thread gets its path, not a copy of the weights.
   const model = await prepareOnnxModel(options.model, options.weights, options.onnxCacheDir);
   try {
-    return await createThreadPoolEngine('onnx', { ...options, weights: null }, 1, 2, (detail) => `${detail}, in a worker thread`, { path: model.path, source: model.source });
+    return await createThreadPoolEngine('onnx', { ...options, weights: null }, 1, 2, (detail) => `${detail}, in a worker thread`, { path: model.path, source: model.source, cached: model.cached });
   } finally {
     model.release();
   }

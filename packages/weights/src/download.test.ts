@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadFile } from './download.js';
 import { WeightsDownloadError } from './errors.js';
-import { startLocalServer, type LocalServer } from './test-support/local-server.js';
+import { startStaticServer, type StaticServer } from './test-support/test-imports.js';
 import { expectTypedError } from './test-support/expect-typed-error.js';
 
 const payload = randomBytes(300_000);
 const md5 = createHash('md5').update(payload).digest('hex');
 const expected = { bytes: payload.length, md5 };
-let server: LocalServer;
+let server: StaticServer;
 let dir: string;
 const ranges: string[] = [];
 const env = {};
@@ -21,7 +21,7 @@ const quick = { env, manualHint: 'put it there by hand', retryDelayMs: 20, idleT
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'xception-download-'));
   let cutOnce = new Set<string>();
-  server = await startLocalServer((req, res) => {
+  server = await startStaticServer({ handler: (req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     const range = req.headers.range;
     if (range) ranges.push(`${path} ${range}`);
@@ -51,7 +51,7 @@ beforeAll(async () => {
       res.writeHead(404);
       res.end();
     }
-  });
+  } });
   cutOnce = new Set();
 });
 afterAll(async () => {

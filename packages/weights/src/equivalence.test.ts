@@ -10,8 +10,7 @@ import { convertWeights } from './convert-weights.js';
 import { IMAGENET_REGISTRY, type WeightsRegistry } from './imagenet-registry.js';
 import { loadXception } from './load-xception.js';
 import { readTfjsArtifacts } from './tfjs-artifacts-reader.js';
-import { maxAbsDiff, randomImages, saneRandomWeights, useBackend } from './test-support/test-imports.js';
-import { startLocalServer, type LocalServer } from './test-support/local-server.js';
+import { maxAbsDiff, randomImages, saneRandomWeights, startStaticServer, useBackend, type StaticServer } from './test-support/test-imports.js';
 import { writeKerasH5 } from './test-support/write-keras-h5.js';
 
 // One set of seeded weights, handed over three ways (a map, a Keras-layout .h5, tfjs artifacts
@@ -110,13 +109,11 @@ describe('the same weights as a map, a Keras .h5 and tfjs artifacts', () => {
 });
 
 describe("weights: 'imagenet' end to end, from a local server", () => {
-  let server: LocalServer;
+  let server: StaticServer;
   let registry: WeightsRegistry;
   beforeAll(async () => {
     const bytes = await readFile(h5);
-    server = await startLocalServer((req, res) => {
-      if (req.url === '/xception.h5') { res.writeHead(200, { 'content-length': bytes.length }); res.end(bytes); } else { res.writeHead(404); res.end(); }
-    });
+    server = await startStaticServer({ files: { '/xception.h5': { body: bytes, type: 'application/octet-stream' } } });
     const md5 = createHash('md5').update(bytes).digest('hex');
     registry = {
       version: 1,

@@ -1,7 +1,18 @@
-import h5wasm from 'h5wasm/node';
+type H5wasm = typeof import('h5wasm/node').default;
 
-/** h5wasm compiles its WebAssembly once per process; every reader and writer awaits this. */
-export async function loadH5wasm(): Promise<typeof h5wasm> {
-  await h5wasm.ready;
-  return h5wasm;
+let loading: Promise<H5wasm> | null = null;
+
+/**
+ * h5wasm, imported and compiled on first use, once per process; every reader and writer awaits
+ * this. Not imported at the top of a module: its import compiles the WebAssembly at once (about
+ * 0.3–0.5 s of CPU on a 2-core VM), which every importer of @xception/weights then paid, the
+ * CLI's threads included, even those that never open an HDF5 file.
+ */
+export function loadH5wasm(): Promise<H5wasm> {
+  loading ??= (async () => {
+    const h5wasm = (await import('h5wasm/node')).default;
+    await h5wasm.ready;
+    return h5wasm;
+  })();
+  return loading;
 }

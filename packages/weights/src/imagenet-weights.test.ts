@@ -11,7 +11,7 @@ import { WeightsDownloadError } from './errors.js';
 import { IMAGENET_REGISTRY, type WeightsRegistry } from './imagenet-registry.js';
 import { fetchImagenetWeights, verifyWeightsFile } from './imagenet-weights.js';
 import type { ProgressEvent } from './progress.js';
-import { deadPort, startLocalServer, type LocalServer } from './test-support/local-server.js';
+import { deadPort, startStaticServer, type StaticServer } from './test-support/test-imports.js';
 import { expectTypedError } from './test-support/expect-typed-error.js';
 
 // A small stand-in for the ImageNet file, served from 127.0.0.1 only.
@@ -19,7 +19,7 @@ const payload = randomBytes(300_000);
 const md5 = createHash('md5').update(payload).digest('hex');
 const sha256 = createHash('sha256').update(payload).digest('hex');
 const FILE = 'xception_weights_tf_dim_ordering_tf_kernels.h5';
-let server: LocalServer;
+let server: StaticServer;
 let cacheDir: string;
 
 const registryFor = (urls: string[], override: Partial<{ md5: string; bytes: number }> = {}): WeightsRegistry => ({
@@ -29,7 +29,7 @@ const registryFor = (urls: string[], override: Partial<{ md5: string; bytes: num
 const env = {}; // no proxy unless a test sets one
 
 beforeAll(async () => {
-  server = await startLocalServer((req, res) => {
+  server = await startStaticServer({ handler: (req, res) => {
     const [path] = (req.url ?? '').split('?');
     if (path === '/ok.h5' || path === '/slow.h5' || path === '/slower.h5') {
       res.writeHead(200, { 'content-length': payload.length });
@@ -51,7 +51,7 @@ beforeAll(async () => {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('Not Found');
     }
-  });
+  } });
 });
 afterAll(async () => {
   await server?.close();
@@ -132,7 +132,7 @@ describe('fetchImagenetWeights against a local server', () => {
       fetchImagenetWeights({ cacheDir, registry, env: { HTTP_PROXY: `http://127.0.0.1:${port}` } }),
       'ERR_DOWNLOAD_OFFLINE', new RegExp(`the proxy http://127\\.0\\.0\\.1:${port}/ could not be reached \\(ECONNREFUSED\\); check HTTPS_PROXY/HTTP_PROXY`),
     );
-    const proxy = await startLocalServer((_req, res) => { res.writeHead(502, 'Bad Gateway'); res.end(); });
+    const proxy = await startStaticServer({ handler: (_req, res) => { res.writeHead(502, 'Bad Gateway'); res.end(); } });
     try {
       await expectDownloadError(
         fetchImagenetWeights({ cacheDir, registry, env: { http_proxy: proxy.url } }),
@@ -150,7 +150,7 @@ describe('fetchImagenetWeights against a local server', () => {
     // The target is never contacted: the loopback proxy answers the CONNECT itself.
     const registry = registryFor(['https://127.0.0.1:9/x.h5']);
     const connects: string[] = [];
-    const proxy = await startLocalServer(() => undefined);
+    const proxy = await startStaticServer({ handler: () => undefined });
     proxy.server.on('connect', (req, socket) => {
       connects.push(req.url ?? '');
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');

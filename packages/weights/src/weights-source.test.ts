@@ -7,14 +7,13 @@ import { WeightsFileError } from './errors.js';
 import { readTfjsArtifacts } from './tfjs-artifacts-reader.js';
 import { writeTfjsArtifacts } from './tfjs-artifacts-writer.js';
 import { readWeights, resolveWeightsSource } from './weights-source.js';
-import { sameBits, saneRandomWeights, useBackend } from './test-support/test-imports.js';
-import { startLocalServer, type LocalServer } from './test-support/local-server.js';
+import { sameBits, saneRandomWeights, startStaticServer, type StaticServer, useBackend } from './test-support/test-imports.js';
 import { writeKerasH5 } from './test-support/write-keras-h5.js';
 
 const config = resolveXceptionConfig({ weights: null, includeTop: false });
 const values = saneRandomWeights(expectedWeights(config), 21);
 let dir: string;
-let server: LocalServer;
+let server: StaticServer;
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -22,17 +21,7 @@ beforeAll(async () => {
   await writeTfjsArtifacts({ outDir: join(dir, 'site', 'model'), config, values });
   await mkdir(join(dir, 'h5dir'));
   await writeKerasH5(join(dir, 'h5dir', 'notop.h5'), { config, values });
-  const site = join(dir, 'site');
-  server = await startLocalServer(async (req, res) => {
-    try {
-      const body = await readFile(join(site, decodeURIComponent(new URL(req.url!, 'http://x').pathname)));
-      res.writeHead(200, { 'content-length': body.length });
-      res.end(body);
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
+  server = await startStaticServer({ root: join(dir, 'site') });
 });
 afterAll(async () => {
   await server?.close();

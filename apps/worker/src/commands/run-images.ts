@@ -9,7 +9,7 @@ import { loadClassifierWeights, decodeTop } from '../class-names.js';
 import { EmbeddingJournal, pathsFileOf } from '../output/embedding-journal.js';
 import { checkModelRecord, hashWeights, modelId, type ModelRecord } from '../output/model-record.js';
 import { describeHolder, lockOutput } from '../output/output-lock.js';
-import { parquetJournalOf, writeParquetFromJournal } from '../output/parquet-output.js';
+import { parquetJournalOf } from '../output/parquet-journal.js';
 import { csvHeader, ResultsFile, type ResultRow } from '../output/results-file.js';
 import { runImagePipeline, type PipelineSummary } from '../pipeline/image-pipeline.js';
 import { InFlightJournal } from '../pipeline/in-flight-journal.js';
@@ -205,6 +205,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       if (parquetOut && (summary.done > 0 || resumed.retried > 0 || !existsSync(parquetOut))) {
         if (lost) throw lost;
         await disposeEngine(); // its memory (onnxruntime's arena) is given back before the file is encoded
+        const { writeParquetFromJournal } = await import('../output/parquet-output.js');
         parquetRows = await writeParquetFromJournal(parquetOut, { kind, topK: kind === 'classify' ? o.topK : null, model: JSON.stringify({ ...record, id: model }) });
       }
       reporter.finish({

@@ -5,7 +5,10 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type Fil
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import { CliError } from '../cli-error.js';
 import { FEATURE_WIDTH, readEmbeddingRows } from './embedding-journal.js';
+import { parquetJournalOf, type ParquetKind } from './parquet-journal.js';
 import { linesOf, type ResultRow } from './results-file.js';
+
+export { parquetJournalOf, type ParquetKind } from './parquet-journal.js';
 
 /**
  * `--out x.parquet`: the run's durable record stays its journal (JSONL rows for classify, the
@@ -19,7 +22,6 @@ import { linesOf, type ResultRow } from './results-file.js';
  * Arrow readers (pyarrow, Polars, DuckDB through Arrow) that `embedding` is a fixed-size list of
  * 2048 float32, which Parquet alone can only store as a plain list.
  */
-export type ParquetKind = 'classify' | 'embed';
 
 /** One row as it is stored: the columns of the file. */
 export type ParquetRecord = ClassifyRecord | EmbedRecord;
@@ -258,9 +260,6 @@ export async function* readParquetRecords(path: string): AsyncGenerator<ParquetR
     start = end;
   }
 }
-
-/** The journal a `--out x.parquet` run appends to: JSONL rows (classify) or the .npy journal (embed). */
-export const parquetJournalOf = (out: string, kind: ParquetKind): string => `${out}.journal.${kind === 'classify' ? 'jsonl' : 'npy'}`;
 
 /** Writes `out` from its run's journal (see parquetJournalOf). */
 export async function writeParquetFromJournal(out: string, header: ParquetHeader): Promise<number> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // esbuild and playwright-core load on first use: most tests import this index and need neither.
 import type { BrowserContext, Page } from 'playwright-core';
-import { serveFolder, type StaticServer } from './static-server.js';
+import { startStaticServer, type StaticServer } from './static-server.js';
 
 /** Debian's Chromium (apt-get install chromium); browser tests skip with SKIP_NO_CHROMIUM without it. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -53,10 +53,10 @@ export interface ChromiumSession {
  */
 export async function openChromium(root: string): Promise<ChromiumSession> {
   const profile = mkdtempSync(join(tmpdir(), 'xception-chromium-'));
-  const routes: Record<string, { type: string; body: string }> = {
-    '/__page/index.html': { type: 'text/html', body: '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>xception test</title><body></body>' },
-  };
-  const server = await serveFolder(root, routes);
+  const server = await startStaticServer({
+    root,
+    files: { '/__page/index.html': { type: 'text/html', body: '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>xception test</title><body></body>' } },
+  });
   const { chromium } = await import('playwright-core');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -74,7 +74,7 @@ export async function openChromium(root: string): Promise<ChromiumSession> {
     context, page, server, errors, logs,
     async runModule(bundle) {
       const path = `/__page/module-${++modules}.js`;
-      routes[path] = { type: 'text/javascript', body: bundle };
+      server.files.set(path, { type: 'text/javascript', body: bundle });
       // A string, not a function: vitest rewrites import() inside functions it transforms.
       const url = JSON.stringify(`${server.url}${path}`);
       return page.evaluate(`import(${url}).then(() => ({ ok: true }), (e) => ({ ok: false, error: String(e?.stack ?? e) }))`) as Promise<{ ok: true } | { ok: false; error: string }>;

@@ -5,6 +5,6 @@ export { loadKerasReferenceModel, type KerasReferenceModel, type KerasReferenceO
 export { useBackend, maxAbsDiff, type TestBackend } from './backends.js';
 export { oraclePython, SKIP_NO_ORACLE_PYTHON } from './oracle-python.js';
 export { runOraclePython, readNpy, type NpyArray } from './run-oracle.js';
-export { serveFolder, type StaticServer } from './static-server.js';
+export { deadPort, startStaticServer, type StaticFile, type StaticServer, type StaticServerOptions } from './static-server.js';
 export { readmeExamples, substitute, runNodeExample, runOnlyNodeExample, type ReadmeExample } from './readme-examples.js';
 export { bundleForBrowser, openChromium, CHROMIUM, HAVE_CHROMIUM, SKIP_NO_CHROMIUM, type BrowserBundle, type ChromiumSession } from './chromium-page.js';

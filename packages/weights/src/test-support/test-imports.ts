@@ -1,5 +1,5 @@
 /** The test helpers every test file here uses, from @xception/core/testing plus a few of ours. */
-export { saneRandomWeights, randomImages, sharedPath, SKIP_NO_SHARED, useBackend, maxAbsDiff } from '@xception/core/testing';
+export { saneRandomWeights, randomImages, sharedPath, SKIP_NO_SHARED, useBackend, maxAbsDiff, startStaticServer, deadPort, type StaticServer } from '@xception/core/testing';
 import { seededRandom } from '@xception/core';
 
 /** Seeded uniform [-1, 1) float32 values. */
