@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import DurationSequencer from './test/duration-sequencer.js';
 
 const src = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
@@ -33,6 +34,8 @@ export default defineConfig({
     // Heavy model tests compete for 2 cores; files run in forks, two at a time.
     pool: 'forks',
     maxWorkers: 2,
+    // Longest files first, by a measured run's times (see the file): the run ends with short files.
+    sequence: { sequencer: DurationSequencer },
     reporters: ['default'],
   },
 });

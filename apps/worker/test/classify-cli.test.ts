@@ -155,7 +155,8 @@ describe.skipIf(!photos || !labels)('xception classify over real photos and host
 });
 
 describe('clear usage errors, never a stack trace', () => {
-  test.each([
+  // Child processes at once (each is mostly start-up time); a concurrent test asserts through its own expect.
+  test.concurrent.for([
     [['classify', 'x.jpg'], 2, "required option '-o, --out <file>' not specified"],
     [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--batch-size', '0'], 2, '--batch-size must be a positive integer'],
     [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--engine', 'gpu'], 2, "argument 'gpu' is invalid. Allowed choices are auto, tfjs-node, wasm, cpu"],
@@ -164,7 +165,7 @@ describe('clear usage errors, never a stack trace', () => {
     [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--weights', '/no/such/weights.h5'], 1, '/no/such/weights.h5 does not exist'],
     [['classify', 'x.jpg', '--out', '/tmp/x.jsonl', '--engine', 'tfjs-node', '--weights', 'none'], 1, '--engine tfjs-node cannot load'],
     [['frobnicate'], 2, "unknown command 'frobnicate'"],
-  ])('%j', async (args, code, message) => {
+  ] as Array<[string[], number, string]>)('%j', async ([args, code, message], { expect }) => {
     // A run that fails before its first row leaves no results file behind.
     const scratch = mkdtempSync(join(tmpdir(), 'xception-usage-'));
     const out = join(scratch, 'x.jsonl');

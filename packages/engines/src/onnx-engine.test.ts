@@ -6,7 +6,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { expectedWeights, resolveXceptionConfig, type CreateXceptionOptions } from '@xception/core';
 import { randomImages, saneRandomWeights } from '@xception/core/testing';
 import type { EngineOptions } from './engine.js';
-import { createOnnxEngine } from './onnx-engine.js';
+import { ONNX_IO } from '@xception/onnx';
+import { createOnnxEngine, createOnnxSession } from './onnx-engine.js';
 import { exporterFingerprint, exporterFolders, onnxCacheKey, prepareOnnxModel, pruneOnnxCache } from './onnx-model-file.js';
 import { probeOnnxRuntime } from './onnx-probe.js';
 import { selectEngine } from './select-engine.js';
@@ -77,54 +78,63 @@ describe('the onnx engine', () => {
 
   test("onnxruntime's optimised graph is cached beside the model: the next session loads it, with outputs bit-identical; a corrupt or refused one is replaced", async () => {
     const cache = join(dir, 'with-graphs');
-    const batch = { pixels: randomImages([2, 71, 71, 3], 9), count: 2, height: 71, width: 71 };
-    const engineRun = async (): Promise<{ detail: string; output: Float32Array; features: Float32Array }> => {
-      const engine = await createOnnxEngine({ ...options, onnxCacheDir: cache });
+    const file = await prepareOnnxModel(model, weights, cache);
+    const { ort } = await probeOnnxRuntime();
+    const x = new ort!.Tensor('float32', randomImages([2, 71, 71, 3], 9), [2, 71, 71, 3]);
+    const session = async (): Promise<{ graph: string; output: Buffer; features: Buffer }> => {
+      const made = await createOnnxSession(ort!, file, ['cpu'], 2);
       try {
-        return { detail: engine.detail, ...(await engine.run(batch)) };
+        const r = await made.session.run({ [ONNX_IO.input]: x });
+        const bytes = (name: string): Buffer => Buffer.from((r[name]!.data as Float32Array).slice().buffer);
+        return { graph: made.graph, output: bytes(ONNX_IO.output), features: bytes(ONNX_IO.features) };
       } finally {
-        await engine.dispose();
+        await made.session.release();
       }
     };
-    const plain = await engineRun(); // optimises the plain model, and writes the result
-    expect(plain.detail).not.toContain('optimised graph');
+    const plain = await session();
+    expect(plain.graph).toBe('optimised graph written');
     const [folder] = readdirSync(cache).filter((n) => n.includes('.opt-'));
     const optimised = join(cache, folder!);
     expect(readdirSync(optimised).sort()).toEqual(['model.onnx', 'model.onnx.data', 'sha256']);
     // The hashes, checked with an independent hash of each file; the weights are in the .data file.
     const sha = (f: string): string => createHash('sha256').update(readFileSync(join(optimised, f))).digest('hex');
-    expect(readFileSync(join(optimised, 'sha256'), 'utf8')).toBe(`${sha('model.onnx')}  model.onnx\n${sha('model.onnx.data')}  model.onnx.data\n`);
-    expect(statSync(join(optimised, 'model.onnx.data')).size).toBeGreaterThan(0.9 * statSync(join(cache, folder!.replace(/\.opt-.*/, '.onnx'))).size);
-
-    const expectSame = (r: { output: Float32Array; features: Float32Array }): void => {
-      expect(Buffer.from(r.output.buffer, r.output.byteOffset, r.output.byteLength).equals(Buffer.from(plain.output.buffer, plain.output.byteOffset, plain.output.byteLength))).toBe(true);
-      expect(Buffer.from(r.features.buffer, r.features.byteOffset, r.features.byteLength).equals(Buffer.from(plain.features.buffer, plain.features.byteOffset, plain.features.byteLength))).toBe(true);
+    const hashes = (): string => `${sha('model.onnx')}  model.onnx\n${sha('model.onnx.data')}  model.onnx.data\n`;
+    expect(readFileSync(join(optimised, 'sha256'), 'utf8')).toBe(hashes());
+    expect(statSync(join(optimised, 'model.onnx.data')).size).toBeGreaterThan(0.9 * statSync(file.path).size);
+    const expectSame = (r: { output: Buffer; features: Buffer }): void => {
+      expect(r.output.equals(plain.output)).toBe(true);
+      expect(r.features.equals(plain.features)).toBe(true);
     };
-    const fromCache = await engineRun();
-    expect(fromCache.detail).toContain('its optimised graph cached');
+    const fromCache = await session();
+    expect(fromCache.graph).toBe('optimised graph loaded');
     expectSame(fromCache);
 
     // One weight byte flipped (size intact): the hash check fails, the plain model is loaded and optimised again.
     const data = readFileSync(join(optimised, 'model.onnx.data'));
     writeFileSync(join(optimised, 'model.onnx.data'), Buffer.from(data).fill(data[4096]! ^ 0xff, 4096, 4097));
-    const afterFlip = await engineRun();
-    expect(afterFlip.detail).not.toContain('optimised graph');
+    const afterFlip = await session();
+    expect(afterFlip.graph).toBe('optimised graph written');
     expectSame(afterFlip);
     expect(readFileSync(join(optimised, 'model.onnx.data')).equals(data)).toBe(true);
 
     // A torn graph whose hashes were made to match (so only onnxruntime can tell): refused, replaced.
     const graph = readFileSync(join(optimised, 'model.onnx'));
     writeFileSync(join(optimised, 'model.onnx'), graph.subarray(0, graph.length >> 1));
-    writeFileSync(join(optimised, 'sha256'), `${sha('model.onnx')}  model.onnx\n${sha('model.onnx.data')}  model.onnx.data\n`);
-    const afterTear = await engineRun();
-    expect(afterTear.detail).not.toContain('optimised graph');
+    writeFileSync(join(optimised, 'sha256'), hashes());
+    const afterTear = await session();
+    expect(afterTear.graph).toBe('optimised graph written');
     expectSame(afterTear);
     // Written again whole (onnxruntime's graph bytes vary from one write to the next; the weights do not).
-    expect(readFileSync(join(optimised, 'sha256'), 'utf8')).toBe(`${sha('model.onnx')}  model.onnx\n${sha('model.onnx.data')}  model.onnx.data\n`);
+    expect(readFileSync(join(optimised, 'sha256'), 'utf8')).toBe(hashes());
     expect(statSync(join(optimised, 'model.onnx')).size).toBeGreaterThan(graph.length >> 1);
-    expect((await engineRun()).detail).toContain('its optimised graph cached');
-    // Nothing half-written is left beside them.
+    expect((await session()).graph).toBe('optimised graph loaded');
+    // Nothing half-written is left beside them; a temporary (uncached) model gets no optimised graph.
     expect(readdirSync(cache).filter((n) => /partial|removed/.test(n))).toEqual([]);
+    expect((await createOnnxSession(ort!, { path: file.path, cached: false }, ['cpu'], 2)).graph).toBe('model optimised');
+    // The engine says which model it loaded, as before (its detail does not change with the graph's cache).
+    const engine = await createOnnxEngine({ ...options, onnxCacheDir: cache });
+    expect(engine.detail).toBe(`onnx (onnxruntime-node 1.30.0, cpu, 2 threads; model cached ${file.path})`);
+    await engine.dispose();
   });
 
   test("the cache key follows the exporter's own code: @xception/onnx and @xception/core as loaded", () => {

@@ -28,22 +28,24 @@ export function onnxSessionOptions(providers: readonly string[], threads: number
   };
 }
 
+/** Where a session's graph came from: onnxruntime's cached optimised graph, or the model (optimised now, and its graph cached when `written`). */
+export type OnnxGraphSource = 'optimised graph loaded' | 'optimised graph written' | 'model optimised';
+
 /**
  * A session for the model file. For a cached model on the CPU, onnxruntime's optimised graph is
  * cached beside it (onnx-optimized-model.ts): loaded, with optimisation off, when it is there
  * and intact; otherwise the plain model is optimised as always and the result written there for
  * the next start. (The CUDA provider optimises for its own kernels: its graph is not cached.)
  */
-async function createSession(ort: OrtModule, file: Pick<OnnxModelFile, 'path' | 'source' | 'cached'>, providers: readonly string[], threads: number): Promise<{ session: Session; source: string }> {
+export async function createOnnxSession(ort: OrtModule, file: Pick<OnnxModelFile, 'path' | 'cached'>, providers: readonly string[], threads: number): Promise<{ session: Session; graph: OnnxGraphSource }> {
   const plain = onnxSessionOptions(providers, threads);
   const cache = file.cached && providers.length === 1 && providers[0] === 'cpu'
     ? optimizedModelCache(file.path, ort.env?.versions?.node ?? '?', plain.graphOptimizationLevel)
     : null;
-  if (!cache) return { session: await ort.InferenceSession.create(file.path, plain), source: file.source };
+  if (!cache) return { session: await ort.InferenceSession.create(file.path, plain), graph: 'model optimised' };
   if (await haveOptimizedModel(cache)) {
     try {
-      const session = await ort.InferenceSession.create(cache.graph, { ...plain, graphOptimizationLevel: 'disabled' });
-      return { session, source: `${file.source}, its optimised graph cached` };
+      return { session: await ort.InferenceSession.create(cache.graph, { ...plain, graphOptimizationLevel: 'disabled' }), graph: 'optimised graph loaded' };
     } catch {
       discardOptimizedModel(cache.dir); // refused: the plain model below, optimised again
     }
@@ -60,10 +62,9 @@ async function createSession(ort: OrtModule, file: Pick<OnnxModelFile, 'path' | 
     });
   } catch {
     discardOptimizedModel(partial.dir); // say, an unwritable cache: a session that writes nothing
-    return { session: await ort.InferenceSession.create(file.path, plain), source: file.source };
+    return { session: await ort.InferenceSession.create(file.path, plain), graph: 'model optimised' };
   }
-  await commitOptimizedModel(partial.dir, cache);
-  return { session, source: file.source };
+  return { session, graph: (await commitOptimizedModel(partial.dir, cache)) ? 'optimised graph written' : 'model optimised' };
 }
 
 /**
@@ -79,19 +80,19 @@ export async function createOnnxEngine(options: EngineOptions, probe?: OnnxProbe
   const threads = Math.max(1, options.threads ?? availableParallelism());
   // onnxruntime loads the model from its file: no JavaScript copy of the bytes is kept.
   const file = prepared ? { ...prepared, release: () => undefined } : await prepareOnnxModel(options.model, options.weights, options.onnxCacheDir);
-  let { source } = file;
+  const { source } = file;
 
   let session: Session;
   let providers = options.device === 'cpu' ? ['cpu'] : found.providers;
   if (options.device === 'cuda' && !providers.includes('cuda')) throw new Error(`device: 'cuda': onnxruntime's CUDA provider cannot run here (${found.cudaNote ?? 'unknown'})`);
   try {
     try {
-      ({ session, source } = await createSession(ort, file, providers, threads));
+      ({ session } = await createOnnxSession(ort, file, providers, threads));
     } catch (error) {
       if (!providers.includes('cuda') || options.device === 'cuda') throw error;
       // The CUDA provider is there but does not start (no GPU, a driver mismatch): CPU it is.
       providers = ['cpu'];
-      ({ session, source } = await createSession(ort, file, providers, threads));
+      ({ session } = await createOnnxSession(ort, file, providers, threads));
     }
   } finally {
     file.release();

@@ -23,6 +23,7 @@ import { sha256OfFile } from './file-sha256.js';
  * graph refers to) and `sha256` (both files' hashes), written under a temporary name and renamed
  * into place whole. Both hashes are checked before each load; a folder that does not match, or
  * that onnxruntime refuses, is removed and the plain model is loaded (and optimised again).
+ * The engine's `detail` does not change: which graph a session got is createOnnxSession's answer.
  */
 export interface OptimizedModelCache {
   /** The folder of this environment's optimised graph (it may not exist yet). */
@@ -84,15 +85,16 @@ export function startOptimizedModel(cache: OptimizedModelCache): { dir: string; 
  * commit: a reader sees no folder or a whole one. When another process got there first, its
  * folder stays and this one is dropped.
  */
-export async function commitOptimizedModel(partialDir: string, cache: OptimizedModelCache): Promise<void> {
+export async function commitOptimizedModel(partialDir: string, cache: OptimizedModelCache): Promise<boolean> {
   try {
-    if (!existsSync(join(partialDir, GRAPH)) || !existsSync(join(partialDir, DATA))) return;
+    if (!existsSync(join(partialDir, GRAPH)) || !existsSync(join(partialDir, DATA))) return false;
     const hashes = await hashesOf(partialDir);
-    if (hashes === '') return;
+    if (hashes === '') return false;
     writeFileSync(join(partialDir, HASHES), hashes);
     renameSync(partialDir, cache.dir);
+    return true;
   } catch {
-    // Another process's folder is there, or the cache is not writable: the next start optimises again.
+    return false; // another process's folder is there, or the cache is not writable: the next start optimises again
   } finally {
     rmSync(partialDir, { recursive: true, force: true });
   }

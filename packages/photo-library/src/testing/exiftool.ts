@@ -22,8 +22,22 @@ export function exiftoolWrite(args: readonly string[]): void {
 
 /** Every XMP field of one file as exiftool reads it (`-j -struct -G1 -a`): duplicates and structures included. */
 export function exiftoolReadAll(file: string): Record<string, unknown> {
-  const out = execFileSync(EXIFTOOL!, ['-q', '-j', '-struct', '-G1', '-a', '-XMP:all', '-charset', 'filename=utf8', file], { encoding: 'utf8' });
-  const [fields] = JSON.parse(out) as Record<string, unknown>[];
-  delete fields!.SourceFile;
-  return fields!;
+  return exiftoolReadEach([file]).get(file)!;
+}
+
+/**
+ * exiftoolReadAll for many files in one exiftool run (each run starts Perl and its modules:
+ * ~0.2 s), by file. exiftool fails the whole run when a file cannot be read, as for one file.
+ */
+export function exiftoolReadEach(files: readonly string[]): Map<string, Record<string, unknown>> {
+  const out = execFileSync(EXIFTOOL!, ['-q', '-j', '-struct', '-G1', '-a', '-XMP:all', '-charset', 'filename=utf8', ...files], { encoding: 'utf8' });
+  const read = new Map<string, Record<string, unknown>>();
+  for (const fields of JSON.parse(out) as Array<Record<string, unknown>>) {
+    const file = String(fields.SourceFile);
+    delete fields.SourceFile;
+    read.set(file, fields);
+  }
+  const missing = files.filter((f) => !read.has(f));
+  if (missing.length > 0) throw new Error(`exiftool read nothing from ${missing.join(', ')}`);
+  return read;
 }
