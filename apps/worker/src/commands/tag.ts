@@ -1,7 +1,8 @@
 import { stat, utimes } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   planPhotoSidecar,
+  predictionsForTags,
   readPhotoSidecar,
   removeStaleTempFiles,
   readSidecarState,
@@ -10,11 +11,13 @@ import {
   writePhotoSidecarWithState,
   type Prediction,
 } from '@xception/photo-library';
+import { weightsModelId } from '@xception/weights';
 import { decodeTop } from '../class-names.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { openClassifierEngine, type EngineChoice } from '../engine-stack.js';
 import type { ResultRow } from '../output/results-file.js';
 import { runImagePipeline } from '../pipeline/image-pipeline.js';
+import { inFlagWords } from './run-images.js';
 import type { InputEntry } from '../pipeline/list-inputs.js';
 import { PathSet } from '../pipeline/path-set.js';
 import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
@@ -34,12 +37,6 @@ export interface TagOptions {
   logFormat: LogFormat;
 }
 
-/** The id a sidecar records for the weights, as the desktop app writes it. */
-export function modelIdOf(weights: string): string {
-  if (weights === 'none') return 'random';
-  if (weights === 'imagenet') return 'imagenet';
-  return `file:${basename(weights)}`;
-}
 
 interface TagCounts {
   photos: number;
@@ -68,7 +65,8 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
     if (!info?.isDirectory()) throw new CliError('ERR_USAGE', `${folder} is not a folder; xception tag takes folders of photos (and walks them recursively).`, EXIT.usage);
   }
   const rules = await loadTagRules(o.rules, o.threshold);
-  const model = modelIdOf(o.weights);
+  // The id the desktop app records too (a file's carries its hash: a retrained model.keras is another model).
+  const model = await weightsModelId(o.weights).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
   const started = performance.now();
   const counts: TagCounts = { photos: 0, classified: 0, fromSidecar: 0, written: 0, unchanged: 0, failed: 0 };
@@ -164,9 +162,8 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
               continue;
             }
             counts.classified++;
-            // ImageNet's hierarchy groups ImageNet class indices; a trained model's classes stand alone (index -1).
-            const imagenet = !classifier.classNames && classifier.classes === 1000;
-            await apply(row.path, row.top!.map((p) => ({ index: imagenet ? p.index : -1, label: p.label, score: p.score })));
+            // ImageNet's hierarchy groups ImageNet's classes; a trained model's classes stand alone (as in the desktop app).
+            await apply(row.path, predictionsForTags(row.top!));
           }
         },
       });
