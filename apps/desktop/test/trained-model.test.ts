@@ -64,9 +64,7 @@ describe.skipIf(skip)(`tagger serve --weights model.keras (a trained model's own
     keras = join(root, 'model.keras');
     await writeKerasArchive(keras, { config, values, classNames: CLASS_NAMES });
 
-    const t0 = performance.now();
     app = await serve(['--weights', keras, '--threshold', '0.3']);
-    console.log(`served and tagged in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   });
 
   afterAll(async () => {
