@@ -17,10 +17,10 @@ import { CliError, EXIT } from '../cli-error.js';
 import { openClassifierEngine, type EngineChoice } from '../engine-stack.js';
 import type { ResultRow } from '../output/results-file.js';
 import { runImagePipeline } from '../pipeline/image-pipeline.js';
-import { inFlagWords } from './run-images.js';
 import type { InputEntry } from '../pipeline/list-inputs.js';
 import { PathSet } from '../pipeline/path-set.js';
 import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
+import { inFlagWords } from './run-images.js';
 import { loadTagRules } from './tag-rules-file.js';
 
 export interface TagOptions {
@@ -36,7 +36,6 @@ export interface TagOptions {
   quiet: boolean;
   logFormat: LogFormat;
 }
-
 
 interface TagCounts {
   photos: number;
