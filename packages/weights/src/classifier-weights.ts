@@ -12,7 +12,7 @@ export interface ClassifierWeightsReading {
   readonly classes: number;
   /** A `.keras` archive's class names (`xception train` writes them); null for ImageNet's 1000 and for files without names. */
   readonly classNames: readonly string[] | null;
-  /** The input side a `.keras` archive was saved with (a 71x71 model: 71); null when the file does not say (.h5, model.json, 'imagenet': 299). */
+  /** The input side a `.keras` archive or a tfjs model.json was saved with (a 71x71 model: 71); null when the file does not say (.h5, 'imagenet': 299). */
   readonly inputSize: number | null;
   readonly classifierActivation: ClassifierActivation;
 }
@@ -29,7 +29,7 @@ export async function readClassifierWeights(source: string | URL, options: Resol
     values: reading.values,
     classes: reading.classes ?? 1000,
     classNames: saved?.classNames ?? null,
-    inputSize: saved?.savedConfig.inputShape[0] ?? null,
+    inputSize: saved?.savedConfig.inputShape[0] ?? reading.inputShape?.[0] ?? null,
     classifierActivation: saved ? saved.savedConfig.classifierActivation : 'softmax',
   };
 }
