@@ -8,13 +8,20 @@ export interface ClassifierWeights {
   classes: number;
   /** A .keras archive's class names (`xception train` writes them); null for ImageNet's 1000. */
   classNames: readonly string[] | null;
+  /** The input side the file was saved with (a .keras or model.json); null when it does not say. */
+  inputSize: number | null;
 }
 
 /** `--weights` with its top: 'none' is ImageNet-shaped random weights; a trained .keras brings its classes. */
 export async function loadClassifierWeights(spec: string): Promise<ClassifierWeights> {
-  if (spec === 'none') return { values: null, classes: 1000, classNames: null };
-  const { values, classes, classNames } = await readClassifierWeights(spec);
-  return { values, classes, classNames };
+  if (spec === 'none') return { values: null, classes: 1000, classNames: null, inputSize: null };
+  const { values, classes, classNames, inputSize } = await readClassifierWeights(spec);
+  return { values, classes, classNames, inputSize };
+}
+
+/** `--image-size` when given, else the size the weights were saved with, else Keras' 299. */
+export function imageSizeFor(flag: number | undefined, weights: Pick<ClassifierWeights, 'inputSize'>): number {
+  return flag ?? weights.inputSize ?? 299;
 }
 
 export interface NamedPrediction { index: number; wnid: string; label: string; score: number }

@@ -30,7 +30,8 @@ export interface TagOptions {
   engine: EngineChoice;
   threads?: number;
   batchSize: number;
-  imageSize: number;
+  /** --image-size; absent: the weights' saved size, else 299. */
+  imageSize?: number;
   resize: 'squash' | 'center-crop';
   dryRun: boolean;
   quiet: boolean;
@@ -56,7 +57,7 @@ interface TagCounts {
  */
 export async function tagCommand(folders: readonly string[], o: TagOptions, print: (line: string) => void): Promise<number> {
   if (folders.length === 0) throw new CliError('ERR_USAGE', 'Nothing to tag: give one or more folders of photos.', EXIT.usage);
-  if (o.imageSize !== 299 && o.weights === 'imagenet') {
+  if (o.imageSize !== undefined && o.imageSize !== 299 && o.weights === 'imagenet') {
     throw new CliError('ERR_USAGE', `--image-size ${o.imageSize} needs other weights than imagenet, whose classifier expects 299x299; use --image-size 299.`, EXIT.usage);
   }
   for (const folder of folders) {
@@ -137,7 +138,7 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
   if (counts.fromSidecar > 0) reporter.info(`${counts.fromSidecar} photos already carry ${model} predictions in their sidecars: rules applied again, no inference`);
 
   if (toClassify.length > 0) {
-    const { engine, classifier } = await openClassifierEngine(o, (line) => reporter.info(line));
+    const { engine, classifier, imageSize } = await openClassifierEngine(o, (line) => reporter.info(line));
     reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}; ${toClassify.length} photos to classify`);
     reporter.setTotal(toClassify.length);
     try {
@@ -147,7 +148,7 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
         shard: null,
         engine,
         batchSize: o.batchSize,
-        imageSize: [o.imageSize, o.imageSize],
+        imageSize: [imageSize, imageSize],
         image: { resize: o.resize },
         reporter,
         toRows: (items, result) => {
