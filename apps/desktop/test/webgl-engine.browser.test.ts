@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuInfo, InferenceReply, WebglModelPayload } from '../src/shared/api.js';
 import type { Classification } from '../src/main/classifier.js';
 import { createLibraryService } from '../src/main/library-service.js';
-import { createRendererClassifier, imagenetTopK } from '../src/main/renderer-classifier.js';
+import { createRendererClassifier, webglTopK } from '../src/main/renderer-classifier.js';
 import { readPhotoSidecar } from '@xception/photo-library';
 import { CONTENT_SECURITY_POLICY } from '../src/main/window-security.js';
 import { createEngineClassifier } from '../src/main/engine-classifier.js';
@@ -113,7 +113,7 @@ describe.skipIf(skip)(`webgl engine in the renderer (Chromium, SwiftShader) ${sk
       send: (request) => void page.evaluate((r) => (window as unknown as { deliver(r: unknown): void }).deliver(r), request.type === 'classify' ? { ...request, pixels: Array.from(request.pixels) } : request),
       loadModel: async () => MODEL,
       decode: (photo) => vision.loadImage(photo, { size: SIZE }),
-      decodePredictions: await imagenetTopK(),
+      decodePredictions: await webglTopK(),
     });
     await page.exposeFunction('xceptionInferenceReply', (reply: InferenceReply) => classifier.receive(reply));
     const recording = { ...classifier, classify: async (photo: string, k: number) => { const r = await classifier.classify(photo, k); results.set(photo, r); return r; } };

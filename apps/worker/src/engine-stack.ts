@@ -2,7 +2,7 @@
  * How `xception tag` opens @xception/engines: the weights with the classifier top, and the
  * engine `--engine` names, with errors in flag words (select-cli-engine.ts).
  */
-import { loadClassifierWeights, type ClassifierWeights } from './class-names.js';
+import { imageSizeFor, loadClassifierWeights, type ClassifierWeights } from './class-names.js';
 import type { EngineChoice, InferenceEngine } from '@xception/engines';
 import { selectEngine } from './select-cli-engine.js';
 
@@ -12,7 +12,8 @@ export interface ClassifierEngineOptions {
   /** `--weights`: 'imagenet', a file or URL, or 'none'. */
   weights: string;
   engine: EngineChoice;
-  imageSize: number;
+  /** --image-size; absent: the weights' saved size, else 299. */
+  imageSize?: number;
   threads?: number;
 }
 
@@ -20,12 +21,13 @@ export interface ClassifierEngineOptions {
  * Loads the weights (with the classifier top: ImageNet's, or a trained .keras archive's classes)
  * and opens the engine `--engine` names, logging auto's choice.
  */
-export async function openClassifierEngine(o: ClassifierEngineOptions, log: (line: string) => void): Promise<{ engine: InferenceEngine; classifier: ClassifierWeights }> {
+export async function openClassifierEngine(o: ClassifierEngineOptions, log: (line: string) => void): Promise<{ engine: InferenceEngine; classifier: ClassifierWeights; imageSize: number }> {
   const classifier = await loadClassifierWeights(o.weights);
+  const imageSize = imageSizeFor(o.imageSize, classifier);
   const engine = await selectEngine(o.engine, {
-    model: { includeTop: true, classes: classifier.classes, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
+    model: { includeTop: true, classes: classifier.classes, inputShape: [imageSize, imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
     weights: classifier.values,
     ...(o.threads ? { threads: o.threads } : {}),
   }, log);
-  return { engine, classifier };
+  return { engine, classifier, imageSize };
 }

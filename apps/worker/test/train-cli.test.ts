@@ -90,8 +90,10 @@ describe.skipIf(!photos)(`xception train ${photos ? '' : SKIP_NO_SHARED}`, () =>
 
   it('classify --weights model.keras names results by the trained classes and gets >= 0.85 of the held-out photos right', async () => {
     const out = join(dir, 'held-out.jsonl');
-    const run = await runCli(['classify', heldOut, '--recursive', '--weights', join(dir, 'model.keras'), '--engine', 'wasm', '--image-size', '71', '--out', out, '-q']);
+    // No --image-size: the model was trained at 71x71 and says so in its config.json.
+    const run = await runCli(['classify', heldOut, '--recursive', '--weights', join(dir, 'model.keras'), '--engine', 'wasm', '--out', out, '-q']);
     expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(`${out}.model.json`, 'utf8'))).toMatchObject({ inputSize: 71 });
     const rows = jsonl<{ path: string; top: Array<{ label: string; score: number }> }>(readFileSync(out, 'utf8'));
     expect(rows).toHaveLength(40);
     const { accuracy, labels } = labelsOf(rows);
@@ -102,7 +104,7 @@ describe.skipIf(!photos)(`xception train ${photos ? '' : SKIP_NO_SHARED}`, () =>
 
   it('tag --weights model.keras writes the trained class names as sidecar keywords', async () => {
     const folder = join(heldOut, 'underexposed');
-    const run = await runCli(['tag', folder, '--weights', join(dir, 'model.keras'), '--engine', 'wasm', '--image-size', '71', '--threshold', '0.5', '-q']);
+    const run = await runCli(['tag', folder, '--weights', join(dir, 'model.keras'), '--engine', 'wasm', '--threshold', '0.5', '-q']);
     expect(run.code, run.stderr).toBe(0);
     const sidecars = readdirSync(folder).filter((f) => f.endsWith('.xmp')).map((f) => readFileSync(join(folder, f), 'utf8'));
     expect(sidecars.length).toBeGreaterThan(0);

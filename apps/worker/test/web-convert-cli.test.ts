@@ -79,4 +79,21 @@ describe('xception weights convert --to web', () => {
     expect([argmax(fromTfjs, 0), argmax(fromTfjs, 1)]).toEqual([argmax(expected, 0), argmax(expected, 1)]);
     expect(server.hits).toContain('/model.json');
   });
+
+  test("a model.json converts at the input size its InputLayer says (71x71 here), not Keras' default 299", async () => {
+    const again = join(dir, 'from-model-json');
+    const converted = await runCli(['weights', 'convert', join(out, 'model.json'), again, '--to', 'onnx', '--no-check']);
+    expect(converted.code, converted.stderr).toBe(0);
+    expect(converted.stderr).toMatch(/input \S+ \[\S+, 71, 71, 3\]/);
+    const shape = [1, 71, 71, 3] as [number, number, number, number];
+    const pixels = randomImages(shape, 6);
+    const reference = createXceptionFromValues(config, values);
+    const expected = tf.tidy(() => reference.predict(tf.tensor4d(pixels, shape)).dataSync() as Float32Array);
+    reference.dispose();
+    const session = await ort.InferenceSession.create(join(again, 'xception.onnx'));
+    const got = (await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', pixels, shape) }))[session.outputNames[0]!]!.data as Float32Array;
+    await session.release();
+    // The model.json holds float16 weights: within float16's error of the float32 ones.
+    expect(got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i]!)), 0)).toBeLessThan(1e-2);
+  });
 });

@@ -1,6 +1,7 @@
 import type { Classification, Classifier, ClassifyOptions } from './classifier.js';
 import { ClassifierError } from './classifier-error.js';
-import { checkTopK, rankClasses } from './rank-classes.js';
+import { rankClasses } from '@xception/vision-utils';
+import { checkTopK } from './check-top-k.js';
 import { featureRows, runInBatches, type BatchRunner } from './run-batches.js';
 
 export interface ClassifierParts<Input> {
@@ -31,7 +32,7 @@ export function createClassifier<Input>(parts: ClassifierParts<Input>): Classifi
     live('classify');
     const topK = checkTopK(options.topK, parts.classes);
     const { list, single } = asList(input);
-    const rows = await runInBatches(list, parts.runner, (out, count) => rankClasses(out.output, count, parts.classes, topK, parts.classNames));
+    const rows = await runInBatches(list, parts.runner, (out, count) => rankClasses({ data: out.output, rows: count, classes: parts.classes, classNames: parts.classNames }, topK));
     return single ? rows[0]! : rows;
   }
 

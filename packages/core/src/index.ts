@@ -23,6 +23,7 @@ export { expectedWeights, countParameters, weightSpecsOf, liveNodeNames } from '
 export { compileFusedPlan, checkWeightValues, type FusedPlan, type FusedStep, type FoldedWeight, type WeightValues } from './fused-plan.js';
 export { kerasInitialWeights } from './keras-initializers.js';
 export { seededRandom } from './seeded-random.js';
+export { silenceCpuBackendBanner } from './cpu-backend-banner.js';
 export {
   createXception,
   createXceptionFromValues,

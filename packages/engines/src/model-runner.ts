@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createXceptionFromValues, type XceptionModel } from '@xception/core';
+import { createXceptionFromValues, silenceCpuBackendBanner, type XceptionModel } from '@xception/core';
 import { preprocessInput } from '@xception/vision-utils';
 import type { EngineBatch, EngineOptions, EngineResult } from './engine.js';
 
@@ -42,4 +42,6 @@ export async function activateBackend(name: 'tensorflow' | 'wasm' | 'cpu'): Prom
   if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
   if (!(await tf.setBackend(name))) throw new Error(`the tfjs '${name}' backend did not initialise`);
   await tf.ready();
+  // Chosen on purpose ('cpu' for small work): not the place for tfjs' "install tfjs-node" banner.
+  if (name === 'cpu') silenceCpuBackendBanner();
 }

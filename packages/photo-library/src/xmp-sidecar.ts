@@ -135,7 +135,8 @@ function readValues(doc: Document, uri: string, local: string): string[] {
   });
 }
 
-const PREDICTION = /^(\d+)\|(.*)\|([0-9.eE+-]+)$/;
+// The class number may be OWN_CLASS_INDEX (-1): a trained model's own class.
+const PREDICTION = /^(-?\d+)\|(.*)\|([0-9.eE+-]+)$/;
 
 /** Reads what a sidecar says about tags, whoever wrote it. Throws SidecarUnreadableError for broken XML. */
 export function readSidecarState(xml: string, path: string): SidecarState {

@@ -7,4 +7,4 @@ export { createTrainingGraph, TRAINABLE_FROM_CHOICES, type TrainableFrom, type T
 export { fit, type FitOptions, type FitResult, type EpochLog, type TrainingState, type EarlyStoppingOptions, type Monitor } from './fit.js';
 export { encodeCheckpoint, decodeCheckpoint, writeCheckpointFile, readCheckpointFile, type Checkpoint } from './checkpoint.js';
 export { ensureGradients } from './register-gradients.js';
-export { teachTag, type TeachTagOptions, type TaughtTag } from './teach-tag.js';
+export { restoreTaughtTag, teachTag, type TeachTagOptions, type TaughtTag } from './teach-tag.js';

@@ -56,22 +56,34 @@ export async function teachTag(options: TeachTagOptions): Promise<TaughtTag> {
       ...(options.onEpochEnd ? { onEpochEnd: (log: EpochLog) => options.onEpochEnd!(log) } : {}),
     });
     const weights = foldHead({ normalization, kernel: head.kernel.dataSync() as Float32Array, bias: head.bias.dataSync() as Float32Array });
-    return {
-      weights,
-      history,
-      score: (photos) => photos.map((f) => {
-        if (f.length !== dims) throw new RangeError(`score: a feature vector has ${f.length} values; the tag was taught on ${dims}.`);
-        let z0 = weights.bias[0]!;
-        let z1 = weights.bias[1]!;
-        for (let i = 0; i < dims; i++) {
-          z0 += f[i]! * weights.kernel[i * 2]!;
-          z1 += f[i]! * weights.kernel[i * 2 + 1]!;
-        }
-        return 1 / (1 + Math.exp(z0 - z1)); // softmax's class-1 share
-      }),
-    };
+    return { ...restoreTaughtTag(weights), history };
   } finally {
     x.dispose();
     head.dispose();
   }
+}
+
+/**
+ * A taught tag again from its folded head (TaughtTag.weights, as an app stored them): the same
+ * scores, no tensors and no training history. Lets an app keep taught tags across restarts.
+ */
+export function restoreTaughtTag(weights: { kernel: Float32Array; bias: Float32Array }): TaughtTag {
+  const dims = weights.kernel.length / 2;
+  if (!Number.isInteger(dims) || dims < 1 || weights.bias.length !== 2) {
+    throw new RangeError(`restoreTaughtTag: expected a kernel of [dims, 2] values and a bias of 2; got ${weights.kernel.length} and ${weights.bias.length}.`);
+  }
+  return {
+    weights,
+    history: [],
+    score: (photos) => photos.map((f) => {
+      if (f.length !== dims) throw new RangeError(`score: a feature vector has ${f.length} values; the tag was taught on ${dims}.`);
+      let z0 = weights.bias[0]!;
+      let z1 = weights.bias[1]!;
+      for (let i = 0; i < dims; i++) {
+        z0 += f[i]! * weights.kernel[i * 2]!;
+        z1 += f[i]! * weights.kernel[i * 2 + 1]!;
+      }
+      return 1 / (1 + Math.exp(z0 - z1)); // softmax's class-1 share
+    }),
+  };
 }

@@ -16,6 +16,7 @@ export { preprocessInput, type PreprocessMode, type PreprocessOptions } from './
 export { IMAGENET_CLASSES, imagenetClass, tagName, type ImagenetClass } from './imagenet-class.js';
 export { IMAGENET_CLASS_INDEX_MD5 } from './imagenet-classes.js';
 export { decodePredictions, type Prediction, type PredictionBuffer, type PredictionsInput } from './decode-predictions.js';
+export { rankClasses, type ClassScores, type RankedClass } from './rank-classes.js';
 export {
   resolveImageOptions,
   XCEPTION_CROP_FRACTION,

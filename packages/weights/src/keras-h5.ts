@@ -12,6 +12,11 @@ export interface XceptionWeightsReading extends MappedWeights {
   readonly format: 'keras-h5' | 'tfjs-layers' | 'keras';
   /** The file or URL the weights came from. */
   readonly source: string;
+  /**
+   * [height, width, channels] of the model's input when the file records it (a tfjs model.json's
+   * InputLayer); absent for weight-only formats. A .keras archive has its whole `savedConfig`.
+   */
+  readonly inputShape?: readonly [number, number, number] | null;
 }
 
 /**

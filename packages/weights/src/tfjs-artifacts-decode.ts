@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { silenceCpuBackendBanner } from '@xception/core';
 import { WeightsFileError, type WeightsFileErrorCode } from './errors.js';
 import type { ReadWeightsOptions, XceptionWeightsReading } from './keras-h5.js';
 import { mapToXception, type FileLayer, type FileWeight } from './xception-mapping.js';
@@ -30,7 +31,7 @@ export async function readTfjsArtifactsAt(location: ArtifactsLocation, options: 
     if (cause instanceof WeightsFileError) throw cause;
     throw fail('ERR_WEIGHTS_MANIFEST', `model.json is not valid JSON (${(cause as Error).message}); convert the model again.`);
   }
-  const { groups, layers: topologyLayers } = checkModelJson(json, fail);
+  const { groups, layers: topologyLayers, inputShape } = checkModelJson(json, fail);
 
   // Shard paths first: nothing outside the model's directory is ever read.
   for (const group of groups) for (const p of group.paths) location.checkShardPath(p, fail);
@@ -72,7 +73,7 @@ export async function readTfjsArtifactsAt(location: ArtifactsLocation, options: 
 
   const layers = assignToLayers(topologyLayers, [...values.values()], fail);
   const mapped = mapToXception(layers, { ...options, source: where });
-  return { ...mapped, format: 'tfjs-layers', source: location.display };
+  return { ...mapped, format: 'tfjs-layers', source: location.display, inputShape };
 }
 
 function byteLength(w: ManifestEntry): number {
@@ -82,7 +83,7 @@ function byteLength(w: ManifestEntry): number {
 
 export type Fail = (code: WeightsFileErrorCode, message: string, extra?: { path?: string; url?: string; layer?: string }) => WeightsFileError;
 
-function checkModelJson(json: unknown, fail: Fail): { groups: ManifestGroup[]; layers: string[] } {
+function checkModelJson(json: unknown, fail: Fail): { groups: ManifestGroup[]; layers: string[]; inputShape: [number, number, number] | null } {
   const model = json as { modelTopology?: unknown; weightsManifest?: unknown };
   if (typeof model !== 'object' || model === null || !Array.isArray(model.weightsManifest)) {
     throw fail('ERR_WEIGHTS_MANIFEST', 'model.json has no weightsManifest list; it is not a TensorFlow.js layers model.');
@@ -94,6 +95,7 @@ function checkModelJson(json: unknown, fail: Fail): { groups: ManifestGroup[]; l
     throw fail('ERR_WEIGHTS_MANIFEST', 'model.json has no Keras modelTopology with named layers (a graph model, or a weights-only manifest); convert the Keras model as a layers model (tfjs_layers_model).');
   }
   const names = new Set<string>();
+  const inputShape = inputShapeOf(Array.isArray(config) ? config : config?.layers);
   const groups = model.weightsManifest.map((group: unknown, g: number): ManifestGroup => {
     const gr = group as { paths?: unknown; weights?: unknown };
     if (!Array.isArray(gr?.paths) || !gr.paths.every((p) => typeof p === 'string') || !Array.isArray(gr.weights)) {
@@ -116,7 +118,21 @@ function checkModelJson(json: unknown, fail: Fail): { groups: ManifestGroup[]; l
     }
     return { paths: gr.paths as string[], weights: gr.weights as ManifestEntry[] };
   });
-  return { groups, layers: rawLayers };
+  return { groups, layers: rawLayers, inputShape };
+}
+
+/**
+ * The model's input side from its InputLayer: Keras 2 topologies (tensorflowjs_converter, ours)
+ * say `batch_input_shape`, Keras 3 `batch_shape`, both [null, height, width, channels]. Null when
+ * the topology leaves the size open (None) or has no InputLayer.
+ */
+function inputShapeOf(layers: unknown): [number, number, number] | null {
+  if (!Array.isArray(layers)) return null;
+  const input = layers.find((l: { class_name?: unknown }) => l?.class_name === 'InputLayer') as { config?: { batch_input_shape?: unknown; batch_shape?: unknown } } | undefined;
+  const shape = input?.config?.batch_input_shape ?? input?.config?.batch_shape;
+  if (!Array.isArray(shape) || shape.length !== 4) return null;
+  const [, h, w, c] = shape as unknown[];
+  return [h, w, c].every((d) => Number.isInteger(d) && (d as number) > 0) ? [h as number, w as number, c as number] : null;
 }
 
 /**
@@ -170,6 +186,7 @@ export interface ArtifactsLocation {
 async function ensureTfjsBackend(): Promise<void> {
   if (Object.keys(tf.engine().registryFactory).length === 0) await import('@tensorflow/tfjs-backend-cpu');
   await tf.ready();
+  silenceCpuBackendBanner(); // decoding a few tensors on cpu needs no advice to install tfjs-node
 }
 
 /** A shard of a model.json at `modelUrl` must sit beside it or below: same origin, no `..`, no absolute path. */

@@ -11,7 +11,7 @@ export interface EngineClassifierOptions {
   engine: UtilityEngineChoice;
   /** ImageNet (downloaded and cached by @xception/weights), a file, or null: seeded random weights (tests, benchmarks). */
   weights: WeightsChoice | null;
-  /** Default 299 (ImageNet's classifier needs it; other sizes only with random weights). */
+  /** With random weights only (default 299); ImageNet's run at 299, a .keras file at the size it was saved with. */
   imageSize?: number;
   /**
    * Where the ImageNet weights come from and are cached (@xception/weights' defaults when
@@ -39,13 +39,15 @@ interface Decoded { pixels: Uint8Array }
  * utility process (inference-host.ts).
  */
 export function createEngineClassifier(options: EngineClassifierOptions): Classifier & { backend(): string | null } {
-  const size = options.imageSize ?? 299;
+  /** The model's input side: known once the weights are read (a .keras file says it). */
+  let size = options.imageSize ?? 299;
   let engine: InferenceEngine | null = null;
   let loading: Promise<void> | null = null;
   let topKOf: ((output: Float32Array, count: number, k: number) => Prediction[][]) | null = null;
   /** Decodes started ahead of their batch (`next`), by path; at most one batch's worth. */
   let ahead = new Map<string, Promise<Decoded | Error>>();
-  const modelId = options.weights === null ? 'random' : options.weights.kind === 'imagenet' ? 'imagenet' : `file:${options.weights.path.split(/[\\/]/).pop()}`;
+  /** The file's name until load() has hashed it (see modelIdOf). */
+  let modelId = options.weights === null ? 'random' : options.weights.kind === 'imagenet' ? 'imagenet' : `file:${options.weights.path.split(/[\\/]/).pop()}`;
 
   /** Never rejects: a decode started ahead may never be awaited (cancel), and must not go unhandled. */
   const decode = async (photo: string): Promise<Decoded | Error> => {
@@ -59,14 +61,18 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
   };
 
   const loadModel = async (onProgress?: (p: ClassifierLoadProgress) => void): Promise<void> => {
-    const [engines, weightsPackage, vision, path] = await Promise.all([import('@xception/engines'), import('@xception/weights'), import('@xception/vision-utils'), import('node:path')]);
+    const [engines, weightsPackage, vision, library, path] = await Promise.all([
+      import('@xception/engines'), import('@xception/weights'), import('@xception/vision-utils'), import('@xception/photo-library/rules'), import('node:path'),
+    ]);
     let values = null;
+    let classes = 1000;
+    let classNames: readonly string[] | null = null;
+    let classifierActivation: 'softmax' | 'sigmoid' | null = 'softmax';
     const source = options.weights === null ? null : options.weights.kind === 'imagenet' ? 'imagenet' : options.weights.path;
     if (source !== null) {
       const { registry, cacheDir, env } = options.download ?? {};
-      const reading = await weightsPackage.readWeights(source, {
-        includeTop: true,
-        classes: 1000,
+      // A trained .keras (xception train) brings its classes, their names and its input size.
+      const reading = await weightsPackage.readClassifierWeights(source, {
         // Its progress events are { phase, bytes, totalBytes }; the toolbar shows the download.
         onProgress: (event) => {
           if (event.phase === 'download') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
@@ -76,9 +82,16 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
         ...(env ? { env } : {}),
       });
       values = reading.values;
+      classes = reading.classes;
+      classNames = reading.classNames;
+      classifierActivation = reading.classifierActivation;
+      size = reading.inputSize ?? 299;
+      modelId = await modelIdOf(options.weights);
     }
     const model = {
       includeTop: true,
+      classes,
+      classifierActivation,
       inputShape: [size, size, 3] as [number, number, number],
       weights: source,
       ...(options.random?.seed === undefined ? {} : { seed: options.random.seed }),
@@ -98,7 +111,8 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
       }
       throw error;
     }
-    topKOf = (output, count, k) => vision.decodePredictions({ data: output, shape: [count, output.length / count] }, k).map((row) => row.map((p) => ({ index: p.index, label: p.label, score: p.score })));
+    // ImageNet's names for ImageNet's head, the model's class names for a trained one (which then joins no ImageNet group).
+    topKOf = (output, count, k) => vision.rankClasses({ data: output, rows: count, classes, classNames }, k).map((row) => library.predictionsForTags(row));
   };
 
   const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
@@ -124,7 +138,9 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
   };
 
   return {
-    modelId,
+    get modelId() {
+      return modelId;
+    },
     backend: () => engine?.detail ?? null,
     async load(onProgress) {
       loading ??= loadModel(onProgress).catch((error: unknown) => {
@@ -147,6 +163,18 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
       await old?.dispose();
     },
   };
+}
+
+/**
+ * The id sidecars and the feature cache record for these weights (@xception/weights'
+ * weightsModelId, as `xception tag` records it): 'imagenet', 'random', or the file's name and
+ * hash, so that a retrained model.keras never mixes its predictions with the old one's.
+ */
+export async function modelIdOf(weights: WeightsChoice | null): Promise<string> {
+  if (weights === null) return 'random';
+  if (weights.kind === 'imagenet') return 'imagenet';
+  const { weightsModelId } = await import('@xception/weights');
+  return weightsModelId(weights.path);
 }
 
 /** One sentence for the user when the model cannot load (the weights package's typed codes). */

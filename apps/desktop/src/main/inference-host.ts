@@ -37,7 +37,7 @@ async function handle(request: HostRequest): Promise<unknown> {
         ...(request.imageSize ? { imageSize: request.imageSize } : {}),
       });
       await engine.load((p) => port!.postMessage({ id: request.id, progress: p }));
-      return { backend: engine.backend() ?? '', notes } satisfies LoadReply;
+      return { modelId: engine.modelId, backend: engine.backend() ?? '', notes } satisfies LoadReply;
     }
     case 'classify': {
       if (!engine) throw new Error('No model is loaded.');

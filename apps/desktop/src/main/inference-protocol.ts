@@ -27,6 +27,8 @@ export interface ClassifyReply {
 }
 
 export interface LoadReply {
+  /** The loaded weights' id (engine-classifier's modelIdOf: a file's name and hash). */
+  modelId: string;
   /** The engine's own description: 'onnx (onnxruntime-node 1.30.0, cpu, 2 threads; …), in a worker thread'. */
   backend: string;
   /** Why 'auto' passed engines over, one line each. */

@@ -47,6 +47,31 @@ describe('library service', () => {
     expect(sidecar?.subjects).toEqual(['dog', 'golden retriever']);
   });
 
+  it('"Tag new photos" tags again the photos other weights tagged (a trained model after ImageNet), and then nothing', async () => {
+    const { photos, dataDir, service, pet } = library();
+    await service.init();
+    await service.addFolder(photos);
+    await service.startTagging({ scope: 'new' });
+    await service.whenIdle();
+    await service.dispose();
+    const trained = 'file:model.keras#0123456789ab';
+    const garden: Prediction[] = [{ index: -1, label: 'garden', score: 0.9 }];
+    const classifier = createStandInClassifier({ answers: new Map(['rex.jpg', 'fido.jpg', 'tom.jpg'].map((n) => [n, garden])), failOn: new Set(['bad.jpg']), modelId: trained });
+    const again = createLibraryService({ dataDir, createClassifier: async () => classifier, currentModelId: async () => trained });
+    await again.init();
+    await again.startTagging({ scope: 'new' });
+    await again.whenIdle();
+    expect(classifier.classified.map((p) => basename(p)).sort()).toEqual(['fido.jpg', 'rex.jpg', 'tom.jpg']);
+    const sidecar = await readPhotoSidecar(pet('rex.jpg'));
+    expect(sidecar?.app?.model).toBe(trained);
+    expect(sidecar?.subjects).toEqual(['garden']);
+    expect(again.tagCounts()).toEqual([{ name: 'garden', count: 3 }]);
+    classifier.classified.length = 0;
+    await again.startTagging({ scope: 'new' });
+    await again.whenIdle();
+    expect(classifier.classified).toEqual([]);
+  });
+
   it('hand edits survive re-tagging, and the index is rebuilt from the sidecars alone', async () => {
     const { photos, dataDir, service, pet } = library();
     await service.init();

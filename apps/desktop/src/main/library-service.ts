@@ -32,17 +32,27 @@ import { DesktopError, InvalidArgumentError, messageOf } from './errors.js';
 import { createPathGuard, isInsideFolder, type PathGuard } from './path-guard.js';
 import { createSettingsStore, type SettingsStore } from './settings-store.js';
 import { createTaggingQueue, type TaggingJob, type TaggingQueue } from './tagging-queue.js';
-import { teachTagFromLibrary, type TaughtHeads } from './tag-teacher.js';
+import { TAUGHT_TAG_CLASS, taughtPredictionsFor, teachTagFromLibrary, type TaughtHeads } from './tag-teacher.js';
+import { createTaughtTagsStore, type TaughtTagsStore } from './taught-tags-store.js';
+
+export { TAUGHT_TAG_CLASS };
 
 export interface LibraryServiceOptions {
   /** The app's data folder (Electron's userData): index and settings live here, never photos. */
   dataDir: string;
   /** Makes the classifier for the current settings (utility process in the app, stand-in in tests). */
   createClassifier(settings: Settings): Promise<Classifier>;
+  /**
+   * The id the classifier for these settings will record (engine-classifier's modelIdOf). With
+   * it, "Tag new photos" also tags the photos that other weights tagged, so that one library
+   * never mixes two models' predictions and features. Without it (stand-ins), tagged photos stay.
+   */
+  currentModelId?(settings: Settings): Promise<string>;
   onProgress?(progress: TaggingProgress): void;
   describeLoadError?(error: unknown): string;
   indexStore?: IndexStore;
   settingsStore?: SettingsStore;
+  taughtTagsStore?: TaughtTagsStore;
 }
 
 /** Everything the IPC handlers call; one instance per app. */
@@ -59,11 +69,14 @@ export interface LibraryService {
   similar(photo: string, count: number): Promise<SimilarPhoto[]>;
   addTag(photo: string, tag: string): Promise<PhotoSummary>;
   removeTag(photo: string, tag: string): Promise<PhotoSummary>;
-  /** "Teach a tag" (see tag-teacher.ts); the heads stay in memory until the app quits (not persisted). */
+  /**
+   * "Teach a tag" (see tag-teacher.ts). The heads are kept in the data folder: with autoApply the
+   * tag goes on applying to photos tagged later, and survives "Re-tag all" (never where it was removed by hand).
+   */
   teachTag(tag: string, options?: TeachTagOptions): Promise<TeachTagResult>;
   /** Writes a suggested tag as a hand tag (addTag) and drops it from the tag's suggestions. */
   acceptSuggestion(photo: string, tag: string): Promise<PhotoSummary>;
-  /** The heads taught in this session, by lower-case tag name. */
+  /** The taught heads (this session's and the saved ones), by lower-case tag name. */
   taughtTags(): ReadonlyMap<string, TaughtHeads>;
   startTagging(options: StartTaggingOptions): Promise<void>;
   pauseTagging(): void;
@@ -83,19 +96,16 @@ export interface LibraryService {
 const rulesOf = (s: Settings): TagRuleSettings => ({ threshold: s.threshold, ignoreLabels: s.ignoreLabels, renames: s.renames, mergeMode: s.mergeMode });
 const RULE_KEYS: readonly (keyof Settings)[] = ['threshold', 'ignoreLabels', 'renames', 'mergeMode', 'hierarchyRoot'];
 const MODEL_KEYS: readonly (keyof Settings)[] = ['engine', 'weights'];
-/**
- * The class number a taught tag's model prediction carries: outside ImageNet's 0..999 so it joins
- * no ImageNet group, and digits because the sidecar stores predictions as "class|label|score".
- */
-export const TAUGHT_TAG_CLASS = 1_000_000;
 
 export function createLibraryService(options: LibraryServiceOptions): LibraryService {
   const indexStore = options.indexStore ?? createIndexStore(join(options.dataDir, 'library'));
   const settingsStore = options.settingsStore ?? createSettingsStore(join(options.dataDir, 'settings.json'));
+  const taughtStore = options.taughtTagsStore ?? createTaughtTagsStore(join(options.dataDir, 'taught-tags.json'));
   let settings: Settings;
   let folders: string[] = [];
   const library = createLibraryModel({ threshold: 0.3, ignoreLabels: [], renames: {}, mergeMode: 'hierarchy' });
   const guard = createPathGuard(() => folders);
+  const taught = new Map<string, TaughtHeads>();
 
   const recordOf = async (photo: string): Promise<PhotoRecord> => {
     const path = await guard.check(photo);
@@ -142,10 +152,13 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     async onClassified(photo, result, modelId) {
       const record = library.get(photo);
       if (!record) return; // its folder was removed meanwhile
-      const updated: PhotoRecord = { ...record, predictions: result.predictions, model: modelId, status: 'tagged' };
+      library.setFeatures(photo, result.features);
+      // Auto-applied taught tags are predictions too: scored again here (on the features as the
+      // library keeps them, which the heads learnt from), so re-tagging keeps them and new photos get them.
+      const fromTaught = taughtPredictionsFor(taught.values(), record, library.features(photo)!, modelId, settings.threshold);
+      const updated: PhotoRecord = { ...record, predictions: [...result.predictions, ...fromTaught], model: modelId, status: 'tagged' };
       delete updated.error;
       library.upsert(updated);
-      library.setFeatures(photo, result.features);
       try {
         await writeSidecar(updated);
       } catch (error) {
@@ -189,13 +202,12 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     summary.unchanged += diff.unchanged.length;
   };
 
-  const taught = new Map<string, TaughtHeads>();
-
   const service: LibraryService = {
     guard,
     library,
     async init() {
       settings = await settingsStore.load();
+      for (const heads of await taughtStore.load()) taught.set(heads.tag.toLowerCase(), heads);
       library.setRules(rulesOf(settings));
       const loaded = await indexStore.load(library);
       folders = loaded.folders;
@@ -266,8 +278,9 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     async teachTag(raw, { autoApply = false } = {}) {
       const tag = cleanTagName(raw);
       if (!tag) throw new InvalidArgumentError('teachTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < >)`);
-      const heads = await teachTagFromLibrary(library, tag);
+      const heads = { ...(await teachTagFromLibrary(library, tag)), autoApply };
       taught.set(tag.toLowerCase(), heads);
+      await taughtStore.save(taught.values());
       let applied = 0;
       if (autoApply) {
         // Above the rules' threshold: a model tag (shown with its score, removable like any model tag).
@@ -298,8 +311,11 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     taughtTags: () => taught,
     async startTagging({ scope }) {
       const jobs: TaggingJob[] = [];
+      // Unreadable weights: the queue's load says so in one sentence (describeLoadError); tagged photos wait.
+      const current = scope === 'new' && options.currentModelId ? await options.currentModelId(settings).catch(() => null) : null;
       for (const record of library.all()) {
-        if (scope === 'all' || record.status !== 'tagged' || !library.features(record.id)) jobs.push({ photo: record.id, kind: 'classify' });
+        const otherModel = current !== null && record.model !== current;
+        if (scope === 'all' || record.status !== 'tagged' || otherModel || !library.features(record.id)) jobs.push({ photo: record.id, kind: 'classify' });
       }
       jobs.sort((a, b) => (a.photo < b.photo ? -1 : 1));
       queue.enqueue(jobs);

@@ -8,13 +8,13 @@ import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, utilityProcess } from 'electron';
 import { CHANNELS, THUMBNAIL_SCHEME, type GpuInfo } from '../shared/api.js';
-import { createRendererClassifier, imagenetTopK, resolveEngine, webglWeightsFrom } from './renderer-classifier.js';
+import { createRendererClassifier, resolveEngine, webglTopK, webglWeightsFrom } from './renderer-classifier.js';
 import { createProgressForwarder, registerIpcHandlers } from './ipc-handlers.js';
 import { createLibraryService } from './library-service.js';
 import { createThumbnailService } from './thumbnails.js';
 import { createUtilityClassifier, type UtilityProcessLike } from './utility-classifier.js';
 import { APP_ORIGIN, APP_SCHEME, CONTENT_SECURITY_POLICY, isAppUrl, lockDown, secureWebPreferences } from './window-security.js';
-import { describeLoadError } from './engine-classifier.js';
+import { describeLoadError, modelIdOf } from './engine-classifier.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rendererDir = join(here, '..', 'renderer');
@@ -42,16 +42,18 @@ async function start(): Promise<void> {
         const vision = await import('@xception/vision-utils/node');
         const weights = settings.weights;
         webgl = createRendererClassifier({
-          modelId: weights.kind === 'imagenet' ? 'imagenet' : `file:${weights.path.split(/[\\/]/).pop()}`,
+          modelId: await modelIdOf(weights),
           send: (request) => window?.webContents.send(CHANNELS.inferenceRequest, request),
           loadModel: (onProgress) => webglWeightsFrom(weights.kind === 'imagenet' ? 'imagenet' : weights.path, onProgress),
           decode: (photo) => vision.loadImage(photo, { size: 299 }),
-          decodePredictions: await imagenetTopK(),
+          decodePredictions: await webglTopK(),
         });
         return webgl;
       }
       return createUtilityClassifier(() => utilityProcess.fork(join(here, 'inference-host.js'), [], { serviceName: 'Xception inference' }) as unknown as UtilityProcessLike, settings);
     },
+    // Photos tagged by other weights are tagged again by "Tag new photos" (a retrained model.keras included).
+    currentModelId: (settings) => modelIdOf(settings.weights),
     onProgress: forward,
     describeLoadError,
   });

@@ -12,7 +12,7 @@ export interface RendererClassifierOptions {
   loadModel(onProgress?: (p: ClassifierLoadProgress) => void): Promise<WebglModelPayload>;
   /** Decodes one photo read-only to RGB at the model's size (sharp in main, like the utility engine). */
   decode(photo: string): Promise<{ pixels: Uint8Array; width: number; height: number }>;
-  /** Top-k with ImageNet labels from the probabilities. */
+  /** Top-k predictions from the probabilities (webglTopK). */
   decodePredictions(probabilities: Float32Array, topK: number): Prediction[];
 }
 
@@ -80,23 +80,33 @@ export function resolveEngine(choice: EngineChoice, gpu: GpuInfo | null): 'webgl
   return choice === 'webgl' ? 'webgl' : 'utility';
 }
 
-/** Probabilities to top-k predictions with ImageNet labels (no tfjs needed in main). */
-export async function imagenetTopK(): Promise<(p: Float32Array, k: number) => Prediction[]> {
-  const vision = await import('@xception/vision-utils');
-  return (probabilities, k) =>
-    (vision.decodePredictions({ data: probabilities, shape: [1, probabilities.length] }, k)[0] ?? []).map((p) => ({ index: p.index, label: p.label, score: p.score }));
+/**
+ * Probabilities to top-k predictions (no tfjs needed in main), named as the utility engine
+ * names them (@xception/vision-utils' rankClasses, then the tag rules' class numbers). The
+ * webgl engine only runs ImageNet's head (webglWeightsFrom refuses others), hence 1000 classes.
+ */
+export async function webglTopK(): Promise<(p: Float32Array, k: number) => Prediction[]> {
+  const [vision, library] = await Promise.all([import('@xception/vision-utils'), import('@xception/photo-library/rules')]);
+  return (probabilities, k) => library.predictionsForTags(vision.rankClasses({ data: probabilities, rows: 1, classes: probabilities.length }, k)[0] ?? []);
 }
 
-/** Named float32 arrays for the renderer, from @xception/weights' reader (ImageNet download or a file). */
+/**
+ * Named float32 arrays for the renderer, from @xception/weights' reader (ImageNet download or a
+ * file). The renderer builds ImageNet's model (1000 classes at 299x299): a trained model's
+ * other classes or size are refused in settings' words rather than run under ImageNet's names.
+ */
 export async function webglWeightsFrom(source: 'imagenet' | string, onProgress?: (p: ClassifierLoadProgress) => void, download: Record<string, unknown> = {}): Promise<WebglModelPayload> {
   const weights = await import('@xception/weights');
-  const reading = await weights.readWeights(source, {
-    includeTop: true,
-    classes: 1000,
+  const reading = await weights.readClassifierWeights(source, {
     onProgress: (event) => {
       if (event.phase === 'download') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
     },
     ...download,
   });
+  const size = reading.inputSize ?? 299;
+  if (reading.classes !== 1000 || reading.classNames !== null || size !== 299) {
+    const name = source.split(/[\\/]/).pop();
+    throw new DesktopError('engine-unavailable', `The 'webgl' engine runs ImageNet's 1000 classes at 299x299 only, and ${name} has ${reading.classNames ? `its own ${reading.classes} classes` : `${reading.classes} classes`} at ${size}x${size}; choose auto, onnx or wasm as the engine in settings.`);
+  }
   return { inputShape: null, weights: [...reading.values].map(([name, w]) => ({ name, shape: [...w.shape], values: w.values })) };
 }

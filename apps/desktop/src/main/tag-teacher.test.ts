@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '@xception/core';
@@ -120,5 +120,70 @@ describe('teach a tag (bridge methods → library service → sidecars)', () => 
     expect(again.applied).toBe(0);
     expect(again.suggestions.map((s) => s.photo.name)).not.toContain('receipt-4.jpg');
     expect(asList(exiftoolRead(`${photo('receipt-4')}.xmp`)[0]!['XMP-dc:Subject'])).not.toContain('receipt');
+  });
+});
+
+describe('auto-applied taught tags last: "Re-tag all", a restart, photos added later', () => {
+  const folder = makeTempDir('xception-taught-');
+  const dataDir = makeTempDir('xception-taught-data-');
+  const photo = (name: string) => join(folder, `${name}.jpg`);
+  const noise = seededRandom(16);
+  const prototypes = new Map<number, Float32Array>();
+  /** The stand-in's predictions, with dense features in place of its one-hot ones: a class's vector plus 10% noise per call. */
+  const classifier = () => {
+    const answers = new Map([...classes, ['receipt-5', RECEIPT], ['dog-5', classes[4]![1]]].map(([n, p]) => [`${n as string}.jpg`, p as Prediction[]]));
+    const standIn = createStandInClassifier({ answers });
+    return {
+      ...standIn,
+      async classify(path: string, topK: number) {
+        const result = await standIn.classify(path, topK);
+        const index = result.predictions[0]!.index;
+        if (!prototypes.has(index)) prototypes.set(index, Float32Array.from({ length: 2048 }, () => noise()));
+        return { ...result, features: Float32Array.from(prototypes.get(index)!, (v) => v + 0.1 * noise()) };
+      },
+    };
+  };
+  const start = async () => {
+    const service = createLibraryService({ dataDir, createClassifier: async () => classifier() });
+    await service.init();
+    return service;
+  };
+  const modelTags = (name: string): string[] => asList(exiftoolRead(`${photo(name)}.xmp`)[0]!['XMP-xcp:ModelTags']);
+
+  it.skipIf(!EXIFTOOL)(`keeps them on re-tagging, never where removed by hand; after a restart, tags new photos with them ${EXIFTOOL ? '' : SKIP_NO_EXIFTOOL}`, async () => {
+    classes.forEach(([name], i) => writeFileSync(photo(name), JPEG(i)));
+    const first = await start();
+    await first.updateSettings({ threshold: 0.5 });
+    await first.addFolder(folder);
+    await first.startTagging({ scope: 'new' });
+    await first.whenIdle();
+    for (const name of ['receipt-1', 'receipt-2']) await first.addTag(photo(name), 'receipt');
+    const result = await first.teachTag('receipt', { autoApply: true });
+    expect(result.applied).toBe(2); // the two untagged receipts (near-duplicates), nothing else
+    expect(modelTags('receipt-3')).toContain('receipt');
+    expect(modelTags('receipt-4')).toContain('receipt');
+    await first.removeTag(photo('receipt-4'), 'receipt');
+
+    // "Re-tag all": the model runs again on every photo; the auto-applied tag stays, the removed one stays removed.
+    await first.startTagging({ scope: 'all' });
+    await first.whenIdle();
+    expect(first.progress()).toMatchObject({ state: 'done', failed: 0 });
+    expect(modelTags('receipt-3')).toContain('receipt');
+    expect(modelTags('receipt-4')).not.toContain('receipt');
+    expect(classes.filter(([n]) => !n.startsWith('receipt')).every(([n]) => !modelTags(n).includes('receipt'))).toBe(true);
+    await first.dispose();
+
+    // A restart (a new service on the same data folder), then two new photos: a receipt gets the tag, a dog does not.
+    const second = await start();
+    expect(second.taughtTags().get('receipt')).toMatchObject({ autoApply: true, model: 'stand-in', positives: 2 });
+    copyFileSync(photo('receipt-1'), photo('receipt-5'));
+    copyFileSync(photo('dog-1'), photo('dog-5'));
+    expect(await second.scan()).toMatchObject({ added: 2 });
+    await second.startTagging({ scope: 'new' });
+    await second.whenIdle();
+    expect(modelTags('receipt-5')).toContain('receipt');
+    expect(modelTags('dog-5')).not.toContain('receipt');
+    expect(modelTags('receipt-4')).not.toContain('receipt');
+    await second.dispose();
   });
 });

@@ -1,6 +1,7 @@
 // teachTag runs on tfjs-core; the main process (and the served shell's) may have no backend otherwise.
 import '@tensorflow/tfjs-backend-cpu';
 import { teachTag, type TaughtTag } from '@xception/training';
+import type { Prediction } from '../shared/api.js';
 import type { LibraryModel } from '../shared/library-model.js';
 import { NotEnoughExamplesError } from './errors.js';
 
@@ -14,8 +15,18 @@ const MAX_NEGATIVES_PER_HEAD = 500;
 /** Training runs on the main thread: it gives the event loop (IPC, HTTP, the tagging queue) a turn after every epoch. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * The class number a taught tag's model prediction carries: outside ImageNet's 0..999 so it joins
+ * no ImageNet group, and digits because the sidecar stores predictions as "class|label|score".
+ */
+export const TAUGHT_TAG_CLASS = 1_000_000;
+
 export interface TaughtHeads {
   tag: string;
+  /** Whether the tag is written (as a model tag) wherever it scores at least the threshold, photos tagged later included. */
+  autoApply: boolean;
+  /** The weights whose features the heads learnt from (a record's model id); other weights' features are not scored. */
+  model: string | null;
   /** Two heads: each trained on the positives and one half of the negatives. */
   heads: readonly TaughtTag[];
   positives: number;
@@ -37,6 +48,7 @@ export interface TaughtHeads {
 export async function teachTagFromLibrary(library: LibraryModel, tag: string, seed = 0): Promise<TaughtHeads> {
   const lower = tag.toLowerCase();
   const positives: Float32Array[] = [];
+  let model: string | null = null;
   let handTaggedWithoutFeatures = 0;
   const negatives: { id: string; features: Float32Array; removedByHand: boolean }[] = [];
   const records = [...library.all()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -44,8 +56,10 @@ export async function teachTagFromLibrary(library: LibraryModel, tag: string, se
     const features = library.features(record.id);
     const byHand = record.added.some((t) => t.toLowerCase() === lower);
     if (byHand) {
-      if (features) positives.push(features);
-      else handTaggedWithoutFeatures++;
+      if (features) {
+        positives.push(features);
+        model ??= record.model ?? null;
+      } else handTaggedWithoutFeatures++;
       continue;
     }
     if (!features || library.tagsOf(record).some((t) => t.name.toLowerCase() === lower)) continue;
@@ -72,5 +86,31 @@ export async function teachTagFromLibrary(library: LibraryModel, tag: string, se
     return candidates.map((n, i) => ({ id: n.id, score: other[i]! }));
   });
   scores.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
-  return { tag, heads, positives: positives.length, negatives: negatives.length, scores };
+  return { tag, autoApply: false, model, heads, positives: positives.length, negatives: negatives.length, scores };
+}
+
+/** What taughtPredictionsFor needs to know about one photo. */
+export interface PhotoForTaughtTags {
+  id: string;
+  added: readonly string[];
+  removed: readonly string[];
+}
+
+/**
+ * The taught tags a photo gets from its (new) features, as model predictions: each auto-applied
+ * tag taught on these weights' features, unless the photo has it by hand or had it removed by
+ * hand, when it scores at least `threshold`. A photo scored when the tag was taught keeps that
+ * score (from the head that never trained on it); any other photo gets the two heads' mean.
+ */
+export function taughtPredictionsFor(taught: Iterable<TaughtHeads>, photo: PhotoForTaughtTags, features: Float32Array, model: string, threshold: number): Prediction[] {
+  const predictions: Prediction[] = [];
+  for (const heads of taught) {
+    const lower = heads.tag.toLowerCase();
+    if (!heads.autoApply || heads.model !== model) continue;
+    if (photo.added.some((t) => t.toLowerCase() === lower) || photo.removed.some((t) => t.toLowerCase() === lower)) continue;
+    const known = heads.scores.find((s) => s.id === photo.id)?.score;
+    const score = known ?? heads.heads.reduce((sum, head) => sum + head.score([features])[0]!, 0) / heads.heads.length;
+    if (score >= threshold) predictions.push({ index: TAUGHT_TAG_CLASS, label: heads.tag, score });
+  }
+  return predictions;
 }

@@ -70,7 +70,10 @@ export function createUtilityClassifier(fork: () => UtilityProcessLike, settings
   const random = options.randomWeights;
 
   return {
-    modelId: random ? 'random' : settings.weights.kind === 'imagenet' ? 'imagenet' : `file:${settings.weights.path.split(/[\\/]/).pop()}`,
+    // The host's id once loaded (a file's name and hash); the file's name until then.
+    get modelId() {
+      return loaded?.modelId ?? (random ? 'random' : settings.weights.kind === 'imagenet' ? 'imagenet' : `file:${settings.weights.path.split(/[\\/]/).pop()}`);
+    },
     backend: () => loaded?.backend ?? null,
     async load(onProgress) {
       const engine = settings.engine === 'webgl' ? 'auto' : settings.engine; // webgl runs in the renderer, never here

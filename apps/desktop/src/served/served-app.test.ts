@@ -267,7 +267,7 @@ describe('tagger serve: listening and the command line', () => {
     const missing = await run(['serve', '/no/such/folder']);
     expect(missing).toBeInstanceOf(TaggerError);
     expect((missing as Error).message).toBe("'/no/such/folder' is not a folder; pass folders of photos.");
-    expect(await run(['serve', '/tmp', '--image-size', '71'])).toMatchObject({ message: '--image-size other than 299 needs --weights none (ImageNet weights are for 299x299).' });
+    expect(await run(['serve', '/tmp', '--image-size', '71'])).toMatchObject({ message: '--image-size other than 299 needs --weights none (ImageNet weights run at 299x299, a .keras file at the size it was saved with).' });
     expect(lines.join('\n')).not.toMatch(/\n\s+at /);
   });
 });

@@ -54,6 +54,8 @@ export interface ServedAppOptions {
   /** The built renderer (index.html, app.js, styles.css, inference-worker.js). */
   rendererDir: string;
   createClassifier(settings: Settings): Promise<Classifier>;
+  /** The id of the weights the settings name (see LibraryServiceOptions.currentModelId): photos other weights tagged are tagged again. */
+  currentModelId?(settings: Settings): Promise<string>;
   describeLoadError?(error: unknown): string;
   /** Default '127.0.0.1'. */
   host?: string;
@@ -153,6 +155,7 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
       options.onProgress?.(progress);
     },
     ...(options.describeLoadError ? { describeLoadError: options.describeLoadError } : {}),
+    ...(options.currentModelId ? { currentModelId: options.currentModelId } : {}),
   });
   try {
     await service.init();

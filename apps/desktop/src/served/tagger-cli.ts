@@ -75,13 +75,15 @@ export async function serve(folders: string[], options: ServeOptions, out: { pri
     if (!info?.isDirectory()) throw new TaggerError(`'${root}' is not a folder; pass folders of photos.`);
   }
   const random = options.weights === 'none';
-  if (options.imageSize !== undefined && options.imageSize !== 299 && !random) throw new TaggerError('--image-size other than 299 needs --weights none (ImageNet weights are for 299x299).');
+  if (options.imageSize !== undefined && options.imageSize !== 299 && !random) {
+    throw new TaggerError('--image-size other than 299 needs --weights none (ImageNet weights run at 299x299, a .keras file at the size it was saved with).');
+  }
   const weights: WeightsChoice = random || options.weights === 'imagenet' ? { kind: 'imagenet' } : { kind: 'file', path: resolve(base, options.weights) };
   const settings: Partial<Settings> = { engine: options.engine, weights, ...(options.threshold === undefined ? {} : { threshold: options.threshold }) };
   const warning = exposureWarning(options.host);
   if (warning) out.say(warning);
   // Imported here, not above: a wrong flag is answered without loading the engines, tfjs and sharp.
-  const [{ startServedApp }, { createEngineClassifier, describeLoadError }] = await Promise.all([import('./served-app.js'), import('../main/engine-classifier.js')]);
+  const [{ startServedApp }, { createEngineClassifier, describeLoadError, modelIdOf }] = await Promise.all([import('./served-app.js'), import('../main/engine-classifier.js')]);
   let app: ServedApp;
   try {
     app = await startServedApp({
@@ -94,6 +96,8 @@ export async function serve(folders: string[], options: ServeOptions, out: { pri
       tagOnStart: options.tag,
       onProgress: createTerminalProgress(out.say),
       describeLoadError,
+      // Photos tagged by other weights (ImageNet's, an older model.keras) are tagged again at start.
+      currentModelId: async (current) => modelIdOf(random ? null : current.weights),
       createClassifier: async (current) => {
         if (current.engine === 'webgl') throw new DesktopError('engine-unavailable', "The 'webgl' engine runs only in the desktop app; choose auto, onnx or wasm in settings.");
         return createEngineClassifier({
@@ -135,9 +139,9 @@ export function buildProgram(out: { print(line: string): void; say(line: string)
     .argument('<folders...>', 'folders of photos (the page cannot add others)')
     .option('-p, --port <n>', 'port (0: any free one)', integer('--port', 0, 65535), 8765)
     .option('--host <host>', 'address to listen on; anything but loopback exposes the library to the network (a warning says so)', '127.0.0.1')
-    .option('-w, --weights <source>', "'imagenet', a .keras / .h5 file, or 'none' (random, for testing)", 'imagenet')
+    .option('-w, --weights <source>', "'imagenet', a .keras / .h5 file (a model from `xception train` tags with its own classes), or 'none' (random, for testing)", 'imagenet')
     .addOption(new Option('-e, --engine <engine>', 'inference engine').choices(ENGINES).default('auto'))
-    .option('--image-size <n>', 'model input side (with --weights none only)', integer('--image-size', 32, 2048))
+    .option('--image-size <n>', 'model input side (with --weights none only; a .keras file runs at its own)', integer('--image-size', 32, 2048))
     .option('--threshold <0..1>', 'minimum score of a tag (default: the saved setting, 0.3 at first)', unitInterval('--threshold'))
     .option('-t, --threads <n>', "the engine's threads (default: CPUs)", integer('--threads', 1, 1024))
     .option('--data-dir <dir>', 'index, settings and thumbnail cache (default: $XDG_DATA_HOME/xception-tagger)')

@@ -1,6 +1,7 @@
 import { resolveXceptionConfig } from '@xception/core';
 import { readKerasH5, readKerasArchive, readWeights, writeKeras3Weights, writeKerasArchive, type KerasArchiveReading } from '@xception/weights';
 import { CliError, EXIT } from '../cli-error.js';
+import { savedInputShape } from './saved-input-shape.js';
 import { withDownloadBar } from '../download-bar.js';
 import { activateBackend } from '@xception/engines';
 
@@ -30,7 +31,7 @@ export async function convertToKeras(input: string, out: string, o: { quantize?:
   const config = resolveXceptionConfig({
     weights: null,
     includeTop,
-    ...(saved ? { inputShape: saved.savedConfig.inputShape } : {}),
+    ...(savedInputShape(reading) ? { inputShape: savedInputShape(reading)! } : {}),
     ...(includeTop
       ? { classes: reading.classes ?? 1000, ...(saved ? { classifierActivation: saved.savedConfig.classifierActivation } : {}) }
       : saved && !saved.savedConfig.includeTop ? { pooling: saved.savedConfig.pooling } : {}),

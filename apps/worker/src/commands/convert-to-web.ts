@@ -5,6 +5,7 @@ import { expectedWeights, kerasInitialWeights, resolveXceptionConfig, type Weigh
 import { activateBackend } from '@xception/engines';
 import { readWeights, writeTfjsArtifacts, type KerasArchiveReading } from '@xception/weights';
 import { EXIT } from '../cli-error.js';
+import { savedInputShape } from './saved-input-shape.js';
 import { withDownloadBar } from '../download-bar.js';
 import { writeOnnxFile, type ConvertOptions } from './weights.js';
 
@@ -44,7 +45,8 @@ export async function convertToWeb(input: string, outDir: string, o: ConvertOpti
       weights: null,
       includeTop,
       ...(includeTop ? { classes: reading.classes ?? 1000 } : {}),
-      ...(saved ? { inputShape: saved.inputShape, ...(includeTop ? { classifierActivation: saved.classifierActivation } : { pooling: saved.pooling }) } : {}),
+      ...(savedInputShape(reading) ? { inputShape: savedInputShape(reading)! } : {}),
+      ...(saved ? (includeTop ? { classifierActivation: saved.classifierActivation } : { pooling: saved.pooling }) : {}),
     });
     values = reading.values;
   }

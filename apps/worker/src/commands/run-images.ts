@@ -5,7 +5,7 @@ import { CliError, EXIT } from '../cli-error.js';
 import { decideDevice, detectCuda, NO_CUDA, type DeviceChoice, type DeviceDecision } from '../device/cuda-detect.js';
 import type { EngineChoice } from '@xception/engines';
 import { selectEngine } from '../select-cli-engine.js';
-import { loadClassifierWeights, decodeTop } from '../class-names.js';
+import { decodeTop, imageSizeFor, loadClassifierWeights } from '../class-names.js';
 import { EmbeddingJournal, pathsFileOf } from '../output/embedding-journal.js';
 import { checkModelRecord, hashWeights, modelId, type ModelRecord } from '../output/model-record.js';
 import { describeHolder, lockOutput } from '../output/output-lock.js';
@@ -28,7 +28,8 @@ export interface ImagesCommandOptions {
   shard?: string;
   quiet: boolean;
   logFormat: LogFormat;
-  imageSize: number;
+  /** --image-size; absent: the weights' saved size, else 299. */
+  imageSize?: number;
   resize: 'squash' | 'center-crop';
   /** Seconds to wait for another run writing the same --out (default: refuse at once). */
   waitLock?: number;
@@ -43,7 +44,7 @@ export interface ImagesCommandOptions {
 /** classify (top-k rows) and embed (2048-d feature rows): one pipeline, two row shapes. */
 export async function runImagesCommand(kind: 'classify' | 'embed', inputs: readonly string[], o: ImagesCommandOptions): Promise<number> {
   if (inputs.length === 0) throw new CliError('ERR_USAGE', `Nothing to ${kind}: give files, folders, globs, or - to read paths from standard input.`, EXIT.usage);
-  if (o.imageSize !== 299 && o.weights === 'imagenet') {
+  if (o.imageSize !== undefined && o.imageSize !== 299 && o.weights === 'imagenet') {
     throw new CliError('ERR_USAGE', `--image-size ${o.imageSize} needs other weights than imagenet, whose classifier expects 299x299; use --image-size 299.`, EXIT.usage);
   }
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
@@ -104,8 +105,9 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   // Held here alone, so that dropping it below frees the decoded weights once the engine has them.
   let weights = classifier.values;
   classifier.values = null;
+  const imageSize = imageSizeFor(o.imageSize, classifier);
   const record: ModelRecord = {
-    kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: o.imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
+    kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
   };
   if (out !== '-') await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
   const model = modelId(record);
@@ -121,7 +123,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
     if (shard) reporter.info(`shard ${shard.index}/${shard.count} (from ${shard.source}) → ${out}`);
     const engine = await selectEngine(o.device === 'cuda' ? 'onnx' : o.engine, {
       device: o.device === 'cuda' ? 'cuda' : device.device === 'cpu' ? 'cpu' : 'auto',
-      model: { includeTop: true, classes: classifier.classes, inputShape: [o.imageSize, o.imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
+      model: { includeTop: true, classes: classifier.classes, inputShape: [imageSize, imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
       weights,
       ...(o.threads ? { threads: o.threads } : {}),
     }, (line) => reporter.info(line));
@@ -169,7 +171,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
         engine,
         batchSize,
         ...(o.decodeThreads ? { decodeConcurrency: o.decodeThreads } : {}),
-        imageSize: [o.imageSize, o.imageSize],
+        imageSize: [imageSize, imageSize],
         image: { resize: o.resize },
         reporter,
         onStart: async (path) => {

@@ -1,7 +1,8 @@
 import { stat, utimes } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   planPhotoSidecar,
+  predictionsForTags,
   readPhotoSidecar,
   removeStaleTempFiles,
   readSidecarState,
@@ -10,6 +11,7 @@ import {
   writePhotoSidecarWithState,
   type Prediction,
 } from '@xception/photo-library';
+import { weightsModelId } from '@xception/weights';
 import { decodeTop } from '../class-names.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { openClassifierEngine, type EngineChoice } from '../engine-stack.js';
@@ -18,6 +20,7 @@ import { runImagePipeline } from '../pipeline/image-pipeline.js';
 import type { InputEntry } from '../pipeline/list-inputs.js';
 import { PathSet } from '../pipeline/path-set.js';
 import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
+import { inFlagWords } from './run-images.js';
 import { loadTagRules } from './tag-rules-file.js';
 
 export interface TagOptions {
@@ -27,18 +30,12 @@ export interface TagOptions {
   engine: EngineChoice;
   threads?: number;
   batchSize: number;
-  imageSize: number;
+  /** --image-size; absent: the weights' saved size, else 299. */
+  imageSize?: number;
   resize: 'squash' | 'center-crop';
   dryRun: boolean;
   quiet: boolean;
   logFormat: LogFormat;
-}
-
-/** The id a sidecar records for the weights, as the desktop app writes it. */
-export function modelIdOf(weights: string): string {
-  if (weights === 'none') return 'random';
-  if (weights === 'imagenet') return 'imagenet';
-  return `file:${basename(weights)}`;
 }
 
 interface TagCounts {
@@ -60,7 +57,7 @@ interface TagCounts {
  */
 export async function tagCommand(folders: readonly string[], o: TagOptions, print: (line: string) => void): Promise<number> {
   if (folders.length === 0) throw new CliError('ERR_USAGE', 'Nothing to tag: give one or more folders of photos.', EXIT.usage);
-  if (o.imageSize !== 299 && o.weights === 'imagenet') {
+  if (o.imageSize !== undefined && o.imageSize !== 299 && o.weights === 'imagenet') {
     throw new CliError('ERR_USAGE', `--image-size ${o.imageSize} needs other weights than imagenet, whose classifier expects 299x299; use --image-size 299.`, EXIT.usage);
   }
   for (const folder of folders) {
@@ -68,7 +65,8 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
     if (!info?.isDirectory()) throw new CliError('ERR_USAGE', `${folder} is not a folder; xception tag takes folders of photos (and walks them recursively).`, EXIT.usage);
   }
   const rules = await loadTagRules(o.rules, o.threshold);
-  const model = modelIdOf(o.weights);
+  // The id the desktop app records too (a file's carries its hash: a retrained model.keras is another model).
+  const model = await weightsModelId(o.weights).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
   const started = performance.now();
   const counts: TagCounts = { photos: 0, classified: 0, fromSidecar: 0, written: 0, unchanged: 0, failed: 0 };
@@ -140,7 +138,7 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
   if (counts.fromSidecar > 0) reporter.info(`${counts.fromSidecar} photos already carry ${model} predictions in their sidecars: rules applied again, no inference`);
 
   if (toClassify.length > 0) {
-    const { engine, classifier } = await openClassifierEngine(o, (line) => reporter.info(line));
+    const { engine, classifier, imageSize } = await openClassifierEngine(o, (line) => reporter.info(line));
     reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}; ${toClassify.length} photos to classify`);
     reporter.setTotal(toClassify.length);
     try {
@@ -150,7 +148,7 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
         shard: null,
         engine,
         batchSize: o.batchSize,
-        imageSize: [o.imageSize, o.imageSize],
+        imageSize: [imageSize, imageSize],
         image: { resize: o.resize },
         reporter,
         toRows: (items, result) => {
@@ -164,9 +162,8 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
               continue;
             }
             counts.classified++;
-            // ImageNet's hierarchy groups ImageNet class indices; a trained model's classes stand alone (index -1).
-            const imagenet = !classifier.classNames && classifier.classes === 1000;
-            await apply(row.path, row.top!.map((p) => ({ index: imagenet ? p.index : -1, label: p.label, score: p.score })));
+            // ImageNet's hierarchy groups ImageNet's classes; a trained model's classes stand alone (as in the desktop app).
+            await apply(row.path, predictionsForTags(row.top!));
           }
         },
       });

@@ -5,6 +5,7 @@ import { createXceptionFromValues, type CreateXceptionOptions, type WeightValues
 import { decodeOnnxModel, exportXceptionOnnx, ONNX_IO } from '@xception/onnx';
 import { convertWeights, defaultCacheDir, fetchImagenetWeights, imagenetWeightsPath, readWeights, verifyWeightsFile, type QuantizeDtype } from '@xception/weights';
 import { convertToKeras } from './convert-to-keras.js';
+import { savedInputShape } from './saved-input-shape.js';
 import { convertToWeb } from './convert-to-web.js';
 import { withDownloadBar } from '../download-bar.js';
 import { CliError, EXIT } from '../cli-error.js';
@@ -79,7 +80,8 @@ async function convertToOnnx(input: string, outDir: string, o: ConvertOptions, l
   } else {
     await activateBackend('wasm'); // tfjs artifacts are decoded through tfjs tensors
     const reading = await withDownloadBar((onProgress) => readWeights(input, { onProgress, ...(o.top === false ? { includeTop: false } : {}) }));
-    model = { includeTop: reading.hasTop, classes: reading.classes ?? 1000, weights: input };
+    const shape = savedInputShape(reading);
+    model = { includeTop: reading.hasTop, classes: reading.classes ?? 1000, weights: input, ...(shape ? { inputShape: shape } : {}) };
     values = reading.values;
   }
   return (await writeOnnxFile(input, outDir, model, values, o, log)).code;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { MIN_SIZE, resolveXceptionConfig, type ClassifierActivation, type CreateXceptionOptions, type WeightValues } from '@xception/core';
 import { ENGINE_CHOICES, EngineError, selectEngine, type EngineChoice, type InferenceEngine } from '@xception/engines';
 import type { ResizeMode } from '@xception/vision-utils';
-import { readWeights, WeightsDownloadError, WeightsFileError } from '@xception/weights';
+import { readClassifierWeights, WeightsDownloadError, WeightsFileError } from '@xception/weights';
 import type { Classifier, CommonClassifierOptions } from '../classifier.js';
 import { ClassifierError, reasonOf } from '../classifier-error.js';
 import { checkBatchSize, createClassifier } from '../create-classifier.js';
@@ -91,14 +91,12 @@ async function openModel(o: NodeClassifierOptions): Promise<Model> {
   let classifierActivation: ClassifierActivation = 'softmax';
   if (spec !== null) {
     try {
-      const reading = await readWeights(spec, { includeTop: true, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      const reading = await readClassifierWeights(spec, { ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
       values = reading.values;
-      classes = reading.classes ?? 1000;
-      if ('savedConfig' in reading) {
-        classNames = reading.classNames;
-        classifierActivation = reading.savedConfig.classifierActivation;
-        imageSize = o.imageSize ?? reading.savedConfig.inputShape[0] ?? 299;
-      }
+      classes = reading.classes;
+      classNames = reading.classNames;
+      classifierActivation = reading.classifierActivation;
+      imageSize = o.imageSize ?? reading.inputSize ?? 299;
     } catch (error) {
       if (error instanceof WeightsFileError || error instanceof WeightsDownloadError) {
         throw new ClassifierError('ERR_CLASSIFIER_WEIGHTS', `weights: ${reasonOf(error)}.`, { cause: error });
