@@ -94,7 +94,7 @@ export function pruneOnnxCache(dir: string, keep: number = ONNX_CACHE_KEEP): str
   for (const name of names) {
     // onnxruntime's optimised graphs (onnx-optimized-model.ts): folders named after their model,
     // removed with it; and what a process killed while writing or removing one left behind.
-    const optimised = /^(xception-[0-9a-f]+)\.opt-[0-9a-f]+(\.\d+-\d+\.(partial|removed))?$/.exec(name);
+    const optimised = /^(xception-[0-9a-f]+)\.opt-[0-9a-f]+(\.[\d-]+\.(partial|removed))?$/.exec(name);
     if (!optimised) continue;
     const left = optimised[2] !== undefined && Date.now() - (statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0) > 600_000;
     if (left || (optimised[2] === undefined && !kept.has(`${optimised[1]}.onnx`))) rmSync(join(dir, name), { recursive: true, force: true });

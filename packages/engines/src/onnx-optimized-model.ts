@@ -62,7 +62,7 @@ export async function haveOptimizedModel(cache: OptimizedModelCache): Promise<bo
 
 /** A fresh folder for a session to write the optimised graph into (`optimizedModelFilePath` and its session options). */
 export function startOptimizedModel(cache: OptimizedModelCache): { dir: string; sessionOptions: { optimizedModelFilePath: string; extra: { session: Record<string, string> } } } {
-  const dir = `${cache.dir}.${process.pid}-${threadId}.partial`;
+  const dir = `${cache.dir}.${uniqueSuffix()}.partial`;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true }); // onnxruntime writes into it, and makes no folders
   return {
@@ -102,7 +102,7 @@ export async function commitOptimizedModel(partialDir: string, cache: OptimizedM
 
 /** Removes an optimised-graph folder (renamed aside first, so that no reader sees it half removed). */
 export function discardOptimizedModel(dir: string): void {
-  const aside = `${dir}.${process.pid}-${threadId}.removed`;
+  const aside = `${dir}.${uniqueSuffix()}.removed`;
   try {
     renameSync(dir, aside);
   } catch {
@@ -110,6 +110,10 @@ export function discardOptimizedModel(dir: string): void {
   }
   rmSync(aside, { recursive: true, force: true });
 }
+
+let made = 0;
+/** Process, thread and a count: two sessions of one thread (two classifiers loading at once) never share a folder. */
+const uniqueSuffix = (): string => `${process.pid}-${threadId}-${++made}`;
 
 async function hashesOf(dir: string): Promise<string> {
   const [graph, data] = await Promise.all([sha256OfFile(join(dir, GRAPH)), sha256OfFile(join(dir, DATA))]);
