@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '@xception/photo-library';
 import { restoreTaughtTag } from '@xception/training';
@@ -39,14 +39,21 @@ const fileSchema = z.object({
 export function createTaughtTagsStore(path: string): TaughtTagsStore {
   return {
     async load() {
+      let text: string;
       try {
-        const parsed = fileSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-        if (!parsed.success) return [];
-        return parsed.data.tags.map((t) => ({
+        text = await readFile(path, 'utf8');
+      } catch {
+        return []; // never taught yet (or unreadable: nothing to keep aside)
+      }
+      try {
+        const parsed = fileSchema.parse(JSON.parse(text));
+        return parsed.tags.map((t) => ({
           ...t,
           heads: t.heads.map((h) => restoreTaughtTag({ kernel: decode(h.kernel), bias: decode(h.bias) })),
         }));
       } catch {
+        // A damaged or foreign file is kept aside, not overwritten by the next save: the user's taught tags may be in it.
+        await rename(path, `${path}.unreadable-${Date.now()}`).catch(() => undefined);
         return [];
       }
     },
