@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGENET_REGISTRY, type WeightsRegistry } from '@xception/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadPort, startLocalServer, type LocalServer } from '../../../packages/weights/src/test-support/local-server.js';
+import { deadPort, startStaticServer, type StaticServer } from '@xception/core/testing';
 import { CHANNELS, type TaggingProgress } from '../src/shared/api.js';
 import { createProgressForwarder } from '../src/main/ipc-handlers.js';
 import { createLibraryService } from '../src/main/library-service.js';
@@ -25,9 +25,9 @@ const registryFor = (urls: string[]): WeightsRegistry => ({
   files: IMAGENET_REGISTRY.files.map((f) => (f.includeTop ? { ...f, urls, bytes: payload.length, md5 } : f)),
 });
 
-let server: LocalServer;
+let server: StaticServer;
 beforeAll(async () => {
-  server = await startLocalServer((req, res) => {
+  server = await startStaticServer({ handler: (req, res) => {
     if (req.url !== '/xception.h5') {
       res.writeHead(404);
       res.end();
@@ -44,7 +44,7 @@ beforeAll(async () => {
         res.end();
       }
     }, 5);
-  });
+  } });
 });
 afterAll(() => server?.close());
 

@@ -43,5 +43,5 @@ export async function activateBackend(name: 'tensorflow' | 'wasm' | 'cpu'): Prom
   if (!(await tf.setBackend(name))) throw new Error(`the tfjs '${name}' backend did not initialise`);
   await tf.ready();
   // Chosen on purpose ('cpu' for small work): not the place for tfjs' "install tfjs-node" banner.
-  if (name === 'cpu') silenceCpuBackendBanner();
+  if (name === 'cpu') await silenceCpuBackendBanner();
 }

@@ -186,7 +186,7 @@ export interface ArtifactsLocation {
 async function ensureTfjsBackend(): Promise<void> {
   if (Object.keys(tf.engine().registryFactory).length === 0) await import('@tensorflow/tfjs-backend-cpu');
   await tf.ready();
-  silenceCpuBackendBanner(); // decoding a few tensors on cpu needs no advice to install tfjs-node
+  await silenceCpuBackendBanner(); // decoding a few tensors on cpu needs no advice to install tfjs-node
 }
 
 /** A shard of a model.json at `modelUrl` must sit beside it or below: same origin, no `..`, no absolute path. */

@@ -1,5 +1,6 @@
 // teachTag runs on tfjs-core; the main process (and the served shell's) may have no backend otherwise.
 import '@tensorflow/tfjs-backend-cpu';
+import { silenceCpuBackendBanner } from '@xception/core';
 import { teachTag, type TaughtTag } from '@xception/training';
 import type { Prediction } from '../shared/api.js';
 import type { LibraryModel } from '../shared/library-model.js';
@@ -73,6 +74,7 @@ export async function teachTagFromLibrary(library: LibraryModel, tag: string, se
     throw new NotEnoughExamplesError(`To teach “${tag}”, at least 2 photos without it must have been tagged by the model (press “Tag new photos”); ${negatives.length} ${negatives.length === 1 ? 'is' : 'are'} ready.`);
   }
 
+  await silenceCpuBackendBanner(); // a small head on cpu on purpose: no "install tfjs-node" banner in the app's log
   const folds = [negatives.filter((_, i) => i % 2 === 0), negatives.filter((_, i) => i % 2 === 1)];
   const heads: TaughtTag[] = [];
   for (const fold of folds) {
