@@ -278,7 +278,9 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     async teachTag(raw, { autoApply = false } = {}) {
       const tag = cleanTagName(raw);
       if (!tag) throw new InvalidArgumentError('teachTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < >)`);
-      const heads = { ...(await teachTagFromLibrary(library, tag)), autoApply };
+      // The current weights' photos only (a half-finished re-tag after a change of weights leaves others).
+      const current = options.currentModelId ? await options.currentModelId(settings).catch(() => null) : null;
+      const heads = { ...(await teachTagFromLibrary(library, tag, 0, current)), autoApply };
       taught.set(tag.toLowerCase(), heads);
       await taughtStore.save(taught.values());
       let applied = 0;

@@ -5,7 +5,9 @@ import { seededRandom } from '@xception/core';
 import type { Prediction, TeachTagResult } from '../shared/api.js';
 import { createBridgeMethods } from './bridge-methods.js';
 import { NotEnoughExamplesError } from './errors.js';
+import { createLibraryModel } from '../shared/library-model.js';
 import { createLibraryService, TAUGHT_TAG_CLASS } from './library-service.js';
+import { teachTagFromLibrary } from './tag-teacher.js';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from './test-support/exiftool.js';
 import { createStandInClassifier } from './test-support/stand-in-classifier.js';
 import { makeTempDir } from './test-support/temp-dir.js';
@@ -17,12 +19,15 @@ import { makeTempDir } from './test-support/temp-dir.js';
  * would, through the library's setFeatures): a 2048-d vector per class plus 10% noise per
  * photo. The two untagged receipts are near-duplicates of the two receipts tagged by hand.
  */
-const random = seededRandom(15);
-const classVector = new Map<number, Float32Array>();
-const denseFeatures = (classIndex: number): Float32Array => {
-  if (!classVector.has(classIndex)) classVector.set(classIndex, Float32Array.from({ length: 2048 }, () => random()));
-  return Float32Array.from(classVector.get(classIndex)!, (v) => v + 0.1 * random());
+const makeDenseFeatures = (seed: number) => {
+  const random = seededRandom(seed);
+  const classVector = new Map<number, Float32Array>();
+  return (classIndex: number): Float32Array => {
+    if (!classVector.has(classIndex)) classVector.set(classIndex, Float32Array.from({ length: 2048 }, () => random()));
+    return Float32Array.from(classVector.get(classIndex)!, (v) => v + 0.1 * random());
+  };
 };
+const denseFeatures = makeDenseFeatures(15);
 const JPEG = (n: number) => Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, n, 0xff, 0xd9]);
 const RECEIPT: Prediction[] = [{ index: 549, label: 'envelope', score: 0.4 }];
 const classes: [string, Prediction[]][] = [
@@ -185,5 +190,34 @@ describe('auto-applied taught tags last: "Re-tag all", a restart, photos added l
     expect(modelTags('dog-5')).not.toContain('receipt');
     expect(modelTags('receipt-4')).not.toContain('receipt');
     await second.dispose();
+  });
+});
+
+describe('teachTagFromLibrary learns from the photos of one model only', () => {
+  // Receipts and dogs tagged by 'new' weights, plus one hand-tagged receipt whose features come
+  // from 'old' weights (a re-tag after a change of weights not finished yet): its vector is
+  // unlike anything 'new' gives, so learning from it would change what the heads say.
+  const library = createLibraryModel({ threshold: 0.3, ignoreLabels: [], renames: {}, mergeMode: 'hierarchy' });
+  const add = (name: string, model: string, added: string[], features: Float32Array): void => {
+    library.upsert({ id: `/p/${name}.jpg`, folder: '/p', name: `${name}.jpg`, size: 1, mtimeMs: 1, status: 'tagged', predictions: [], model, added, removed: [] });
+    library.setFeatures(`/p/${name}.jpg`, features);
+  };
+  const denseFeatures = makeDenseFeatures(16); // its own sequence: the flow above keeps its features
+  const old = Float32Array.from({ length: 2048 }, (_, i) => (i % 2 === 0 ? 1 : 0));
+  ['r1', 'r2'].forEach((n) => add(n, 'new', ['receipt'], denseFeatures(549)));
+  ['r3', 'r4'].forEach((n) => add(n, 'new', [], denseFeatures(549)));
+  ['d1', 'd2', 'd3', 'd4'].forEach((n) => add(n, 'new', [], denseFeatures(207)));
+  add('r-old', 'old', ['receipt'], old);
+  add('d-old', 'old', [], old);
+
+  it("counts the current weights' photos only, and says why the others wait", async () => {
+    const taught = await teachTagFromLibrary(library, 'receipt', 0, 'new');
+    expect(taught).toMatchObject({ model: 'new', positives: 2, negatives: 6 });
+    expect(taught.scores.map((s) => s.id)).not.toContain('/p/d-old.jpg');
+    expect(taught.scores.slice(0, 2).map((s) => s.id).sort()).toEqual(['/p/r3.jpg', '/p/r4.jpg']);
+    // Without the app's model id: the weights most photos carry ('new', 8 of 10).
+    expect(await teachTagFromLibrary(library, 'receipt')).toMatchObject({ model: 'new', positives: 2, negatives: 6 });
+    await expect(teachTagFromLibrary(library, 'receipt', 0, 'old')).rejects.toThrow(
+      'To teach “receipt”, tag at least 2 photos “receipt” by hand (Add a tag in the photo panel); 1 tagged photo is ready (2 more have it but were tagged with other weights: press “Tag new photos” first).');
   });
 });

@@ -44,30 +44,37 @@ export interface TaughtHeads {
  * are split in two halves, one head per half, and each photo is scored by the head that never
  * saw it (two-fold cross-fitting). This needs dense features, as Xception's pooled ones are: a
  * dimension that is zero throughout one half's training set is scaled by Normalization's floor
- * and would decide the other half's scores.
+ * and would decide the other half's scores. Only the photos one model tagged take part
+ * (`currentModel`, the app's weights, else the model most photos carry): after a change of
+ * weights, photos not yet re-tagged hold the old model's features, which the new ones do not match.
  */
-export async function teachTagFromLibrary(library: LibraryModel, tag: string, seed = 0): Promise<TaughtHeads> {
+export async function teachTagFromLibrary(library: LibraryModel, tag: string, seed = 0, currentModel: string | null = null): Promise<TaughtHeads> {
   const lower = tag.toLowerCase();
-  const positives: Float32Array[] = [];
-  let model: string | null = null;
-  let handTaggedWithoutFeatures = 0;
-  const negatives: { id: string; features: Float32Array; removedByHand: boolean }[] = [];
   const records = [...library.all()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Two models' features are not comparable: learn from one model's photos only, the app's
+  // current weights when known, else the weights most photos with features were tagged by.
+  const model = currentModel ?? mostCommonModel(records.filter((r) => library.features(r.id)).map((r) => r.model ?? null));
+  const positives: Float32Array[] = [];
+  let handTaggedWithoutFeatures = 0;
+  let handTaggedByOtherWeights = 0;
+  const negatives: { id: string; features: Float32Array; removedByHand: boolean }[] = [];
   for (const record of records) {
     const features = library.features(record.id);
     const byHand = record.added.some((t) => t.toLowerCase() === lower);
+    const otherWeights = features !== undefined && (record.model ?? null) !== model;
     if (byHand) {
-      if (features) {
-        positives.push(features);
-        model ??= record.model ?? null;
-      } else handTaggedWithoutFeatures++;
+      if (!features) handTaggedWithoutFeatures++;
+      else if (otherWeights) handTaggedByOtherWeights++;
+      else positives.push(features);
       continue;
     }
-    if (!features || library.tagsOf(record).some((t) => t.name.toLowerCase() === lower)) continue;
+    if (!features || otherWeights || library.tagsOf(record).some((t) => t.name.toLowerCase() === lower)) continue;
     negatives.push({ id: record.id, features, removedByHand: record.removed.some((t) => t.toLowerCase() === lower) });
   }
   if (positives.length < MIN_POSITIVES) {
-    const pending = handTaggedWithoutFeatures > 0 ? ` (${handTaggedWithoutFeatures} more ha${handTaggedWithoutFeatures === 1 ? 's' : 've'} it but no features yet: press “Tag new photos” first)` : '';
+    const waiting = handTaggedWithoutFeatures + handTaggedByOtherWeights;
+    const why = handTaggedByOtherWeights === 0 ? 'no features yet' : handTaggedWithoutFeatures === 0 ? 'were tagged with other weights' : 'no features yet or were tagged with other weights';
+    const pending = waiting > 0 ? ` (${waiting} more ha${waiting === 1 ? 's' : 've'} it but ${why}: press “Tag new photos” first)` : '';
     throw new NotEnoughExamplesError(`To teach “${tag}”, tag at least ${MIN_POSITIVES} photos “${tag}” by hand (Add a tag in the photo panel); ${positives.length} tagged photo${positives.length === 1 ? ' is' : 's are'} ready${pending}.`);
   }
   if (negatives.length < 2) {
@@ -89,6 +96,16 @@ export async function teachTagFromLibrary(library: LibraryModel, tag: string, se
   });
   scores.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
   return { tag, autoApply: false, model, heads, positives: positives.length, negatives: negatives.length, scores };
+}
+
+/** The model id most of `models` are (ties: the first seen); null for none. */
+function mostCommonModel(models: readonly (string | null)[]): string | null {
+  const counts = new Map<string | null, number>();
+  for (const m of models) counts.set(m, (counts.get(m) ?? 0) + 1);
+  let best: string | null = null;
+  let bestCount = 0;
+  for (const [m, n] of counts) if (n > bestCount) [best, bestCount] = [m, n];
+  return best;
 }
 
 /** What taughtPredictionsFor needs to know about one photo. */
