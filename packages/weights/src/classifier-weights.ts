@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClassifierActivation } from '@xception/core';
 import { hashFile } from './file-hashes.js';
 import type { ReadWeightsOptions } from './keras-h5.js';
+import { savedInputShape } from './saved-input-shape.js';
 import { readWeights, resolveWeightsSource, type ResolveSourceOptions } from './weights-source.js';
 import type { WeightValue } from './xception-mapping.js';
 
@@ -29,7 +30,7 @@ export async function readClassifierWeights(source: string | URL, options: Resol
     values: reading.values,
     classes: reading.classes ?? 1000,
     classNames: saved?.classNames ?? null,
-    inputSize: saved?.savedConfig.inputShape[0] ?? reading.inputShape?.[0] ?? null,
+    inputSize: savedInputShape(reading)?.[0] ?? null,
     classifierActivation: saved ? saved.savedConfig.classifierActivation : 'softmax',
   };
 }

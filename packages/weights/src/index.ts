@@ -21,6 +21,7 @@ export type { ProgressEvent, ProgressCallback } from './progress.js';
 export { resolveWeightsSource, readWeights, type ResolvedWeightsSource, type ResolveSourceOptions, type WeightsFormat } from './weights-source.js';
 export { loadXception, type LoadXceptionOptions } from './load-xception.js';
 export { readClassifierWeights, weightsModelId, type ClassifierWeightsReading } from './classifier-weights.js';
+export { savedInputShape } from './saved-input-shape.js';
 export { readKerasArchive, isKerasArchivePath, type KerasArchiveReading, type SavedXceptionConfig } from './keras-archive.js';
 export { writeKerasArchive, writeKeras3Weights, keras3ModelConfig, KERAS3_VERSION, type WriteKeras3Options } from './keras3-writer.js';
 export { keras3LayerOrder, keras3StorageKeys } from './keras3-layout.js';

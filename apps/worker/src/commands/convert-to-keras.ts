@@ -1,7 +1,6 @@
 import { resolveXceptionConfig } from '@xception/core';
-import { readKerasH5, readKerasArchive, readWeights, writeKeras3Weights, writeKerasArchive, type KerasArchiveReading } from '@xception/weights';
+import { readKerasH5, readKerasArchive, readWeights, writeKeras3Weights, writeKerasArchive, type KerasArchiveReading, savedInputShape } from '@xception/weights';
 import { CliError, EXIT } from '../cli-error.js';
-import { savedInputShape } from './saved-input-shape.js';
 import { withDownloadBar } from '../download-bar.js';
 import { activateBackend } from '@xception/engines';
 
@@ -28,10 +27,11 @@ export async function convertToKeras(input: string, out: string, o: { quantize?:
   const includeTop = o.top === false ? false : reading.hasTop;
   // weights: null: the output is a whole Keras model, so Keras' rules for pretrained weights (a
   // softmax or linear top) do not apply; a .keras input with a sigmoid head stays one.
+  const savedShape = savedInputShape(reading);
   const config = resolveXceptionConfig({
     weights: null,
     includeTop,
-    ...(savedInputShape(reading) ? { inputShape: savedInputShape(reading)! } : {}),
+    ...(savedShape ? { inputShape: savedShape } : {}),
     ...(includeTop
       ? { classes: reading.classes ?? 1000, ...(saved ? { classifierActivation: saved.savedConfig.classifierActivation } : {}) }
       : saved && !saved.savedConfig.includeTop ? { pooling: saved.savedConfig.pooling } : {}),

@@ -3,9 +3,8 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { expectedWeights, kerasInitialWeights, resolveXceptionConfig, type WeightValues, type XceptionConfig } from '@xception/core';
 import { activateBackend } from '@xception/engines';
-import { readWeights, writeTfjsArtifacts, type KerasArchiveReading } from '@xception/weights';
+import { readWeights, writeTfjsArtifacts, type KerasArchiveReading, savedInputShape } from '@xception/weights';
 import { EXIT } from '../cli-error.js';
-import { savedInputShape } from './saved-input-shape.js';
 import { withDownloadBar } from '../download-bar.js';
 import { writeOnnxFile, type ConvertOptions } from './weights.js';
 
@@ -41,11 +40,12 @@ export async function convertToWeb(input: string, outDir: string, o: ConvertOpti
     const reading = await withDownloadBar((onProgress) => readWeights(input, { onProgress, ...(o.top === false ? { includeTop: false } : {}) }));
     const saved = 'savedConfig' in reading ? (reading as KerasArchiveReading).savedConfig : null;
     const includeTop = o.top !== false && reading.hasTop;
+    const shape = savedInputShape(reading);
     config = resolveXceptionConfig({
       weights: null,
       includeTop,
       ...(includeTop ? { classes: reading.classes ?? 1000 } : {}),
-      ...(savedInputShape(reading) ? { inputShape: savedInputShape(reading)! } : {}),
+      ...(shape ? { inputShape: shape } : {}),
       ...(saved ? (includeTop ? { classifierActivation: saved.classifierActivation } : { pooling: saved.pooling }) : {}),
     });
     values = reading.values;
