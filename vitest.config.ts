@@ -31,6 +31,10 @@ export default defineConfig({
     // Full-size Xception on 2 cores: seconds per case, not milliseconds.
     testTimeout: 300_000,
     hookTimeout: 300_000,
+    // expect.poll waits on real work in other processes (a served tagger training a head, Chromium
+    // drawing a page) that shares 2 cores with another test file: vitest's 1 s default failed a CI
+    // run whose page needed longer to teach a tag. A poll that never matches still fails, at 30 s.
+    expect: { poll: { timeout: 30_000 } },
     // Heavy model tests compete for 2 cores; files run in forks, two at a time.
     pool: 'forks',
     maxWorkers: 2,

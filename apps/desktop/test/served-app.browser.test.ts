@@ -154,8 +154,9 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference at $
     }
     await page.fill('#teach-tag', 'kept');
     await page.click('#teach-button');
-    await expect.poll(() => page.locator('.suggestion').count()).toBe(5);
-    expect(await page.textContent('#teach-status')).toBe('Learnt “kept” from 2 photos (against 5). Suggestions:');
+    // The status first: on failure it shows what the page said (an error lands in #progress).
+    await expect.poll(async () => `${await page.textContent('#teach-status')} ${await page.textContent('#progress')}`).toMatch(/^Learnt “kept” from 2 photos \(against 5\)\. Suggestions: /);
+    expect(await page.locator('.suggestion').count()).toBe(5);
     // Seeded random weights give features without meaning, so the ranking itself is checked in
     // src/main/tag-teacher.test.ts; here: the page lists them best first, each with Accept.
     const percents = (await page.locator('.suggestion .score').allTextContents()).map((t) => Number(t.replace('%', '')));
