@@ -28,6 +28,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    // One TMPDIR per run, removed at its end (see the file).
+    globalSetup: ['./test/temp-root.ts'],
     // Full-size Xception on 2 cores: seconds per case, not milliseconds.
     testTimeout: 300_000,
     hookTimeout: 300_000,
