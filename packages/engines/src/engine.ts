@@ -1,12 +1,8 @@
 import type { CreateXceptionOptions, WeightValues } from '@xception/core';
 
-/**
- * Where inference runs. onnx (onnxruntime-node) and tfjs-node (native libtensorflow) are
- * found at run time; wasm and cpu always work.
- */
-export type EngineName = 'onnx' | 'tfjs-node' | 'wasm' | 'cpu';
-export type EngineChoice = 'auto' | EngineName;
-export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs-node', 'wasm', 'cpu', 'onnx'];
+import type { EngineName } from './engine-choices.js';
+
+export { ENGINE_CHOICES, type EngineChoice, type EngineName } from './engine-choices.js';
 
 /** A batch of images, NHWC: 8-bit RGB (preprocessed by the engine) or float32 already in [-1, 1]. */
 export interface EngineBatch {

@@ -2,18 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeXception, type GraphNode, type WeightValues, type XceptionConfig } from '@xception/core';
 import * as differentiable from './differentiable-convs.js';
 import type { PendingAssign, TrainableModel } from './trainable-model.js';
+import { TRAINABLE_FROM_CHOICES, type TrainableFrom } from './trainable-from.js';
 
-/**
- * Where fine-tuning starts: 'block13' trains blocks 13 and 14 and the classifier; 'predictions'
- * trains the classifier alone. Layers are chosen by their Keras names (`block13_sepconv1`,
- * `block13_residual_conv`...), as Keras users do with `layer.name.startswith(...)`.
- */
-export type TrainableFrom = `block${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14}` | 'predictions';
-
-export const TRAINABLE_FROM_CHOICES: readonly TrainableFrom[] = [
-  ...Array.from({ length: 14 }, (_, i) => `block${i + 1}` as TrainableFrom),
-  'predictions',
-];
+export { TRAINABLE_FROM_CHOICES, type TrainableFrom };
 
 export interface TrainingGraphOptions {
   /** A configuration with a top (includeTop, classes) and a softmax classifier. */
