@@ -21,6 +21,8 @@ fi
 bash "$ROOT/scripts/python-env.sh"
 
 retry_pnpm_pin node_modules/.bin/turbo run typecheck --continue
+# The root's own TypeScript (test/ and vitest.config.ts) belongs to no package.
+node_modules/.bin/tsc -p tsconfig.check.json
 results=$(mktemp)
 status=0
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$results" || status=$?

@@ -39,7 +39,7 @@ describe.skipIf(!photos)(`xception train ${photos ? '' : SKIP_NO_SHARED}`, () =>
   const small = join(dir, 'small');
 
   beforeAll(async () => {
-    const sharp = createRequire(join(REPO, 'packages/vision-utils/package.json'))('sharp') as typeof import('sharp');
+    const sharp = createRequire(join(REPO, 'packages/vision-utils/package.json'))('sharp') as typeof import('sharp').default;
     const files = readdirSync(photos!).filter((f) => /\.jpe?g$/i.test(f)).sort();
     const write = async (folder: string, names: string[]): Promise<void> => {
       mkdirSync(join(folder, 'photo'), { recursive: true });
