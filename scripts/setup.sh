@@ -53,4 +53,6 @@ if [ "$(cksum < pnpm-lock.yaml)" != "$lock_before" ]; then
   echo "xception: pnpm-lock.yaml does not match the package.json files; run 'pnpm install' and commit the lockfile." >&2
   [ "${CI:-}" = "true" ] && exit 1
 fi
-retry_pnpm_pin node_modules/.bin/turbo run build --continue
+# XCEPTION_TURBO_TASKS adds tasks to the same turbo run (scripts/test.sh adds typecheck): turbo
+# then checks one package while it builds the next, where separate runs leave a core idle.
+retry_pnpm_pin node_modules/.bin/turbo run build ${XCEPTION_TURBO_TASKS:-} --continue
