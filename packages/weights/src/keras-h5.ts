@@ -41,15 +41,28 @@ export async function readKerasH5(path: string, options: ReadWeightsOptions = {}
 
 /** IEEE 754 half precision bits to float32 (HDF5 stores float16 this way). */
 export function halfToFloat(bits: Uint16Array): Float32Array {
+  const table = halfTable();
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i]!;
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]!]!;
+  return out;
+}
+
+let halves: Float32Array | null = null;
+
+/**
+ * Every float16's value, by its bits (256 KB, made on first use): a lookup per weight instead of
+ * a power per weight, which took 1.7 s for a float16 Xception's 21 M weights.
+ */
+function halfTable(): Float32Array {
+  if (halves) return halves;
+  halves = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
     const sign = h & 0x8000 ? -1 : 1;
     const exponent = (h >> 10) & 0x1f;
     const fraction = h & 0x3ff;
-    out[i] = exponent === 0 ? sign * 2 ** -14 * (fraction / 1024)
+    halves[h] = exponent === 0 ? sign * 2 ** -14 * (fraction / 1024)
       : exponent === 31 ? (fraction ? NaN : sign * Infinity)
       : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
   }
-  return out;
+  return halves;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { halfToFloat } from './keras-h5.js';
 import { floatToHalf, quantizeWeight } from './quantize.js';
 import { useBackend } from './test-support/test-imports.js';
 
@@ -19,6 +20,16 @@ describe('quantizeWeight, decoded by tfjs itself', () => {
     const decoded = tensors.w!.dataSync();
     tf.dispose(tensors.w!);
     for (let i = 0; i < values.length; i++) expect(Math.abs(decoded[i]! - values[i]!)).toBeLessThanOrEqual(Math.abs(values[i]!) * 2 ** -11 + 2 ** -25);
+  });
+
+  it('halfToFloat reads all 65,536 float16 bit patterns as tfjs\' float16 decoder does', () => {
+    const bits = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const tensors = tf.io.decodeWeights(bits.buffer, [{ name: 'w', shape: [65536], dtype: 'float32', quantization: { dtype: 'float16' } }]);
+    const expected = tensors.w!.dataSync();
+    tf.dispose(tensors.w!);
+    const ours = halfToFloat(bits);
+    const differ = [...ours.keys()].filter((i) => !Object.is(ours[i], expected[i]) && !(Number.isNaN(ours[i]) && Number.isNaN(expected[i])));
+    expect(differ.map((i) => `0x${i.toString(16)}: ${ours[i]} vs ${expected[i]}`).slice(0, 5)).toEqual([]);
   });
 
   it('uint8 and uint16 are affine with zero exact, within half a step after tf.io.decodeWeights', () => {
