@@ -9,6 +9,8 @@ import { writeKerasArchive } from '@xception/weights';
 import * as esbuild from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CACHE_NAME } from './browser/cache-storage-store.js';
+import { CACHE_DB_NAME, CACHE_DB_STORE } from './browser/indexed-db-store.js';
 import { haveChromium, launchChromium, SKIP_NO_CHROMIUM } from './test-support/chromium.js';
 import { classifierFixture as fixture, removeClassifierFixture, runCli, SIZE, sharedPhotos, type CliEmbedRow, type CliTopRow, type Fixture } from './test-support/fixtures.js';
 import { ClassifierError, loadClassifier, type Classification, type Classifier, type ImageInput } from './node/index.js';
@@ -226,7 +228,9 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
   let context: BrowserContext;
   let page: Page;
   let cli: CliTopRow['top'];
+  let webFiles: string[];
   const modelHits = (): number => server.hits.filter((h) => h.startsWith('/web/')).length;
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     const [{ dir, png, cliTop }, bundle] = await Promise.all([
@@ -245,10 +249,13 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     server.files.set('/', { body: '<!doctype html><title>xception classifier</title><script type="module" src="/bundle.js"></script><img src="/photo.png">', type: 'text/html' });
     server.files.set('/bundle.js', { body: bundle.outputFiles[0]!.text, type: 'text/javascript' });
     server.files.set('/photo.png', { body: readFileSync(png), type: 'image/png' });
+    // The model folder's files: model.json and the shards its manifest names (the folder holds other files too).
+    const manifest = JSON.parse(readFileSync(join(dir, 'web', 'model.json'), 'utf8')) as { weightsManifest: Array<{ paths: string[] }> };
+    webFiles = ['model.json', ...manifest.weightsManifest.flatMap((g) => g.paths)].map((f) => `/web/${f}`).sort();
     for (const f of readdirSync(join(dir, 'web'))) server.files.set(`/web/${f}`, { body: readFileSync(join(dir, 'web', f)), type: f.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
     const wasmDir = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
     for (const f of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) server.files.set(`/wasm/${f}`, { body: readFileSync(join(wasmDir, f)), type: 'application/wasm' });
-    context = await launchChromium(join(dir, 'chromium'));
+    context = await launchChromium(join(dir, 'chromium'), ['--host-resolver-rules=MAP nas.test 127.0.0.1']);
     page = context.pages()[0] ?? (await context.newPage());
   });
   afterAll(async () => {
@@ -287,12 +294,76 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     expect(modelHits()).toBeGreaterThanOrEqual(2); // model.json and its shards
   });
 
+  /** A fresh page of the same profile at `origin`, its script loaded. */
+  const openPage = async (origin: string): Promise<Page> => {
+    const visit = await context.newPage();
+    visit.on('pageerror', (e) => pageErrors.push(String(e)));
+    await visit.goto(`${origin}/`);
+    await visit.waitForFunction(() => typeof (window as unknown as { runReadme?: unknown }).runReadme === 'function');
+    return visit;
+  };
+  /** The README's example in `visit`: its top-5 and the model files it downloaded. */
+  const runReadme = async (visit: Page): Promise<{ top5: CliTopRow['top']; downloaded: string[] }> => {
+    const before = server.hits.length;
+    const top5 = await visit.evaluate(() => (window as unknown as { runReadme: () => Promise<CliTopRow['top']> }).runReadme());
+    return { top5, downloaded: server.hits.slice(before).filter((h) => h.startsWith('/web/')).sort() };
+  };
+
   test("second visit, the README's browser example: the model folder comes from Cache Storage, nothing is downloaded", async () => {
-    const before = modelHits();
-    await page.goto(`${server.url}/`);
-    await page.waitForFunction(() => typeof (window as unknown as { runReadme?: unknown }).runReadme === 'function');
-    const top5 = await page.evaluate(() => (window as unknown as { runReadme: () => Promise<CliTopRow['top']> }).runReadme());
-    expect(modelHits() - before).toBe(0);
+    const visit = await openPage(server.url);
+    const { top5, downloaded } = await runReadme(visit);
+    expect(downloaded).toEqual([]);
     expectCliTop(top5, 1e-5);
+    // From Cache Storage (every file of the folder, by URL), not from the IndexedDB fallback.
+    const kept = await visit.evaluate(async (cacheName) => ({
+      cached: (await (await caches.open(cacheName)).keys()).map((r) => new URL(r.url).pathname).sort(),
+      databases: (await indexedDB.databases()).map((d) => d.name),
+    }), CACHE_NAME);
+    expect(kept).toEqual({ cached: webFiles, databases: [] });
+    expect(pageErrors).toEqual([]);
+    await visit.close();
+  });
+
+  test('plain http on a host that is not localhost (no Cache Storage): the model folder is kept in IndexedDB; a damaged model.json there is fetched again', async () => {
+    const origin = `http://nas.test:${server.port}`; // --host-resolver-rules sends nas.test to 127.0.0.1
+    const modelJson = `${origin}/web/model.json`;
+    /** The IndexedDB entries (absolute URL → type and JSON text or byte count), read with IndexedDB's own API; `damage` first overwrites model.json's. */
+    const storeEntries = (visit: Page, damage = false): Promise<Record<string, string>> => visit.evaluate(async ([dbName, storeName, key, damage]) => {
+      const done = <T>(r: IDBRequest<T>): Promise<T> => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+      const db = await done(indexedDB.open(dbName));
+      if (damage) await done(db.transaction(storeName, 'readwrite').objectStore(storeName).put({ bytes: new TextEncoder().encode('{"weightsManifest": [garbage').buffer, type: 'application/json' }, key));
+      const store = db.transaction(storeName).objectStore(storeName);
+      const [keys, values] = await Promise.all([done(store.getAllKeys()), done(store.getAll())]);
+      db.close();
+      return Object.fromEntries(keys.map((k, i) => {
+        const { bytes, type } = values[i] as { bytes: ArrayBuffer; type: string };
+        return [String(k), `${type} ${String(k).endsWith('.json') ? new TextDecoder().decode(bytes).slice(0, 20) : bytes.byteLength}`];
+      }));
+    }, [CACHE_DB_NAME, CACHE_DB_STORE, modelJson, damage] as const);
+
+    const first = await openPage(origin);
+    // The premise: this origin has no Cache Storage (else this test would not test the fallback).
+    expect(await first.evaluate(() => ({ secure: window.isSecureContext, caches: typeof caches }))).toEqual({ secure: false, caches: 'undefined' });
+    const firstRun = await runReadme(first);
+    expect(firstRun.downloaded).toEqual(webFiles);
+    expectCliTop(firstRun.top5, 1e-5);
+    const kept = await storeEntries(first);
+    expect(Object.keys(kept).sort()).toEqual(webFiles.map((f) => `${origin}${f}`));
+    expect(kept[modelJson]).toMatch(/^application\/json \{/);
+    await first.close();
+
+    const second = await openPage(origin);
+    const secondRun = await runReadme(second);
+    expect(secondRun.downloaded).toEqual([]);
+    expect(secondRun.top5).toEqual(firstRun.top5);
+
+    expect((await storeEntries(second, true))[modelJson]).toBe('application/json {"weightsManifest": ');
+    const afterDamage = await runReadme(second);
+    // Only model.json is downloaded again (the shards stay kept), the load succeeds, and the store holds the server's copy again.
+    expect(afterDamage.downloaded).toEqual(['/web/model.json']);
+    expect(afterDamage.top5).toEqual(firstRun.top5);
+    expect(await storeEntries(second)).toEqual(kept);
+    expect(pageErrors).toEqual([]);
+    await second.close();
   });
 });
