@@ -349,9 +349,9 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
       const db = await done(indexedDB.open(dbName));
       if (damage) await done(db.transaction(storeName, 'readwrite').objectStore(storeName).put({ bytes: new TextEncoder().encode('{"weightsManifest": [garbage').buffer, type: 'application/json' }, key));
       const store = db.transaction(storeName).objectStore(storeName);
-      const [keys, entry] = await Promise.all([done(store.getAllKeys()), done(store.get(key) as IDBRequest<{ bytes: ArrayBuffer; type: string }>)]);
+      const [keys, entry] = await Promise.all([done(store.getAllKeys()), done(store.get(key) as IDBRequest<{ bytes: ArrayBuffer; type: string } | undefined>)]);
       db.close();
-      return { keys: keys.map(String).sort(), entry: `${entry.type} ${new TextDecoder().decode(entry.bytes).slice(0, 20)}` };
+      return { keys: keys.map(String).sort(), entry: entry ? `${entry.type} ${new TextDecoder().decode(entry.bytes).slice(0, 20)}` : 'absent' };
     }, [CACHE_DB_NAME, CACHE_DB_STORE, key, damage] as const);
     /** The store alone (loadClassifier's first step) in `visit`: the shards' bytes it read, and the model files it downloaded. */
     const readFolder = (visit: Page, modelJson: string): Promise<{ result: number; downloaded: string[] }> =>
@@ -365,11 +365,26 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     const kept = await readStore(first, `${origin}/web/model.json`);
     expect(kept).toEqual({ keys: webFiles.map((f) => `${origin}${f}`), entry: `application/json ${modelJsonHead}` });
 
+    // A store that cannot be written (every put's transaction aborts, as a full quota does) keeps nothing and costs a download, not an error.
+    const tiny = ['/tiny/model.json', '/tiny/w.bin'];
+    await first.evaluate(() => {
+      const put = IDBObjectStore.prototype.put;
+      (window as unknown as { restorePut: () => void }).restorePut = () => { IDBObjectStore.prototype.put = put; };
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) { const request = put.apply(this, args); this.transaction.abort(); return request; };
+    });
+    expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: tiny });
+    expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: tiny });
+    await first.evaluate(() => (window as unknown as { restorePut: () => void }).restorePut());
+    expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: tiny });
+
     // A damaged model.json in the store is removed and downloaded again (its shard stays kept); the folder reads whole.
-    expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: ['/tiny/model.json', '/tiny/w.bin'] });
     expect((await readStore(first, `${origin}/tiny/model.json`, true)).entry).toBe('application/json {"weightsManifest": ');
     expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: ['/tiny/model.json'] });
     expect((await readStore(first, `${origin}/tiny/model.json`)).entry).toBe(`application/json ${TINY_MODEL_JSON.slice(0, 20)}`);
+
+    // A store that cannot be opened (private mode, a sandboxed frame) costs a download, not an error.
+    await first.evaluate(() => { IDBFactory.prototype.open = () => { throw new DOMException('IndexedDB is disabled here.', 'SecurityError'); }; });
+    expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: tiny });
     await first.close();
 
     // The second visit, the README's example: nothing downloaded, and the top-5 of the downloaded folder (`xception classify`'s, as on 127.0.0.1).
