@@ -335,8 +335,9 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     const kept = await visit.evaluate(async (cacheName) => ({
       cached: (await (await caches.open(cacheName)).keys()).map((r) => new URL(r.url).pathname).sort(),
       databases: (await indexedDB.databases()).map((d) => d.name),
+      emptied: await caches.delete(cacheName) && !(await caches.keys()).includes(cacheName),
     }), CACHE_NAME);
-    expect(kept).toEqual({ cached: webFiles, databases: [] });
+    expect(kept).toEqual({ cached: webFiles, databases: [], emptied: true });
     expect(pageErrors).toEqual([]);
     await visit.close();
   });
@@ -392,6 +393,11 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     const secondRun = await runReadme(second);
     expect(secondRun.downloaded).toEqual([]);
     expectCliTop(secondRun.result, 1e-5);
+    // The README's way to empty the store, in a page that has used it.
+    expect(await second.evaluate(async (dbName) => {
+      await new Promise((resolve, reject) => { const r = indexedDB.deleteDatabase(dbName); r.onsuccess = resolve; r.onerror = () => reject(r.error); r.onblocked = () => reject(new Error('blocked')); });
+      return (await indexedDB.databases()).map((d) => d.name);
+    }, CACHE_DB_NAME)).toEqual([]);
     expect(pageErrors).toEqual([]);
     await second.close();
   });
