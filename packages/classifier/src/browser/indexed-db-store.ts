@@ -11,10 +11,10 @@ export const CACHE_DB_STORE = 'files';
 interface StoredFile { bytes: ArrayBuffer; type: string }
 
 /*
- * Hand-written rather than idb-keyval (6.3) or idb (8): three operations on one store need a
- * promise around IDBRequest and one around a transaction's end, ~20 lines; idb-keyval would save
- * about ten of them but not the parts that matter here (a blocked open, and put settling only
- * when the transaction commits, where quota errors surface), and adds a dependency to every bundle.
+ * Hand-written rather than idb-keyval (6.3) or idb (8): three operations on one object store take
+ * about twenty lines around IDBRequest here. idb-keyval's createStore/get/set/del would replace
+ * roughly half of them, but it adds a dependency to every page's bundle for that, and its open
+ * waits out a blocked open where this store gives up at once and lets the page download.
  */
 const settled = <T>(request: IDBRequest<T>): Promise<T> => new Promise((resolve, reject) => {
   request.onsuccess = () => resolve(request.result);
