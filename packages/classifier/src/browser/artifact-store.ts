@@ -8,8 +8,6 @@ import { openIndexedDbStore } from './indexed-db-store.js';
  * broken store costs a download, never an error.
  */
 export interface ArtifactStore {
-  /** 'cache-storage' or 'indexed-db': which of the two keeps the files. */
-  readonly kind: 'cache-storage' | 'indexed-db';
   get(url: string): Promise<ArrayBuffer | undefined>;
   put(url: string, bytes: ArrayBuffer, type: string): Promise<void>;
   delete(url: string): Promise<void>;

@@ -9,7 +9,6 @@ export async function openCacheStorageStore(): Promise<ArtifactStore | null> {
   const cache = await caches.open(CACHE_NAME).catch(() => null);
   if (!cache) return null;
   return {
-    kind: 'cache-storage',
     get: async (url) => {
       const hit = await cache.match(url).catch(() => undefined);
       return hit?.arrayBuffer().catch(() => undefined);

@@ -50,7 +50,6 @@ export async function openIndexedDbStore(): Promise<ArtifactStore | null> {
     return result;
   };
   return {
-    kind: 'indexed-db',
     get: async (url) => {
       const found = (await run('readonly', (s) => s.get(url) as IDBRequest<StoredFile | undefined>).catch(() => undefined));
       return found?.bytes instanceof ArrayBuffer ? found.bytes : undefined;
