@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,6 +9,8 @@ import { writeKerasArchive } from '@xception/weights';
 import * as esbuild from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CACHE_NAME } from './browser/cache-storage-store.js';
+import { CACHE_DB_NAME, CACHE_DB_STORE } from './browser/indexed-db-store.js';
 import { haveChromium, launchChromium, SKIP_NO_CHROMIUM } from './test-support/chromium.js';
 import { classifierFixture as fixture, removeClassifierFixture, runCli, SIZE, sharedPhotos, type CliEmbedRow, type CliTopRow, type Fixture } from './test-support/fixtures.js';
 import { ClassifierError, loadClassifier, type Classification, type Classifier, type ImageInput } from './node/index.js';
@@ -182,7 +184,11 @@ const readme = readmeBrowserExample();
 const PAGE_SCRIPT = `
 import * as tf from '@tensorflow/tfjs-core';
 import { ClassifierError } from '@xception/classifier';
+import { fetchModelArtifacts } from './cached-artifacts.ts';
 ${readme.imports}
+
+// The store alone, without building a model (a build costs seconds): the shards' bytes one read of a model folder gives.
+window.readModelFolder = async (modelJson) => (await fetchModelArtifacts(new URL(modelJson, location.href), true)).weightData.byteLength;
 
 window.runReadme = async () => {
   await document.querySelector('img').decode();
@@ -226,7 +232,12 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
   let context: BrowserContext;
   let page: Page;
   let cli: CliTopRow['top'];
+  let webFiles: string[];
+  let modelJsonHead: string;
+  let shardBytes: number;
   const modelHits = (): number => server.hits.filter((h) => h.startsWith('/web/')).length;
+  const pageErrors: string[] = [];
+  const TINY_MODEL_JSON = JSON.stringify({ weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'w', shape: [2], dtype: 'float32' }] }] });
 
   beforeAll(async () => {
     const [{ dir, png, cliTop }, bundle] = await Promise.all([
@@ -245,10 +256,20 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     server.files.set('/', { body: '<!doctype html><title>xception classifier</title><script type="module" src="/bundle.js"></script><img src="/photo.png">', type: 'text/html' });
     server.files.set('/bundle.js', { body: bundle.outputFiles[0]!.text, type: 'text/javascript' });
     server.files.set('/photo.png', { body: readFileSync(png), type: 'image/png' });
+    // The model folder's files: model.json and the shards its manifest names (the folder holds other files too).
+    const modelJsonText = readFileSync(join(dir, 'web', 'model.json'), 'utf8');
+    modelJsonHead = modelJsonText.slice(0, 20);
+    const manifest = JSON.parse(modelJsonText) as { weightsManifest: Array<{ paths: string[] }> };
+    const shards = manifest.weightsManifest.flatMap((g) => g.paths);
+    webFiles = ['model.json', ...shards].map((f) => `/web/${f}`).sort();
+    shardBytes = shards.reduce((n, f) => n + statSync(join(dir, 'web', f)).size, 0);
     for (const f of readdirSync(join(dir, 'web'))) server.files.set(`/web/${f}`, { body: readFileSync(join(dir, 'web', f)), type: f.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
+    // A model folder of one 8-byte shard, for what the store does with a damaged model.json (reading the 88 MB one again would cost seconds).
+    server.files.set('/tiny/model.json', { body: TINY_MODEL_JSON, type: 'application/json' });
+    server.files.set('/tiny/w.bin', { body: new Uint8Array(8), type: 'application/octet-stream' });
     const wasmDir = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
     for (const f of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) server.files.set(`/wasm/${f}`, { body: readFileSync(join(wasmDir, f)), type: 'application/wasm' });
-    context = await launchChromium(join(dir, 'chromium'));
+    context = await launchChromium(join(dir, 'chromium'), ['--host-resolver-rules=MAP nas.test 127.0.0.1']);
     page = context.pages()[0] ?? (await context.newPage());
   });
   afterAll(async () => {
@@ -287,12 +308,97 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     expect(modelHits()).toBeGreaterThanOrEqual(2); // model.json and its shards
   });
 
+  /** A fresh page of the same profile at `origin`, its script loaded. */
+  const openPage = async (origin: string): Promise<Page> => {
+    const visit = await context.newPage();
+    visit.on('pageerror', (e) => pageErrors.push(String(e)));
+    await visit.goto(`${origin}/`);
+    await visit.waitForFunction(() => typeof (window as unknown as { runReadme?: unknown }).runReadme === 'function');
+    return visit;
+  };
+  /** What `act` returned, and the model files the server sent meanwhile. */
+  const downloadsDuring = async <T>(act: () => Promise<T>): Promise<{ result: T; downloaded: string[] }> => {
+    const before = server.hits.length;
+    const result = await act();
+    return { result, downloaded: server.hits.slice(before).filter((h) => /^\/(web|tiny)\//.test(h)).sort() };
+  };
+  /** The README's example in `visit`: its top-5, and the model files it downloaded. */
+  const runReadme = (visit: Page): Promise<{ result: CliTopRow['top']; downloaded: string[] }> =>
+    downloadsDuring(() => visit.evaluate(() => (window as unknown as { runReadme: () => Promise<CliTopRow['top']> }).runReadme()));
+
   test("second visit, the README's browser example: the model folder comes from Cache Storage, nothing is downloaded", async () => {
-    const before = modelHits();
-    await page.goto(`${server.url}/`);
-    await page.waitForFunction(() => typeof (window as unknown as { runReadme?: unknown }).runReadme === 'function');
-    const top5 = await page.evaluate(() => (window as unknown as { runReadme: () => Promise<CliTopRow['top']> }).runReadme());
-    expect(modelHits() - before).toBe(0);
+    const visit = await openPage(server.url);
+    const { result: top5, downloaded } = await runReadme(visit);
+    expect(downloaded).toEqual([]);
     expectCliTop(top5, 1e-5);
+    // From Cache Storage (every file of the folder, by URL), not from the IndexedDB fallback.
+    const kept = await visit.evaluate(async (cacheName) => ({
+      cached: (await (await caches.open(cacheName)).keys()).map((r) => new URL(r.url).pathname).sort(),
+      databases: (await indexedDB.databases()).map((d) => d.name),
+      emptied: await caches.delete(cacheName) && !(await caches.keys()).includes(cacheName),
+    }), CACHE_NAME);
+    expect(kept).toEqual({ cached: webFiles, databases: [], emptied: true });
+    expect(pageErrors).toEqual([]);
+    await visit.close();
+  });
+
+  test('plain http on a host that is not localhost (no Cache Storage): the model folder is kept in IndexedDB; a damaged model.json there is fetched again', async () => {
+    const origin = `http://nas.test:${server.port}`; // --host-resolver-rules sends nas.test to 127.0.0.1
+    /** The IndexedDB store's keys and `key`'s entry, read with IndexedDB's own API; `damage` first overwrites that entry with text that is not JSON. */
+    const readStore = (visit: Page, key: string, damage = false): Promise<{ keys: string[]; entry: string }> => visit.evaluate(async ([dbName, storeName, key, damage]) => {
+      const done = <T>(r: IDBRequest<T>): Promise<T> => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+      const db = await done(indexedDB.open(dbName));
+      if (damage) await done(db.transaction(storeName, 'readwrite').objectStore(storeName).put({ bytes: new TextEncoder().encode('{"weightsManifest": [garbage').buffer, type: 'application/json' }, key));
+      const store = db.transaction(storeName).objectStore(storeName);
+      const [keys, entry] = await Promise.all([done(store.getAllKeys()), done(store.get(key) as IDBRequest<{ bytes: ArrayBuffer; type: string } | undefined>)]);
+      db.close();
+      return { keys: keys.map(String).sort(), entry: entry ? `${entry.type} ${new TextDecoder().decode(entry.bytes).slice(0, 20)}` : 'absent' };
+    }, [CACHE_DB_NAME, CACHE_DB_STORE, key, damage] as const);
+    /** The store alone (loadClassifier's first step) in `visit`: the shards' bytes it read, and the model files it downloaded. */
+    const readFolder = (visit: Page, modelJson: string): Promise<{ result: number; downloaded: string[] }> =>
+      downloadsDuring(() => visit.evaluate((url) => (window as unknown as { readModelFolder: (url: string) => Promise<number> }).readModelFolder(url), modelJson));
+
+    const first = await openPage(origin);
+    // The premise: this origin has no Cache Storage (else this test would not test the fallback).
+    expect(await first.evaluate(() => ({ secure: window.isSecureContext, caches: typeof caches }))).toEqual({ secure: false, caches: 'undefined' });
+    // The first visit downloads the folder and keeps every file under its URL (read without a model build, which the second visit does).
+    expect(await readFolder(first, '/web/model.json')).toEqual({ result: shardBytes, downloaded: webFiles });
+    const kept = await readStore(first, `${origin}/web/model.json`);
+    expect(kept).toEqual({ keys: webFiles.map((f) => `${origin}${f}`), entry: `application/json ${modelJsonHead}` });
+
+    // A store that cannot be written (every put's transaction aborts, as a full quota does) keeps nothing and costs a download, not an error.
+    const tiny = ['/tiny/model.json', '/tiny/w.bin'];
+    await first.evaluate(() => {
+      const put = IDBObjectStore.prototype.put;
+      (window as unknown as { restorePut: () => void }).restorePut = () => { IDBObjectStore.prototype.put = put; };
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) { const request = put.apply(this, args); this.transaction.abort(); return request; };
+    });
+    expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: tiny });
+    expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: tiny });
+    await first.evaluate(() => (window as unknown as { restorePut: () => void }).restorePut());
+    expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: tiny });
+
+    // A damaged model.json in the store is removed and downloaded again (its shard stays kept); the folder reads whole.
+    expect((await readStore(first, `${origin}/tiny/model.json`, true)).entry).toBe('application/json {"weightsManifest": ');
+    expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: ['/tiny/model.json'] });
+    expect((await readStore(first, `${origin}/tiny/model.json`)).entry).toBe(`application/json ${TINY_MODEL_JSON.slice(0, 20)}`);
+
+    // A store that cannot be opened (private mode, a sandboxed frame) costs a download, not an error.
+    await first.evaluate(() => { IDBFactory.prototype.open = () => { throw new DOMException('IndexedDB is disabled here.', 'SecurityError'); }; });
+    expect(await readFolder(first, '/tiny/model.json')).toEqual({ result: 8, downloaded: tiny });
+    await first.close();
+
+    // The second visit, the README's example: nothing downloaded, and the top-5 of the downloaded folder (`xception classify`'s, as on 127.0.0.1).
+    const second = await openPage(origin);
+    const secondRun = await runReadme(second);
+    expect(secondRun.downloaded).toEqual([]);
+    expectCliTop(secondRun.result, 1e-5);
+    // The README's way to empty the store, in a page that has used it.
+    expect(await second.evaluate(async (dbName) => {
+      await new Promise((resolve, reject) => { const r = indexedDB.deleteDatabase(dbName); r.onsuccess = resolve; r.onerror = () => reject(r.error); r.onblocked = () => reject(new Error('blocked')); });
+      return (await indexedDB.databases()).map((d) => d.name);
+    }, CACHE_DB_NAME)).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await second.close();
   });
 });

@@ -1,8 +1,6 @@
 import type { ProgressEvent } from '@xception/weights';
 import { ClassifierError, reasonOf } from '../classifier-error.js';
-
-/** The Cache Storage bucket that keeps model folders between visits. */
-export const CACHE_NAME = 'xception-classifier-v1';
+import { openArtifactStore } from './artifact-store.js';
 
 export interface ModelArtifacts {
   /** model.json, parsed. */
@@ -10,7 +8,7 @@ export interface ModelArtifacts {
   weightSpecs: WeightEntry[];
   /** The shards' bytes, concatenated in manifest order. */
   weightData: ArrayBuffer;
-  /** Files fetched from the network (the rest came from the cache). */
+  /** Files fetched from the network (the rest came from the store). */
   downloaded: number;
 }
 
@@ -20,18 +18,16 @@ const BYTES: Record<string, number> = { float32: 4, float16: 2, uint16: 2, uint8
 const entryBytes = (w: WeightEntry): number => w.shape.reduce((a, b) => a * b, 1) * (BYTES[w.quantization?.dtype ?? w.dtype] ?? 4);
 
 /**
- * Reads a tfjs model folder (model.json + shards) from its URL through Cache Storage: what the
- * cache holds is never downloaded again, so a second visit fetches nothing. Shards must sit
- * beside model.json (a manifest pointing elsewhere is refused). Each shard's body is read as
- * soon as its response arrives (tfjs' loader over HTTP/1.1 stalls at 6 shards when bodies wait).
- * Where Cache Storage is missing (an http page that is not localhost), it downloads every time.
+ * Reads a tfjs model folder (model.json + shards) from its URL through an ArtifactStore (Cache
+ * Storage, or IndexedDB on plain-http pages): what the store holds is never downloaded again, so
+ * a second visit fetches nothing. Shards must sit beside model.json (a manifest pointing
+ * elsewhere is refused). Each shard's body is read as soon as its response arrives (tfjs' loader
+ * over HTTP/1.1 stalls at 6 shards when bodies wait). Without a usable store it downloads.
  */
 export async function fetchModelArtifacts(modelUrl: URL, useCache: boolean, onProgress?: (event: ProgressEvent) => void): Promise<ModelArtifacts> {
-  const cache = useCache && typeof caches !== 'undefined' ? await caches.open(CACHE_NAME).catch(() => null) : null;
+  const store = useCache ? await openArtifactStore() : null;
   let downloaded = 0;
-  const get = async (url: URL): Promise<ArrayBuffer> => {
-    const hit = await cache?.match(url.href);
-    if (hit) return hit.arrayBuffer();
+  const download = async (url: URL): Promise<ArrayBuffer> => {
     let response: Response;
     try {
       response = await fetch(url.href);
@@ -41,19 +37,31 @@ export async function fetchModelArtifacts(modelUrl: URL, useCache: boolean, onPr
     if (!response.ok) throw new ClassifierError('ERR_CLASSIFIER_WEIGHTS', `weights: ${url.href} answered HTTP ${response.status}; check the address of the model folder.`);
     const bytes = await response.arrayBuffer();
     downloaded++;
-    await cache?.put(url.href, new Response(bytes, { headers: { 'content-type': response.headers.get('content-type') ?? 'application/octet-stream' } })).catch(() => undefined);
+    await store?.put(url.href, bytes, response.headers.get('content-type') ?? 'application/octet-stream');
     return bytes;
   };
+  const get = async (url: URL): Promise<ArrayBuffer> => (await store?.get(url.href)) ?? download(url);
 
-  let json: ModelArtifacts['json'];
+  type Json = ModelArtifacts['json'];
+  const parse = (bytes: ArrayBuffer): Json => JSON.parse(new TextDecoder().decode(bytes)) as Json;
+  const kept = await store?.get(modelUrl.href);
+  let json: Json | undefined;
   try {
-    json = JSON.parse(new TextDecoder().decode(await get(modelUrl))) as ModelArtifacts['json'];
-  } catch (error) {
-    if (error instanceof ClassifierError) throw error;
-    await cache?.delete(modelUrl.href);
-    throw new ClassifierError('ERR_CLASSIFIER_WEIGHTS', `weights: ${modelUrl.href} is not valid JSON (${reasonOf(error)}); pass the URL of a model.json written by \`xception weights convert … --to web\`.`, { cause: error });
+    json = kept && parse(kept);
+  } catch {
+    // A kept copy that no longer parses (a damaged store) is the store's fault, not the server's: fetch it again.
+    await store?.delete(modelUrl.href);
   }
-  const groups = Array.isArray(json.weightsManifest) ? json.weightsManifest : null;
+  if (json === undefined) {
+    const bytes = await download(modelUrl);
+    try {
+      json = parse(bytes);
+    } catch (error) {
+      await store?.delete(modelUrl.href);
+      throw new ClassifierError('ERR_CLASSIFIER_WEIGHTS', `weights: ${modelUrl.href} is not valid JSON (${reasonOf(error)}); pass the URL of a model.json written by \`xception weights convert … --to web\`.`, { cause: error });
+    }
+  }
+  const groups = Array.isArray(json?.weightsManifest) ? json.weightsManifest : null;
   if (!groups || !groups.every((g) => Array.isArray(g?.paths) && Array.isArray(g?.weights))) {
     throw new ClassifierError('ERR_CLASSIFIER_WEIGHTS', `weights: ${modelUrl.href} has no weightsManifest; it is not a tfjs layers model (write one with \`xception weights convert … --to web\`).`);
   }
@@ -75,7 +83,7 @@ export async function fetchModelArtifacts(modelUrl: URL, useCache: boolean, onPr
     return shard;
   }));
   if (bytes !== totalBytes) {
-    for (const p of paths) await cache?.delete(new URL(p, modelUrl).href);
+    for (const p of paths) await store?.delete(new URL(p, modelUrl).href);
     throw new ClassifierError('ERR_CLASSIFIER_WEIGHTS', `weights: the shards of ${modelUrl.href} hold ${bytes} bytes but its manifest needs ${totalBytes}; the folder is incomplete, copy it again.`);
   }
   const weightData = new Uint8Array(bytes);

@@ -19,7 +19,11 @@ export interface BrowserClassifierOptions extends CommonClassifierOptions {
   backend?: BrowserBackend;
   /** Where tfjs-backend-wasm's .wasm files are served (a folder URL ending in '/'). */
   wasmPaths?: string;
-  /** Keep the model folder in Cache Storage so that the next visit downloads nothing. Default true. */
+  /**
+   * Keep the model folder between visits so that the next one downloads nothing: in Cache Storage
+   * (`CACHE_NAME`), or in IndexedDB (`CACHE_DB_NAME`) on plain-http pages, which have no Cache
+   * Storage. A store that cannot be used costs a download, never an error. Default true.
+   */
   cache?: boolean;
   /** The model's input side. Default: model.json's input layer, else 299. */
   imageSize?: number;
@@ -29,7 +33,7 @@ export interface BrowserClassifierOptions extends CommonClassifierOptions {
 
 /**
  * The browser twin of the Node loadClassifier: sets tfjs' backend up (webgl, then wasm, and
- * awaits tf.ready()), loads a hosted model folder through Cache Storage, and builds
+ * awaits tf.ready()), loads a hosted model folder through Cache Storage or IndexedDB, and builds
  * @xception/core's model on it. Every tensor it makes is disposed by classify/embed or dispose().
  */
 export async function loadClassifier(options: BrowserClassifierOptions): Promise<Classifier<BrowserImageInput>> {
