@@ -1,10 +1,10 @@
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unzipSync } from 'fflate';
 import type { ClassifierActivation, XceptionPooling } from '@xception/core';
 import { WeightsFileError } from './errors.js';
 import { readKerasH5, type ReadWeightsOptions, type XceptionWeightsReading } from './keras-h5.js';
+import { readZipEntries } from './zip-entries.js';
 
 /** The Xception options a `.keras` archive's config.json was saved with. */
 export interface SavedXceptionConfig {
@@ -99,7 +99,7 @@ async function unzipArchive(path: string): Promise<Record<string, Uint8Array>> {
   if (!ZIP_LOCAL_HEADER.every((b, i) => head[i] === b)) {
     throw new WeightsFileError('ERR_WEIGHTS_FORMAT', `${path} is not a zip archive, so not a Keras 3 .keras file; save it with Keras 3's model.save('x.keras').`, { path });
   }
-  const bytes = new Uint8Array(await readFile(path));
+  const bytes: Uint8Array = await readFile(path); // a Buffer is a Uint8Array: no copy (new Uint8Array(buffer) copied all of it)
   // The zip directory is at the end (its record within the last 64 KiB + 22 bytes): a copy cut short has none.
   const tail = bytes.subarray(Math.max(0, bytes.length - 65_557));
   let hasDirectory = false;
@@ -108,7 +108,8 @@ async function unzipArchive(path: string): Promise<Record<string, Uint8Array>> {
     throw new WeightsFileError('ERR_WEIGHTS_TRUNCATED', `${path} is truncated: the zip archive ends before its directory; download or copy the file again.`, { path });
   }
   try {
-    return unzipSync(bytes, { filter: (file) => ['config.json', 'metadata.json', 'model.weights.h5'].includes(file.name) });
+    // model.weights.h5 is a view of `bytes` where stored (as Keras writes it), not a copy.
+    return readZipEntries(bytes, (name) => ['config.json', 'metadata.json', 'model.weights.h5'].includes(name));
   } catch (cause) {
     throw new WeightsFileError('ERR_WEIGHTS_TRUNCATED', `${path} could not be unzipped (${String((cause as Error).message ?? cause)}); download or copy the file again.`, { path, cause });
   }
