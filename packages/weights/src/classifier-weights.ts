@@ -66,7 +66,7 @@ export interface OpenedClassifierWeights extends Omit<ClassifierWeightsReading, 
  */
 export async function openClassifierWeights(source: string | URL, options: ResolveSourceOptions & Omit<ReadWeightsOptions, 'includeTop'> = {}): Promise<OpenedClassifierWeights> {
   const { location, format } = await resolveWeightsSource(source, options);
-  const read = async (): Promise<ClassifierWeightsReading> => readClassifierWeights(location, { ...options, ...(options.env ? { env: options.env } : {}) });
+  const read = (): Promise<ClassifierWeightsReading> => readClassifierWeights(location, options);
   const readNow = async (): Promise<OpenedClassifierWeights> => {
     const { values, ...rest } = await read();
     return { ...rest, weights: values, sha256: null };
