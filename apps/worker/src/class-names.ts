@@ -1,10 +1,12 @@
 import type { WeightValues } from '@xception/core';
+import type { DeferredWeights } from '@xception/engines';
 import { rankClasses } from '@xception/vision-utils';
-import { readClassifierWeights } from '@xception/weights';
+import { openClassifierWeights, readClassifierWeights } from '@xception/weights';
 
 /** Weights with a classifier top, how many classes it has, and their names when the file keeps them. */
 export interface ClassifierWeights {
-  values: WeightValues | null;
+  /** The values, or (loaded with `defer`) a .keras or .h5 file's still undecoded: the engine decodes them if it needs them. */
+  values: WeightValues | DeferredWeights | null;
   classes: number;
   /** A .keras archive's class names (`xception train` writes them); null for ImageNet's 1000. */
   classNames: readonly string[] | null;
@@ -13,8 +15,12 @@ export interface ClassifierWeights {
 }
 
 /** `--weights` with its top: 'none' is ImageNet-shaped random weights; a trained .keras brings its classes. */
-export async function loadClassifierWeights(spec: string): Promise<ClassifierWeights> {
+export async function loadClassifierWeights(spec: string, options: { defer?: boolean } = {}): Promise<ClassifierWeights> {
   if (spec === 'none') return { values: null, classes: 1000, classNames: null, inputSize: null };
+  if (options.defer) {
+    const { weights, classes, classNames, inputSize } = await openClassifierWeights(spec);
+    return { values: weights, classes, classNames, inputSize };
+  }
   const { values, classes, classNames, inputSize } = await readClassifierWeights(spec);
   return { values, classes, classNames, inputSize };
 }

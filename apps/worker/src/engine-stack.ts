@@ -22,7 +22,8 @@ export interface ClassifierEngineOptions {
  * and opens the engine `--engine` names, logging auto's choice.
  */
 export async function openClassifierEngine(o: ClassifierEngineOptions, log: (line: string) => void): Promise<{ engine: InferenceEngine; classifier: ClassifierWeights; imageSize: number }> {
-  const classifier = await loadClassifierWeights(o.weights);
+  // Not decoded here: the onnx engine's cache hit needs only the file's hash.
+  const classifier = await loadClassifierWeights(o.weights, { defer: true });
   const imageSize = imageSizeFor(o.imageSize, classifier);
   const engine = await selectEngine(o.engine, {
     model: { includeTop: true, classes: classifier.classes, inputShape: [imageSize, imageSize, 3], weights: o.weights === 'none' ? null : o.weights },

@@ -33,6 +33,18 @@ export interface FusedPlan {
 /** Weight values by Keras name, already read out of whatever tensors or files held them. */
 export type WeightValues = ReadonlyMap<string, FoldedWeight>;
 
+/**
+ * The index of the first NaN or ±Infinity in `values`, or -1: a plain loop (a callback per value,
+ * as `every(Number.isFinite)` makes, cost ~0.3 s per full-size model).
+ */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v - v !== 0) return i; // NaN for NaN and ±Infinity, 0 for every finite value
+  }
+  return -1;
+}
+
 /** Checks a weight map against the graph's contract and reports every problem at once. */
 export function checkWeightValues(graph: GraphDescription, weights: WeightValues): void {
   const specs = weightSpecsOf(graph);
@@ -43,7 +55,7 @@ export function checkWeightValues(graph: GraphDescription, weights: WeightValues
     if (!w) problems.push({ name: s.name, problem: 'missing', expectedShape: s.shape });
     else if (w.shape.length !== s.shape.length || w.shape.some((d, i) => d !== s.shape[i])) {
       problems.push({ name: s.name, problem: 'shape', expectedShape: s.shape, actualShape: w.shape });
-    } else if (!w.values.every(Number.isFinite)) {
+    } else if (firstNonFinite(w.values) >= 0) {
       problems.push({ name: s.name, problem: 'non-finite', expectedShape: s.shape });
     }
   }
@@ -158,8 +170,12 @@ function foldBatchNorm(kernel: FoldedWeight, bn: string, epsilon: number, w: (na
     scale[o] = gamma[o]! / Math.sqrt(variance[o]! + epsilon);
     bias[o] = beta[o]! - mean[o]! * scale[o]!;
   }
-  // HWIO: the output channel is the fastest-moving index.
-  const values = new Float32Array(kernel.values.length);
-  for (let i = 0; i < values.length; i++) values[i] = kernel.values[i]! * scale[i % outChannels]!;
+  // HWIO: the output channel is the fastest-moving index, so each kernel position is one run of
+  // outChannels values (two plain loops: a modulo per value cost ~0.5 s per full-size model).
+  const source = kernel.values;
+  const values = new Float32Array(source.length);
+  for (let start = 0; start < values.length; start += outChannels) {
+    for (let o = 0; o < outChannels; o++) values[start + o] = source[start + o]! * scale[o]!;
+  }
   return { kernel: { shape: kernel.shape, values }, bias: { shape: [outChannels], values: bias } };
 }

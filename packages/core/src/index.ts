@@ -20,9 +20,9 @@ export {
 export type { GraphDescription, GraphNode, WeightSpec, Padding } from './graph-nodes.js';
 export { describeXception, RESIDUAL_LAYERS } from './xception-graph.js';
 export { expectedWeights, countParameters, weightSpecsOf, liveNodeNames } from './weight-specs.js';
-export { compileFusedPlan, checkWeightValues, type FusedPlan, type FusedStep, type FoldedWeight, type WeightValues } from './fused-plan.js';
+export { compileFusedPlan, checkWeightValues, firstNonFinite, type FusedPlan, type FusedStep, type FoldedWeight, type WeightValues } from './fused-plan.js';
 export { kerasInitialWeights } from './keras-initializers.js';
-export { seededRandom } from './seeded-random.js';
+export { seededRandom, nextSeededState, seededValue } from './seeded-random.js';
 export { silenceCpuBackendBanner } from './cpu-backend-banner.js';
 export {
   createXception,

@@ -1,6 +1,6 @@
 import type { WeightSpec } from './graph-nodes.js';
 import type { FoldedWeight } from './fused-plan.js';
-import { seededRandom } from './seeded-random.js';
+import { nextSeededState, seededValue } from './seeded-random.js';
 
 /**
  * Keras' default initialisers for `weights: null`: glorot_uniform kernels (fans computed as
@@ -8,7 +8,7 @@ import { seededRandom } from './seeded-random.js';
  * (gamma 1, beta 0, moving mean 0, moving variance 1).
  */
 export function kerasInitialWeights(specs: readonly WeightSpec[], seed: number): Map<string, FoldedWeight> {
-  const random = seededRandom(seed);
+  let state = seed | 0; // seededRandom(seed)'s sequence, the state in a local (see nextSeededState)
   const out = new Map<string, FoldedWeight>();
   for (const spec of specs) {
     const size = spec.shape.reduce((a, b) => a * b, 1);
@@ -17,7 +17,10 @@ export function kerasInitialWeights(specs: readonly WeightSpec[], seed: number):
     if (variable.endsWith('kernel')) {
       const [fanIn, fanOut] = fans(spec.shape);
       const limit = Math.sqrt(6 / (fanIn + fanOut));
-      for (let i = 0; i < size; i++) values[i] = (random() * 2 - 1) * limit;
+      for (let i = 0; i < size; i++) {
+        state = nextSeededState(state);
+        values[i] = (seededValue(state) * 2 - 1) * limit;
+      }
     } else if (variable === 'gamma' || variable === 'moving_variance') {
       values.fill(1);
     }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { EngineBatch, EngineOptions, EngineResult } from './engine.js';
+import type { DecodedEngineOptions, EngineBatch, EngineResult } from './engine.js';
 
 /**
  * One inference thread, so that the main thread stays free to list, decode and write:
@@ -11,7 +11,7 @@ import type { EngineBatch, EngineOptions, EngineResult } from './engine.js';
 export type ThreadKind = 'wasm' | 'onnx';
 export interface ThreadData {
   kind: ThreadKind;
-  options: EngineOptions;
+  options: DecodedEngineOptions;
   /** onnx: the model file the main thread prepared (then options carry no weights). */
   onnxModel?: { path: string; source: string; cached: boolean };
 }

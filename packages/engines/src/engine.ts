@@ -31,10 +31,51 @@ export interface InferenceEngine {
   dispose(): Promise<void>;
 }
 
+/**
+ * Weights still in their file, decoded only when an engine needs the values: the onnx engine
+ * needs them only to export a model its cache lacks, so a cache hit never reads them.
+ * @xception/weights' openClassifierWeights() gives these.
+ */
+export interface DeferredWeights {
+  /**
+   * What the values are a function of, in the ONNX cache key instead of the values themselves:
+   * the weights file's SHA-256 and how it is read (the top kept or not). The reader's code is in
+   * the key too (exporterFingerprint), so equal ids with equal code mean equal values.
+   */
+  readonly id: string;
+  /** The values (decoded once; later calls give the same map). */
+  decode(): Promise<WeightValues>;
+}
+
+export function isDeferredWeights(weights: WeightValues | DeferredWeights | null): weights is DeferredWeights {
+  return weights !== null && typeof (weights as Partial<DeferredWeights>).decode === 'function';
+}
+
+const decodeErrors = new WeakSet<object>();
+
+/** The values of weights that may still be in their file. */
+export async function decodedWeights(weights: WeightValues | DeferredWeights | null): Promise<WeightValues | null> {
+  if (!isDeferredWeights(weights)) return weights;
+  try {
+    return await weights.decode();
+  } catch (error) {
+    if (typeof error === 'object' && error !== null) decodeErrors.add(error);
+    throw error;
+  }
+}
+
+/** Whether decoding weights (the file's own error: damaged, not Xception's) threw this, not an engine. */
+export function isDecodeError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && decodeErrors.has(error);
+}
+
+/** EngineOptions with the values at hand: what builds a tfjs model or exports an ONNX one. */
+export type DecodedEngineOptions = Omit<EngineOptions, 'weights'> & { weights: WeightValues | null };
+
 export interface EngineOptions {
   model: CreateXceptionOptions;
-  /** Keras-named weights, or null for Keras' initialisers (seeded). */
-  weights: WeightValues | null;
+  /** Keras-named weights (or a file's, not yet decoded: see DeferredWeights), or null for Keras' initialisers (seeded). */
+  weights: WeightValues | DeferredWeights | null;
   /** Worker threads of the wasm pool, or onnxruntime's intra-op threads (default: the number of CPUs). */
   threads?: number;
   /**

@@ -1,5 +1,8 @@
 export {
   ENGINE_CHOICES,
+  decodedWeights,
+  isDeferredWeights,
+  type DeferredWeights,
   type EngineBatch,
   type EngineChoice,
   type EngineName,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createXceptionFromValues, silenceCpuBackendBanner, type XceptionModel } from '@xception/core';
 import { preprocessInput } from '@xception/vision-utils';
-import type { EngineBatch, EngineOptions, EngineResult } from './engine.js';
+import type { DecodedEngineOptions, EngineBatch, EngineResult } from './engine.js';
 
 /**
  * Builds the model on the active tfjs backend and runs batches of raw pixels through it: the
@@ -12,7 +12,7 @@ export interface ModelRunner {
   dispose(): void;
 }
 
-export function createModelRunner(options: EngineOptions): ModelRunner {
+export function createModelRunner(options: DecodedEngineOptions): ModelRunner {
   const model: XceptionModel = createXceptionFromValues(options.model, options.weights);
   return {
     async run(batch) {

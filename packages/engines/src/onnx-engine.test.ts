@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { expectedWeights, resolveXceptionConfig, type CreateXceptionOptions } from '@xception/core';
 import { randomImages, saneRandomWeights } from '@xception/core/testing';
-import type { EngineOptions } from './engine.js';
+import type { DeferredWeights, EngineOptions } from './engine.js';
 import { ONNX_IO } from '@xception/onnx';
 import { createOnnxEngine, createOnnxSession } from './onnx-engine.js';
 import { exporterFingerprint, exporterFolders, onnxCacheKey, prepareOnnxModel, pruneOnnxCache } from './onnx-model-file.js';
@@ -137,18 +137,19 @@ describe('the onnx engine', () => {
     await engine.dispose();
   });
 
-  test("the cache key follows the exporter's own code: @xception/onnx and @xception/core as loaded", () => {
+  test("the cache key follows the exporter's own code: @xception/onnx, @xception/core and @xception/weights (the file reader) as loaded", () => {
     const folders = exporterFolders();
-    expect(folders.map((f) => readdirSync(f).some((n) => /^export-onnx\.(js|ts)$/.test(n)))).toEqual([true, false]);
-    expect(folders.map((f) => readdirSync(f).some((n) => /^xception-graph\.(js|ts)$/.test(n)))).toEqual([false, true]);
+    expect(folders.map((f) => readdirSync(f).some((n) => /^export-onnx\.(js|ts)$/.test(n)))).toEqual([true, false, false]);
+    expect(folders.map((f) => readdirSync(f).some((n) => /^xception-graph\.(js|ts)$/.test(n)))).toEqual([false, true, false]);
+    expect(folders.map((f) => readdirSync(f).some((n) => /^keras-h5-file\.(js|ts)$/.test(n)))).toEqual([false, false, true]);
     // A copy of the exporter's folder: changing one byte of its code changes the fingerprint and the key.
     const copy = join(dir, 'exporter-copy');
     cpSync(folders[0]!, copy, { recursive: true });
-    const before = exporterFingerprint([copy, folders[1]!]);
+    const before = exporterFingerprint([copy, ...folders.slice(1)]);
     expect(before).toBe(exporterFingerprint());
     const code = readdirSync(copy).find((n) => /^export-onnx\.(js|ts)$/.test(n))!;
     writeFileSync(join(copy, code), `${readFileSync(join(copy, code), 'utf8')}\n// changed\n`);
-    const after = exporterFingerprint([copy, folders[1]!]);
+    const after = exporterFingerprint([copy, ...folders.slice(1)]);
     expect(after).not.toBe(before);
     expect(onnxCacheKey(model, weights, after)).not.toBe(onnxCacheKey(model, weights, before));
     expect(onnxCacheKey(model, weights, before)).toBe(onnxCacheKey(model, weights));
@@ -157,6 +158,40 @@ describe('the onnx engine', () => {
     expect(onnxCacheKey({ ...model, seed: 1 }, null)).not.toBe(onnxCacheKey({ ...model, seed: 2 }, null));
     expect(onnxCacheKey({ ...model, seed: 0 }, null)).toBe(onnxCacheKey(model, null));
     expect(onnxCacheKey(model, null)).not.toBe(onnxCacheKey(model, weights));
+  });
+});
+
+describe('weights still in their file (DeferredWeights)', () => {
+  // A stand-in for @xception/weights' openClassifierWeights(): an id and a decode() that counts its calls.
+  const deferred = (id: string, decode: () => Promise<typeof weights> = async () => weights): DeferredWeights & { decodes: number } => {
+    const d = { id, decodes: 0, decode: async () => { d.decodes++; return decode(); } };
+    return d;
+  };
+
+  test('are keyed by their id, and decoded only to export a model the cache lacks: a cache hit never calls decode()', async () => {
+    const cache = join(dir, 'deferred-cache');
+    const file = deferred('sha256:0123abcd, top');
+    const first = await prepareOnnxModel(model, file, cache);
+    expect(first.source).toMatch(/^exported, cached at /);
+    expect(file.decodes).toBe(1);
+    const again = deferred('sha256:0123abcd, top', async () => { throw new Error('a cache hit decoded the weights'); });
+    expect((await prepareOnnxModel(model, again, cache)).source).toBe(`cached ${first.path}`);
+    expect(again.decodes).toBe(0);
+    // The key changes with the file (its id), the configuration and the exporter's code, and is never a decoded map's.
+    expect(onnxCacheKey(model, deferred('sha256:0123abce, top'))).not.toBe(onnxCacheKey(model, file));
+    expect(onnxCacheKey({ ...model, inputShape: [72, 72, 3] }, file)).not.toBe(onnxCacheKey(model, file));
+    expect(onnxCacheKey(model, file, 'another exporter')).not.toBe(onnxCacheKey(model, file));
+    expect(onnxCacheKey(model, file)).not.toBe(onnxCacheKey(model, weights));
+  });
+
+  test("a file that fails to decode fails with its own error, not as the engine's; the wasm pool decodes before it starts", async () => {
+    class DamagedFile extends Error {}
+    const damaged = deferred('sha256:damaged, top', async () => { throw new DamagedFile('model.h5 is damaged'); });
+    await expect(selectEngine('onnx', { ...options, weights: damaged, onnxCacheDir: join(dir, 'deferred-cache') }, () => undefined)).rejects.toBeInstanceOf(DamagedFile);
+    const pool = deferred('sha256:pool, top');
+    const engine = await createWasmPoolEngine({ ...options, weights: pool, threads: 1 });
+    expect(pool.decodes).toBe(1);
+    await engine.dispose();
   });
 });
 

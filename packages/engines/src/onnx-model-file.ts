@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { resolveXceptionConfig, type CreateXceptionOptions, type WeightValues } from '@xception/core';
+import { decodedWeights, isDeferredWeights, type DeferredWeights } from './engine.js';
 import { defaultCacheDir } from '@xception/weights';
 import type { ExportJob, ExportReply } from './onnx-export-thread.js';
 import { sha256OfFile } from './file-sha256.js';
@@ -26,18 +27,20 @@ export interface OnnxModelFile {
  * The ONNX model for `model` and `weights` as a file. Real weights are cached in
  * `<cacheDir>/xception-<key>.onnx` (default `<weights cache>/onnx`), keyed by onnxCacheKey, with
  * the SHA-256 of its bytes in `<file>.sha256`: a cached file is read back only when its bytes
- * hash to that (a truncated or corrupted file is discarded and exported again). Keras' seeded
+ * hash to that (a truncated or corrupted file is discarded and exported again). Weights still in
+ * their file (DeferredWeights) are keyed by the file and decoded only to export a model the cache
+ * lacks. Keras' seeded
  * random weights (null) are cached too, keyed by their seed: they are a pure function of the
  * configuration and the seed, and each export costs seconds (benchmarks and tests start the
  * CLI with them again and again). `cacheDir: null` exports to a temporary file that release()
  * removes.
  * The export runs in a thread of its own that then exits (see onnx-export-thread.ts).
  */
-export async function prepareOnnxModel(model: CreateXceptionOptions, weights: WeightValues | null, cacheDir?: string | null): Promise<OnnxModelFile> {
+export async function prepareOnnxModel(model: CreateXceptionOptions, weights: WeightValues | DeferredWeights | null, cacheDir?: string | null): Promise<OnnxModelFile> {
   const dir = cacheDir === undefined ? join(defaultCacheDir(), 'onnx') : cacheDir;
   const temporary = async (why: string): Promise<OnnxModelFile> => {
     const path = join(tmpdir(), `xception-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}.onnx`);
-    await exportInThread({ model, weights, file: path });
+    await exportInThread({ model, weights: await decodedWeights(weights), file: path });
     return { path, source: why, cached: false, release: () => rmSync(path, { force: true }) };
   };
   if (dir === null) return temporary('exported (not cached)');
@@ -55,7 +58,7 @@ export async function prepareOnnxModel(model: CreateXceptionOptions, weights: We
   try {
     mkdirSync(dir, { recursive: true });
     rmSync(sidecar, { force: true }); // first: a file without its hash is never trusted
-    const { sha256 } = await exportInThread({ model, weights, file });
+    const { sha256 } = await exportInThread({ model, weights: await decodedWeights(weights), file });
     writeFileSync(`${sidecar}.${process.pid}.partial`, `${sha256}\n`);
     renameSync(`${sidecar}.${process.pid}.partial`, sidecar);
     try {
@@ -130,13 +133,16 @@ function exportInThread(job: ExportJob): Promise<{ sha256: string }> {
 
 /**
  * What decides the exported bytes: the exporter's own code, the resolved configuration, and every
- * weight (null: Keras' initialisers, which the same code and seed always give alike).
+ * weight (null: Keras' initialisers, which the same code and seed always give alike; weights
+ * still in their file: the file's SHA-256 and how it is read, the id DeferredWeights carry, with
+ * the reader's code in the fingerprint).
  */
-export function onnxCacheKey(model: CreateXceptionOptions, weights: WeightValues | null, fingerprint: string = exporterFingerprint()): string {
+export function onnxCacheKey(model: CreateXceptionOptions, weights: WeightValues | DeferredWeights | null, fingerprint: string = exporterFingerprint()): string {
   const config = resolveXceptionConfig({ ...model, weights: model.weights ?? 'weight-map' });
   const hash = createHash('sha256');
   hash.update(`${fingerprint}\n${JSON.stringify({ ...config, weights: null })}\n`);
   if (weights === null) return hash.update(`keras initial weights, seed ${model.seed ?? 0}\n`).digest('hex').slice(0, 24);
+  if (isDeferredWeights(weights)) return hash.update(`weights file ${weights.id}\n`).digest('hex').slice(0, 24);
   for (const name of [...weights.keys()].sort()) {
     const w = weights.get(name)!;
     hash.update(`${name} [${w.shape.join(',')}]\n`);
@@ -149,8 +155,9 @@ let fingerprint: string | null = null;
 
 /**
  * A SHA-256 over the code that writes the ONNX bytes: the installed @xception/onnx (the
- * exporter) and @xception/core (the graph it exports), every .js/.ts file of their folders but
- * tests and testing helpers. Any change to either gives other cache keys, so a cached model
+ * exporter), @xception/core (the graph it exports) and @xception/weights (which decodes a
+ * weights file, so that a key made from a file's SHA-256 changes with its reader too), every
+ * .js/.ts file of their folders but tests and testing helpers. Any change to either gives other cache keys, so a cached model
  * from an older exporter is never loaded; no version string has to be bumped by hand.
  */
 export function exporterFingerprint(folders: readonly string[] = exporterFolders()): string {
@@ -179,7 +186,7 @@ export function exporterFolders(): readonly string[] {
   const require = createRequire(import.meta.url);
   const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
   try {
-    exporterFoldersCache = ['@xception/onnx', '@xception/core'].map((name) => {
+    exporterFoldersCache = ['@xception/onnx', '@xception/core', '@xception/weights'].map((name) => {
       try {
         if (resolve) return dirname(fileURLToPath(resolve(name)));
       } catch { /* not resolvable this way: try require's resolution */ }
@@ -197,7 +204,7 @@ function codeFiles(folder: string): string[] {
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'testing' && entry.name !== 'node_modules') files.push(...codeFiles(path));
+      if (entry.name !== 'testing' && entry.name !== 'test-support' && entry.name !== 'node_modules') files.push(...codeFiles(path));
     } else if (/\.(js|ts|mjs)$/.test(entry.name) && !/\.d\.ts$|\.test\.ts$/.test(entry.name) && statSync(path).isFile()) {
       files.push(path);
     }

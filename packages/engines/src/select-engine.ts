@@ -1,4 +1,4 @@
-import type { EngineChoice, EngineOptions, InferenceEngine } from './engine.js';
+import { decodedWeights, isDecodeError, type EngineChoice, type EngineOptions, type InferenceEngine } from './engine.js';
 import { EngineError } from './engine-error.js';
 import { DISABLE_ONNX_ENV, probeOnnxRuntime, type OrtLoader } from './onnx-probe.js';
 import { probeTfjsNode } from './tfjs-node-probe.js';
@@ -16,13 +16,15 @@ export interface SelectEngineDeps {
  * wasm pool, then cpu, and says in one line why it passed each one over. A forced engine that
  * cannot load is an EngineError, worded in this library's terms (`engine: 'onnx'`).
  */
-export async function selectEngine(choice: EngineChoice, options: EngineOptions, log: (line: string) => void, deps: SelectEngineDeps = {}): Promise<InferenceEngine> {
+export async function selectEngine(choice: EngineChoice, given: EngineOptions, log: (line: string) => void, deps: SelectEngineDeps = {}): Promise<InferenceEngine> {
+  let options = given;
   if (choice === 'onnx' || choice === 'auto') {
     const probe = await probeOnnxRuntime(deps.onnxLoader);
     if (probe.available) {
       try {
         return await createOnnxThreadEngine(options);
       } catch (error) {
+        if (isDecodeError(error)) throw error; // the weights file's error (its typed one), not the engine's
         if (choice === 'onnx') throw new EngineError('ERR_ENGINE_UNAVAILABLE', 'onnx', `cannot start: ${firstLine(error)}`, '');
         log(`engine: onnx not used (onnxruntime-node loaded but its session did not start: ${firstLine(error)}); trying tfjs-node`);
       }
@@ -32,6 +34,8 @@ export async function selectEngine(choice: EngineChoice, options: EngineOptions,
       log(`engine: onnx not used (${probe.detail}); trying tfjs-node`);
     }
   }
+  // The tfjs engines build the model from the values: weights still in their file are decoded now.
+  options = { ...options, weights: await decodedWeights(options.weights) };
   if (choice === 'tfjs-node' || choice === 'auto') {
     const probe = await probeTfjsNode();
     if (probe.available) return createInProcessEngine('tensorflow', options, `tfjs-node (${probe.detail})`);

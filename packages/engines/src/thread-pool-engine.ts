@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { EngineBatch, EngineOptions, EngineResult, InferenceEngine } from './engine.js';
+import { decodedWeights, type DecodedEngineOptions, type EngineBatch, type EngineOptions, type EngineResult, type InferenceEngine } from './engine.js';
 import type { ThreadData, ThreadKind } from './engine-thread.js';
 import { prepareOnnxModel } from './onnx-model-file.js';
 import { threadEntry, workerSource } from './thread-entry.js';
@@ -18,9 +18,9 @@ interface PoolThread {
  * The wasm pool: threads each with their own wasm backend and copy of the model; a batch goes
  * to the least busy thread, and batches wait in order when all are busy.
  */
-export function createWasmPoolEngine(options: EngineOptions): Promise<InferenceEngine> {
+export async function createWasmPoolEngine(options: EngineOptions): Promise<InferenceEngine> {
   const count = Math.max(1, options.threads ?? availableParallelism());
-  return createThreadPoolEngine('wasm', options, count, 1, () => `wasm, ${count} worker thread${count === 1 ? '' : 's'}`);
+  return createThreadPoolEngine('wasm', { ...options, weights: await decodedWeights(options.weights) }, count, 1, () => `wasm, ${count} worker thread${count === 1 ? '' : 's'}`);
 }
 
 /**
@@ -28,7 +28,7 @@ export function createWasmPoolEngine(options: EngineOptions): Promise<InferenceE
  * itself), with two batches queued so that the next starts the moment the last one ends.
  */
 export async function createOnnxThreadEngine(options: EngineOptions): Promise<InferenceEngine> {
-  // The model file is made here; the thread gets its path, not a copy of the weights.
+  // The model file is made here (weights still in their file are decoded only if its cache lacks it); the thread gets its path, not a copy of the weights.
   const model = await prepareOnnxModel(options.model, options.weights, options.onnxCacheDir);
   try {
     return await createThreadPoolEngine('onnx', { ...options, weights: null }, 1, 2, (detail) => `${detail}, in a worker thread`, { path: model.path, source: model.source, cached: model.cached });
@@ -38,7 +38,7 @@ export async function createOnnxThreadEngine(options: EngineOptions): Promise<In
 }
 
 async function createThreadPoolEngine(
-  kind: ThreadKind, options: EngineOptions, count: number, perThread: number, describe: (threadDetail: string) => string,
+  kind: ThreadKind, options: DecodedEngineOptions, count: number, perThread: number, describe: (threadDetail: string) => string,
   onnxModel?: ThreadData['onnxModel'],
 ): Promise<InferenceEngine> {
   const { source, eval: isEval } = workerSource(threadEntry('engine-thread'));

@@ -15,7 +15,8 @@ export type WeightsFileErrorCode =
   | 'ERR_WEIGHTS_SHARD_PATH'
   | 'ERR_WEIGHTS_SHARD_SIZE'
   | 'ERR_WEIGHTS_MANIFEST'
-  | 'ERR_WEIGHTS_NO_TOP';
+  | 'ERR_WEIGHTS_NO_TOP'
+  | 'ERR_WEIGHTS_CHANGED';
 
 export type WeightsDownloadErrorCode =
   | 'ERR_DOWNLOAD_OFFLINE'

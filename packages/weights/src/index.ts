@@ -16,11 +16,11 @@ export { IMAGENET_REGISTRY, imagenetEntry, type WeightsRegistry, type WeightsReg
 export { defaultCacheDir, imagenetWeightsPath, type ImagenetPathOptions } from './cache-dir.js';
 export { fetchImagenetWeights, verifyWeightsFile, type FetchImagenetOptions, type WeightsVerification } from './imagenet-weights.js';
 export { downloadFile, proxyFor, type DownloadOptions, type DownloadResult } from './download.js';
-export { hashFile, type FileHashes } from './file-hashes.js';
+export { hashFile, sha256OfFile, type FileHashes } from './file-hashes.js';
 export type { ProgressEvent, ProgressCallback } from './progress.js';
 export { resolveWeightsSource, readWeights, type ResolvedWeightsSource, type ResolveSourceOptions, type WeightsFormat } from './weights-source.js';
 export { loadXception, type LoadXceptionOptions } from './load-xception.js';
-export { readClassifierWeights, weightsModelId, type ClassifierWeightsReading } from './classifier-weights.js';
+export { openClassifierWeights, readClassifierWeights, weightsModelId, type ClassifierWeightsReading, type DeferredWeightValues, type OpenedClassifierWeights } from './classifier-weights.js';
 export { savedInputShape } from './saved-input-shape.js';
 export { readKerasArchive, isKerasArchivePath, type KerasArchiveReading, type SavedXceptionConfig } from './keras-archive.js';
 export { writeKerasArchive, writeKeras3Weights, keras3ModelConfig, KERAS3_VERSION, type WriteKeras3Options } from './keras3-writer.js';

@@ -1,10 +1,10 @@
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unzipSync } from 'fflate';
 import type { ClassifierActivation, XceptionPooling } from '@xception/core';
 import { WeightsFileError } from './errors.js';
 import { readKerasH5, type ReadWeightsOptions, type XceptionWeightsReading } from './keras-h5.js';
+import { readZipEntries } from './zip-entries.js';
 
 /** The Xception options a `.keras` archive's config.json was saved with. */
 export interface SavedXceptionConfig {
@@ -39,6 +39,39 @@ export function isKerasArchivePath(path: string): boolean {
  * weights layout) gives the weights, mapped and checked as every other source is.
  */
 export async function readKerasArchive(path: string, options: ReadWeightsOptions = {}): Promise<KerasArchiveReading> {
+  const { savedConfig, metadata, weights } = await readKerasArchiveConfig(path);
+  const fail = (message: string): never => {
+    throw new WeightsFileError('ERR_WEIGHTS_FORMAT', `${path}: ${message}`, { path });
+  };
+  const dir = await mkdtemp(join(tmpdir(), 'xception-keras-'));
+  let reading: XceptionWeightsReading;
+  try {
+    const weightsPath = join(dir, 'model.weights.h5');
+    await writeFile(weightsPath, weights);
+    reading = await readKerasH5(weightsPath, options).catch((error: unknown) => {
+      // Messages name the archive, not our temporary copy of its weights.
+      if (error instanceof WeightsFileError) throw new WeightsFileError(error.code, error.message.split(weightsPath).join(`${path} (model.weights.h5)`), { path, ...(error.layer ? { layer: error.layer } : {}), cause: error });
+      throw error;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (reading.hasTop !== savedConfig.includeTop || (savedConfig.includeTop && reading.classes !== savedConfig.classes)) {
+    fail(`config.json describes ${savedConfig.includeTop ? `a ${savedConfig.classes}-class top` : 'no top'} but model.weights.h5 holds ${reading.hasTop ? `a ${reading.classes}-class one` : 'none'}; the archive is inconsistent, save the model again.`);
+  }
+  return { ...reading, format: 'keras', source: path, savedConfig, ...metadata };
+}
+
+/**
+ * A `.keras` archive's config.json and metadata.json, checked as readKerasArchive checks them,
+ * and its model.weights.h5 bytes, not read (a view of the file where stored). What a classifier
+ * needs to know before it decides whether to decode the weights at all.
+ */
+export async function readKerasArchiveConfig(path: string): Promise<{
+  savedConfig: SavedXceptionConfig;
+  metadata: Pick<KerasArchiveReading, 'classNames' | 'kerasVersion'>;
+  weights: Uint8Array;
+}> {
   const entries = await unzipArchive(path);
   const fail = (message: string): never => {
     throw new WeightsFileError('ERR_WEIGHTS_FORMAT', `${path}: ${message}`, { path });
@@ -55,33 +88,13 @@ export async function readKerasArchive(path: string, options: ReadWeightsOptions
   };
   const savedConfig = savedXceptionConfig(json('config.json'), fail);
   const metadata = (entries['metadata.json'] ? json('metadata.json') : {}) as { keras_version?: unknown; class_names?: unknown };
-
-  const dir = await mkdtemp(join(tmpdir(), 'xception-keras-'));
-  let reading: XceptionWeightsReading;
-  try {
-    const weightsPath = join(dir, 'model.weights.h5');
-    await writeFile(weightsPath, entries['model.weights.h5']!);
-    reading = await readKerasH5(weightsPath, options).catch((error: unknown) => {
-      // Messages name the archive, not our temporary copy of its weights.
-      if (error instanceof WeightsFileError) throw new WeightsFileError(error.code, error.message.split(weightsPath).join(`${path} (model.weights.h5)`), { path, ...(error.layer ? { layer: error.layer } : {}), cause: error });
-      throw error;
-    });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-  if (reading.hasTop !== savedConfig.includeTop || (savedConfig.includeTop && reading.classes !== savedConfig.classes)) {
-    fail(`config.json describes ${savedConfig.includeTop ? `a ${savedConfig.classes}-class top` : 'no top'} but model.weights.h5 holds ${reading.hasTop ? `a ${reading.classes}-class one` : 'none'}; the archive is inconsistent, save the model again.`);
-  }
-  const classes = reading.classes;
+  // One name per class of the config (which readKerasArchive checks the weights against).
   const names = metadata.class_names;
-  const classNames = Array.isArray(names) && names.every((n) => typeof n === 'string') && names.length === classes ? (names as string[]) : null;
+  const classNames = Array.isArray(names) && names.every((n) => typeof n === 'string') && names.length === savedConfig.classes ? (names as string[]) : null;
   return {
-    ...reading,
-    format: 'keras',
-    source: path,
     savedConfig,
-    classNames,
-    kerasVersion: typeof metadata.keras_version === 'string' ? metadata.keras_version : null,
+    metadata: { classNames, kerasVersion: typeof metadata.keras_version === 'string' ? metadata.keras_version : null },
+    weights: entries['model.weights.h5']!,
   };
 }
 
@@ -99,7 +112,7 @@ async function unzipArchive(path: string): Promise<Record<string, Uint8Array>> {
   if (!ZIP_LOCAL_HEADER.every((b, i) => head[i] === b)) {
     throw new WeightsFileError('ERR_WEIGHTS_FORMAT', `${path} is not a zip archive, so not a Keras 3 .keras file; save it with Keras 3's model.save('x.keras').`, { path });
   }
-  const bytes = new Uint8Array(await readFile(path));
+  const bytes: Uint8Array = await readFile(path); // a Buffer is a Uint8Array: no copy (new Uint8Array(buffer) copied all of it)
   // The zip directory is at the end (its record within the last 64 KiB + 22 bytes): a copy cut short has none.
   const tail = bytes.subarray(Math.max(0, bytes.length - 65_557));
   let hasDirectory = false;
@@ -108,7 +121,8 @@ async function unzipArchive(path: string): Promise<Record<string, Uint8Array>> {
     throw new WeightsFileError('ERR_WEIGHTS_TRUNCATED', `${path} is truncated: the zip archive ends before its directory; download or copy the file again.`, { path });
   }
   try {
-    return unzipSync(bytes, { filter: (file) => ['config.json', 'metadata.json', 'model.weights.h5'].includes(file.name) });
+    // model.weights.h5 is a view of `bytes` where stored (as Keras writes it), not a copy.
+    return readZipEntries(bytes, (name) => ['config.json', 'metadata.json', 'model.weights.h5'].includes(name));
   } catch (cause) {
     throw new WeightsFileError('ERR_WEIGHTS_TRUNCATED', `${path} could not be unzipped (${String((cause as Error).message ?? cause)}); download or copy the file again.`, { path, cause });
   }

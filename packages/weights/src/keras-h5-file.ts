@@ -13,7 +13,7 @@ export interface KerasH5Weight {
   readonly shape: readonly number[];
   /** The stored HDF5 type in numpy's spelling: float32, float64, float16. */
   readonly dtype: string;
-  /** The data as stored (little-endian typed array of the stored precision). */
+  /** The data as stored (little-endian typed array of the stored precision); empty when read with `values: false`. */
   readonly data: Float32Array | Float64Array | Uint16Array;
 }
 
@@ -47,7 +47,8 @@ export type H5Group = InstanceType<H5['Group']>;
  * Reads every weight of a Keras HDF5 file (Keras 2 layouts, or Keras 3's `.weights.h5`) with h5wasm (the HDF5 C library compiled to
  * WebAssembly), after checking that the file is HDF5 and is not cut short.
  */
-export async function readKerasH5File(path: string): Promise<KerasH5Contents> {
+export async function readKerasH5File(path: string, options: { values?: boolean } = {}): Promise<KerasH5Contents> {
+  const values = options.values ?? true;
   const size = await stat(path).then(
     (s) => (s.isFile() ? s.size : -1),
     () => null,
@@ -88,7 +89,7 @@ export async function readKerasH5File(path: string): Promise<KerasH5Contents> {
     if (layerNames === null && !isModelSave && file.get('layers') instanceof h5.Group) {
       return {
         path, layout: 'keras3', kerasVersion: null, backend: null, modelConfig: null, superblockVersion: header.superblockVersion,
-        layers: readKeras3Layers(h5, path, file.get('layers') as H5Group),
+        layers: readKeras3Layers(h5, path, file.get('layers') as H5Group, values),
       };
     }
     if (layerNames === null) {
@@ -103,7 +104,7 @@ export async function readKerasH5File(path: string): Promise<KerasH5Contents> {
       return typeof value === 'string' ? value : null;
     };
     const modelConfig = file.attrs['model_config']?.value;
-    const layers = layerNames.map((layerName) => readLayer(h5, path, root, isModelSave ? 'model_weights/' : '', layerName));
+    const layers = layerNames.map((layerName) => readLayer(h5, path, root, isModelSave ? 'model_weights/' : '', layerName, values));
     return {
       path,
       layout: isModelSave ? 'model.save' : 'save_weights',
@@ -121,10 +122,16 @@ export async function readKerasH5File(path: string): Promise<KerasH5Contents> {
   }
 }
 
-export function readFloatDataset(path: string, dataset: unknown, layerName: string, weightName: string): { shape: number[]; dtype: string; data: KerasH5Weight['data'] } {
+/**
+ * A dataset's shape, stored type and (unless `values` is false: then an empty array, and only
+ * the file's metadata is read) data.
+ */
+export function readFloatDataset(path: string, dataset: unknown, layerName: string, weightName: string, values = true): { shape: number[]; dtype: string; data: KerasH5Weight['data'] } {
   const ds = dataset as { shape: number[] | null; metadata: { type: number; size: number }; value: unknown };
-  const value = ds.value;
-  const dtype = value instanceof Float32Array ? 'float32' : value instanceof Float64Array ? 'float64' : value instanceof Uint16Array && ds.metadata.type === 1 ? 'float16' : null;
+  const FLOAT = 1; // HDF5's H5T_FLOAT class
+  const value = values ? ds.value : null;
+  const dtype = !values ? (ds.metadata.type === FLOAT ? ({ 2: 'float16', 4: 'float32', 8: 'float64' } as Record<number, string>)[ds.metadata.size] ?? null : null)
+    : value instanceof Float32Array ? 'float32' : value instanceof Float64Array ? 'float64' : value instanceof Uint16Array && ds.metadata.type === FLOAT ? 'float16' : null;
   if (dtype === null) {
     throw new WeightsFileError(
       'ERR_WEIGHTS_FORMAT',
@@ -132,10 +139,10 @@ export function readFloatDataset(path: string, dataset: unknown, layerName: stri
       { path, layer: layerName },
     );
   }
-  return { shape: ds.shape ?? [], dtype, data: value as KerasH5Weight['data'] };
+  return { shape: ds.shape ?? [], dtype, data: values ? (value as KerasH5Weight['data']) : new Float32Array(0) };
 }
 
-function readLayer(h5: H5, path: string, root: H5Group, prefix: string, layerName: string): KerasH5Layer {
+function readLayer(h5: H5, path: string, root: H5Group, prefix: string, layerName: string, values: boolean): KerasH5Layer {
   const group = root.get(layerName);
   if (!(group instanceof h5.Group)) {
     throw new WeightsFileError(
@@ -155,7 +162,7 @@ function readLayer(h5: H5, path: string, root: H5Group, prefix: string, layerNam
         { path, layer: layerName },
       );
     }
-    return { name: weightName, path: `${prefix}${layerName}/${weightName}`, ...readFloatDataset(path, dataset, layerName, weightName) };
+    return { name: weightName, path: `${prefix}${layerName}/${weightName}`, ...readFloatDataset(path, dataset, layerName, weightName, values) };
   });
   return { name: layerName, weights };
 }

@@ -13,7 +13,7 @@ const STORAGE_KEY = /^(.*?)(?:_(\d+))?$/;
  * Xception. Layers come ordered by class and then N, which is `model.layers` order within a
  * class: what mapToXception needs to tell the four unnamed residual layers apart.
  */
-export function readKeras3Layers(h5: H5, path: string, layersGroup: H5Group): KerasH5Layer[] {
+export function readKeras3Layers(h5: H5, path: string, layersGroup: H5Group, values = true): KerasH5Layer[] {
   const keys = layersGroup.keys()
     .map((key) => { const m = STORAGE_KEY.exec(key)!; return { key, snake: m[1]!, n: Number(m[2] ?? 0) }; })
     .sort((a, b) => (a.snake < b.snake ? -1 : a.snake > b.snake ? 1 : a.n - b.n));
@@ -49,7 +49,7 @@ export function readKeras3Layers(h5: H5, path: string, layersGroup: H5Group): Ke
       if (!(dataset instanceof h5.Dataset)) {
         throw new WeightsFileError('ERR_WEIGHTS_LAYER_MISSING', `${path}: layer '${name}' lacks variable ${i} (layers/${key}/vars/${i}); the file is incomplete, save it again.`, { path, layer: name });
       }
-      return { name: weightName, path: `layers/${key}/vars/${i}`, ...readFloatDataset(path, dataset, name, weightName) };
+      return { name: weightName, path: `layers/${key}/vars/${i}`, ...readFloatDataset(path, dataset, name, weightName, values) };
     });
     return { name, weights };
   });

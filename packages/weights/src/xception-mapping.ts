@@ -1,4 +1,4 @@
-import { describeXception, RESIDUAL_LAYERS, resolveXceptionConfig, weightSpecsOf, type WeightSpec } from '@xception/core';
+import { describeXception, firstNonFinite, RESIDUAL_LAYERS, resolveXceptionConfig, weightSpecsOf, type WeightSpec } from '@xception/core';
 import { WeightsFileError } from './errors.js';
 
 /** A weight as a file holds it, already float32, named by its layer and variable. */
@@ -112,7 +112,7 @@ export function mapToXception(layers: readonly FileLayer[], options: MappingOpti
         const hint = ours === 'predictions' ? ` (a ${found.shape.at(-1)}-class top; set classes: ${found.shape.at(-1)} or use includeTop: false)` : '';
         throw err('ERR_WEIGHTS_SHAPE', `weight '${found.fileName}' of layer '${layer.name}' has shape [${found.shape.join(', ')}] but Xception expects [${spec.shape.join(', ')}]${hint}; the file does not hold Xception's weights.`, layer.name);
       }
-      const bad = found.values.findIndex((v) => !Number.isFinite(v));
+      const bad = firstNonFinite(found.values);
       if (bad >= 0) {
         throw err('ERR_WEIGHTS_NON_FINITE', `weight '${found.fileName}' of layer '${layer.name}' holds ${String(found.values[bad])} at index ${bad}; the file is damaged or was saved from a diverged training run.`, layer.name);
       }

@@ -72,7 +72,8 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
     if (source !== null) {
       const { registry, cacheDir, env } = options.download ?? {};
       // A trained .keras (xception train) brings its classes, their names and its input size.
-      const reading = await weightsPackage.readClassifierWeights(source, {
+      // Not decoded here: the onnx engine's cache hit needs only the file's hash (a .keras or .h5).
+      const reading = await weightsPackage.openClassifierWeights(source, {
         // Its progress events are { phase, bytes, totalBytes }; the toolbar shows the download.
         onProgress: (event) => {
           if (event.phase === 'download') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
@@ -81,7 +82,7 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
         ...(cacheDir ? { cacheDir } : {}),
         ...(env ? { env } : {}),
       });
-      values = reading.values;
+      values = reading.weights;
       classes = reading.classes;
       classNames = reading.classNames;
       classifierActivation = reading.classifierActivation;

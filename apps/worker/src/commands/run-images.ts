@@ -3,7 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { CliError, EXIT } from '../cli-error.js';
 import { decideDevice, detectCuda, NO_CUDA, type DeviceChoice, type DeviceDecision } from '../device/cuda-detect.js';
-import type { EngineChoice } from '@xception/engines';
+import { decodedWeights, type EngineChoice } from '@xception/engines';
 import { selectEngine } from '../select-cli-engine.js';
 import { decodeTop, imageSizeFor, loadClassifierWeights } from '../class-names.js';
 import { EmbeddingJournal, pathsFileOf } from '../output/embedding-journal.js';
@@ -103,7 +103,8 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   // The model first: resuming an output with another model is refused before anything is written.
   const classifier = await loadClassifierWeights(o.weights).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
   // Held here alone, so that dropping it below frees the decoded weights once the engine has them.
-  let weights = classifier.values;
+  // Decoded: the model record hashes the values (the same weights from any file format give one record).
+  let weights = await decodedWeights(classifier.values);
   classifier.values = null;
   const imageSize = imageSizeFor(o.imageSize, classifier);
   const record: ModelRecord = {

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MIN_SIZE, resolveXceptionConfig, type ClassifierActivation, type CreateXceptionOptions, type WeightValues } from '@xception/core';
-import { ENGINE_CHOICES, EngineError, selectEngine, type EngineChoice, type InferenceEngine } from '@xception/engines';
+import { ENGINE_CHOICES, EngineError, selectEngine, type DeferredWeights, type EngineChoice, type InferenceEngine } from '@xception/engines';
 import type { ResizeMode } from '@xception/vision-utils';
-import { readClassifierWeights, WeightsDownloadError, WeightsFileError } from '@xception/weights';
+import { openClassifierWeights, WeightsDownloadError, WeightsFileError } from '@xception/weights';
 import type { Classifier, CommonClassifierOptions } from '../classifier.js';
 import { ClassifierError, reasonOf } from '../classifier-error.js';
 import { checkBatchSize, createClassifier } from '../create-classifier.js';
@@ -84,15 +84,16 @@ function checkOptions(o: NodeClassifierOptions): void {
 async function openModel(o: NodeClassifierOptions): Promise<Model> {
   const spec = o.weights === undefined ? 'imagenet' : o.weights instanceof URL ? o.weights.href : o.weights;
   if (spec !== null && /\.onnx$/i.test(spec.replace(/[?#].*$/, ''))) return openOnnxFile(spec, o);
-  let values: WeightValues | null = null;
+  // A .keras or .h5 stays undecoded until an engine needs its values (the onnx engine's cache hit does not).
+  let values: WeightValues | DeferredWeights | null = null;
   let classes = 1000;
   let classNames: readonly string[] | null = null;
   let imageSize = o.imageSize ?? 299;
   let classifierActivation: ClassifierActivation = 'softmax';
   if (spec !== null) {
     try {
-      const reading = await readClassifierWeights(spec, { ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
-      values = reading.values;
+      const reading = await openClassifierWeights(spec, { ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      values = reading.weights;
       classes = reading.classes;
       classNames = reading.classNames;
       classifierActivation = reading.classifierActivation;
@@ -127,6 +128,8 @@ async function openModel(o: NodeClassifierOptions): Promise<Model> {
     return { engine, imageSize, classes, classNames };
   } catch (error) {
     if (error instanceof EngineError) throw new ClassifierError('ERR_CLASSIFIER_ENGINE', error.message, { cause: error });
+    // Decoding a deferred file, the engine found it damaged: the weights' error, as when it is read at once.
+    if (error instanceof WeightsFileError) throw new ClassifierError('ERR_CLASSIFIER_WEIGHTS', `weights: ${reasonOf(error)}.`, { cause: error });
     throw error;
   }
 }
