@@ -39,11 +39,11 @@ export default defineConfig({
     // drawing a page) that shares 2 cores with another test file: vitest's 1 s default failed a CI
     // run whose page needed longer to teach a tag. A poll that never matches still fails, at 30 s.
     expect: { poll: { timeout: 30_000 } },
-    // Files run in forks, three at a time on CI's 2 cores: much of a file's time is a child
-    // process (the CLI, Chromium, Python) starting up or waiting on I/O, so a third file fills
-    // those gaps (apps/worker/test: 315 s with two, 286 s with three, measured back to back).
+    // Heavy model tests compete for 2 cores; files run in forks, two at a time. Three were
+    // measured back to back: the CLI tests (apps/worker/test) went 315 → 286 s, but packages/
+    // (in-process tfjs) 257 → 282 s, and two full CI runs took 678 and 735 s against 711 s.
     pool: 'forks',
-    maxWorkers: 3,
+    maxWorkers: 2,
     // Longest files first, by a measured run's times (see the file): the run ends with short files.
     sequence: { sequencer: DurationSequencer },
     reporters: ['default'],
