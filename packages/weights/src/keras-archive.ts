@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ClassifierActivation, XceptionPooling } from '@xception/core';
 import { WeightsFileError } from './errors.js';
 import { readKerasH5, type ReadWeightsOptions, type XceptionWeightsReading } from './keras-h5.js';
-import { readZipEntries } from './zip-entries.js';
+import { endOfDirectory, readZipEntries } from './zip-entries.js';
 
 /** The Xception options a `.keras` archive's config.json was saved with. */
 export interface SavedXceptionConfig {
@@ -26,7 +26,6 @@ export interface KerasArchiveReading extends XceptionWeightsReading {
 }
 
 const ZIP_LOCAL_HEADER = [0x50, 0x4b, 0x03, 0x04];
-const ZIP_END_OF_DIRECTORY = [0x50, 0x4b, 0x05, 0x06];
 
 /** Whether a path names a Keras 3 archive by its extension (how Keras itself tells them apart). */
 export function isKerasArchivePath(path: string): boolean {
@@ -113,11 +112,8 @@ async function unzipArchive(path: string): Promise<Record<string, Uint8Array>> {
     throw new WeightsFileError('ERR_WEIGHTS_FORMAT', `${path} is not a zip archive, so not a Keras 3 .keras file; save it with Keras 3's model.save('x.keras').`, { path });
   }
   const bytes: Uint8Array = await readFile(path); // a Buffer is a Uint8Array: no copy (new Uint8Array(buffer) copied all of it)
-  // The zip directory is at the end (its record within the last 64 KiB + 22 bytes): a copy cut short has none.
-  const tail = bytes.subarray(Math.max(0, bytes.length - 65_557));
-  let hasDirectory = false;
-  for (let i = tail.length - 22; i >= 0 && !hasDirectory; i--) hasDirectory = ZIP_END_OF_DIRECTORY.every((b, j) => tail[i + j] === b);
-  if (!hasDirectory) {
+  // The zip directory is at the end: a copy cut short has none.
+  if (endOfDirectory(bytes) < 0) {
     throw new WeightsFileError('ERR_WEIGHTS_TRUNCATED', `${path} is truncated: the zip archive ends before its directory; download or copy the file again.`, { path });
   }
   try {

@@ -7,6 +7,16 @@ const STORED = 0;
 const DEFLATED = 8;
 
 /**
+ * Where the zip's end-of-central-directory record starts, or -1 where there is none (an archive
+ * cut short): it lies within the last 64 KiB + 22 bytes.
+ */
+export function endOfDirectory(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 65_557); i--) if (view.getUint32(i, true) === END_OF_DIRECTORY) return i;
+  return -1;
+}
+
+/**
  * The wanted entries of a zip archive held in memory, found through its central directory. A
  * stored entry (method 0: Keras writes its .keras archives so) is a view of `bytes`, not a copy;
  * a deflated one is inflated by fflate. Our own reader of the directory (about 60 lines) because
@@ -23,8 +33,7 @@ export function readZipEntries(bytes: Uint8Array, wanted: (name: string) => bool
     return at;
   };
 
-  let end = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 65_557) && end < 0; i--) if (u32(i) === END_OF_DIRECTORY) end = i;
+  const end = endOfDirectory(bytes);
   if (end < 0) throw new Error('no end of central directory record');
   const count = u16(end + 10);
   const directory = u32(end + 16);
