@@ -1,25 +1,38 @@
 #!/usr/bin/env bash
 # Installs everything and runs the whole test suite (what CI runs). Usage: bash scripts/test.sh
 set -euo pipefail
-XCEPTION_TURBO_TASKS=typecheck
-source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# Real tools some tests use (Debian Chromium for the renderer, exiftool for XMP sidecars, h5py
-# to cross-check HDF5): installed when this is a Debian machine we may install on; the tests
-# that need them skip with a message otherwise.
-if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  missing=()
+# Real tools some tests use (Debian Chromium for the renderer, exiftool for XMP sidecars), and
+# real Keras 3 and friends as the tests' oracle (.tools/python): fetched in the background while
+# pnpm installs and turbo builds, since they wait on the network and the build on the CPU. The
+# tests that need them skip with a message when they are absent.
+side_logs=$(mktemp -d)
+install_system_tools() {
+  command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] || return 0
+  local missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v exiftool >/dev/null || missing+=(libimage-exiftool-perl)
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "xception: apt-get install ${missing[*]}" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >&2 \
-      || echo "xception: could not install ${missing[*]}; the tests that need them will skip" >&2
-  fi
-fi
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "xception: apt-get install ${missing[*]}"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null \
+    || echo "xception: could not install ${missing[*]}; the tests that need them will skip"
+}
+started=$SECONDS
+install_system_tools >"$side_logs/tools" 2>&1 &
+tools_job=$!
+bash "$ROOT/scripts/python-env.sh" >"$side_logs/python" 2>&1 &
+python_job=$!
 
-# Real Keras 3 and friends as the tests' oracle (.tools/python); skipped tests say so when absent.
-bash "$ROOT/scripts/python-env.sh"
+XCEPTION_TURBO_TASKS=typecheck
+source "$ROOT/scripts/setup.sh"
+echo "xception: set-up (install, build, typecheck) done after $((SECONDS - started)) s" >&2
+
+wait "$tools_job" || true
+wait "$python_job" || true
+cat "$side_logs/tools" "$side_logs/python" >&2
+rm -rf "$side_logs"
+echo "xception: tools and the Python oracle ready after $((SECONDS - started)) s" >&2
 
 # The packages were type-checked with the build (XCEPTION_TURBO_TASKS above); the root's own
 # TypeScript (test/ and vitest.config.ts) belongs to no package.
