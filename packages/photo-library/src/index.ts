@@ -14,6 +14,7 @@ export {
   basenameSidecarPath,
   fullSidecarPath,
   locateSidecar,
+  MAX_SIDECAR_BYTES,
   planPhotoSidecar,
   readPhotoSidecar,
   writePhotoSidecar,
@@ -24,4 +25,4 @@ export { diffScan, PHOTO_EXTENSIONS, scanFolder, type KnownPhoto, type ScanDiff,
 export { createIndexStore, type IndexedLibrary, type IndexStore } from './index-store.js';
 export { cachedFor, FEATURE_MAP, readFeatureCache, writeFeatureCache, type CachedFeatures, type FeatureKey } from './feature-cache.js';
 export { removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
-export { PhotoLibraryError, SidecarUnreadableError, SidecarWriteError, type PhotoLibraryErrorCode } from './errors.js';
+export { PhotoLibraryError, SidecarSymlinkError, SidecarTooLargeError, SidecarUnreadableError, SidecarWriteError, UnusableTagError, type PhotoLibraryErrorCode } from './errors.js';
