@@ -303,7 +303,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     async addTag(photo, raw) {
       const { id } = await recordOf(photo);
       const tag = cleanTagName(raw);
-      if (!tag) throw new InvalidArgumentError('addTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < >)`);
+      if (!tag) throw new InvalidArgumentError('addTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < > nor a control character)`);
       return editPhoto(id, () => addTagNow(id, tag));
     },
     async removeTag(photo, tag) {
@@ -312,7 +312,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     },
     async teachTag(raw, { autoApply = false } = {}) {
       const tag = cleanTagName(raw);
-      if (!tag) throw new InvalidArgumentError('teachTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < >)`);
+      if (!tag) throw new InvalidArgumentError('teachTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < > nor a control character)`);
       // The current weights' photos only (a half-finished re-tag after a change of weights leaves others).
       const current = options.currentModelId ? await options.currentModelId(settings).catch(() => null) : null;
       const heads = { ...(await teachTagFromLibrary(library, tag, 0, current)), autoApply };
