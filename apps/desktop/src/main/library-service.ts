@@ -93,6 +93,13 @@ export interface LibraryService {
   dispose(): Promise<void>;
 }
 
+/** A tag typed in the page, checked once where it enters; the message is for the person who typed it. */
+function usableTag(raw: string): string {
+  const tag = cleanTagName(raw);
+  if (!tag) throw new DesktopError('invalid-argument', `The tag ${JSON.stringify(raw)} cannot be used: a tag has 1–100 characters, none of | / \\ < > and no control character; type it again without them.`);
+  return tag;
+}
+
 const rulesOf = (s: Settings): TagRuleSettings => ({ threshold: s.threshold, ignoreLabels: s.ignoreLabels, renames: s.renames, mergeMode: s.mergeMode });
 const RULE_KEYS: readonly (keyof Settings)[] = ['threshold', 'ignoreLabels', 'renames', 'mergeMode', 'hierarchyRoot'];
 const MODEL_KEYS: readonly (keyof Settings)[] = ['engine', 'weights'];
@@ -302,8 +309,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     },
     async addTag(photo, raw) {
       const { id } = await recordOf(photo);
-      const tag = cleanTagName(raw);
-      if (!tag) throw new InvalidArgumentError('addTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < > nor a control character)`);
+      const tag = usableTag(raw);
       return editPhoto(id, () => addTagNow(id, tag));
     },
     async removeTag(photo, tag) {
@@ -311,8 +317,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       return editPhoto(id, () => removeTagNow(id, tag));
     },
     async teachTag(raw, { autoApply = false } = {}) {
-      const tag = cleanTagName(raw);
-      if (!tag) throw new InvalidArgumentError('teachTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < > nor a control character)`);
+      const tag = usableTag(raw);
       // The current weights' photos only (a half-finished re-tag after a change of weights leaves others).
       const current = options.currentModelId ? await options.currentModelId(settings).catch(() => null) : null;
       const heads = { ...(await teachTagFromLibrary(library, tag, 0, current)), autoApply };

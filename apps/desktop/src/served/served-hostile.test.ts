@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -6,11 +7,13 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/core/testing';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '../main/test-support/exiftool.js';
 import { createStandInClassifier } from '../main/test-support/stand-in-classifier.js';
 import { makeTempDir } from '../main/test-support/temp-dir.js';
 import { startServedApp, type ServedApp } from './served-app.js';
 
+const python = oraclePython();
 const rendererSrc = fileURLToPath(new URL('../renderer/', import.meta.url));
 
 /** One POST with a body of any size; resolves with the status, or rejects with the socket's error (a reset). */
@@ -107,6 +110,18 @@ describe('the served shell under hostile clients', () => {
     expect(reply.status).toBe(413);
     expect(JSON.parse(reply.body).error.message).toBe('The request body is over 1 MiB.');
     expect((await api('listFolders', [])).status).toBe(200);
+  });
+
+  it.skipIf(!python)(`a hand tag with a control character or U+FFFF is refused in one sentence; the sidecar stays XML expat reads ${python ? '' : SKIP_NO_ORACLE_PYTHON}`, async () => {
+    const photo = join(album, 'a.jpg');
+    await api('addTag', [photo, 'fine']);
+    for (const bad of ['bad\u0001tag', 'bad\uffff', 'bad\u0000']) {
+      const reply = await api('addTag', [photo, bad]);
+      expect(reply.status, JSON.stringify(bad)).toBe(400);
+      expect(JSON.parse(reply.body).error.message).toBe(`The tag ${JSON.stringify(bad)} cannot be used: a tag has 1–100 characters, none of | / \\ < > and no control character; type it again without them.`);
+    }
+    const script = 'import sys, xml.parsers.expat as e\np = e.ParserCreate()\np.ParseFile(open(sys.argv[1], "rb"))\nprint("ok")';
+    expect(execFileSync(python!, ['-c', script, `${photo}.xmp`], { encoding: 'utf8' }).trim()).toBe('ok');
   });
 
   it.skipIf(!EXIFTOOL)(`addTag calls on one photo at the same moment all land in its sidecar (exiftool reads them) ${EXIFTOOL ? '' : SKIP_NO_EXIFTOOL}`, async () => {
