@@ -1,6 +1,6 @@
 import { groupPathOf } from './imagenet-hierarchy.js';
 import type { PhotoTag, Prediction, TagRuleSettings } from './types.js';
-import { xmlIllegalCharacter } from './xml-positions.js';
+import { xmlIllegalCharacter } from './xml-characters.js';
 
 /** Keras labels use underscores ("golden_retriever"); keywords read better with spaces. */
 export function tagNameOf(label: string): string {

@@ -12,8 +12,8 @@ import {
   type XmlAttribute,
   type XmlElement,
   type XmlNode,
-  xmlIllegalCharacter,
 } from './xml-positions.js';
+import { xmlIllegalCharacter } from './xml-characters.js';
 
 /** Namespaces the app reads and writes, by URI (prefixes in existing files may differ). */
 export const XMP_NAMESPACES = {
