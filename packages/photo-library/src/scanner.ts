@@ -17,6 +17,12 @@ export interface ScanOptions {
   /** Called for a folder or file that could not be read; the scan goes on. */
   onProblem?: (path: string, error: unknown) => void;
   signal?: AbortSignal;
+  /**
+   * Skip (and report) a symlinked photo that leads out of the folder. The desktop app sets it:
+   * its path guard refuses such a path on every route, so the scan must not read it either.
+   * `xception tag` follows a user's links as they are.
+   */
+  confineSymlinks?: boolean;
 }
 
 /**
@@ -46,9 +52,7 @@ export async function scanFolder(folder: string, options: ScanOptions = {}): Pro
       if (entry.isDirectory()) pending.push(path);
       else if ((entry.isFile() || entry.isSymbolicLink()) && PHOTO_EXTENSIONS.includes(extname(entry.name).toLowerCase())) {
         try {
-          // A symlinked photo is one of the folder's only when it leads to a file inside the
-          // folder: the app's path guard refuses anything else, so the scan never reads it either.
-          if (entry.isSymbolicLink() && !isWithin(await realpath(path), realFolder ??= await realpath(folder))) {
+          if (options.confineSymlinks && entry.isSymbolicLink() && !isWithin(await realpath(path), realFolder ??= await realpath(folder))) {
             options.onProblem?.(path, new Error('a symlink to a file outside the folder; not read'));
             continue;
           }

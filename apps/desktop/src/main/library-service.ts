@@ -211,7 +211,8 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
   };
 
   const scanOne = async (folder: string, summary: ScanSummary): Promise<void> => {
-    const scanned = await scanFolder(folder);
+    // Confined as the path guard is: a symlink out of the folder is neither read nor tagged.
+    const scanned = await scanFolder(folder, { confineSymlinks: true });
     const known = new Map<string, PhotoRecord>();
     for (const record of library.all()) if (record.folder === folder) known.set(record.id, record);
     const diff = diffScan(scanned, known);
