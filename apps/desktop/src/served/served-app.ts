@@ -45,6 +45,8 @@ const REFUSED: Partial<Record<InvokeChannel, string>> = {
   chooseWeightsFile: 'Weights are given on the command line (--weights); the page cannot pick files.',
 };
 const MAX_BODY = 1 << 20;
+/** How much of a body over MAX_BODY is read and thrown away so that its sender gets the 413 (see readJson). */
+const MAX_DRAINED = 256 << 20;
 
 export interface ServedAppOptions {
   /** The library's folders (the command line's); the only ones the page ever sees. */
@@ -97,6 +99,8 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
     if (size <= MAX_BODY) chunks.push(chunk as Buffer);
+    // Past this, the sender is not a page: its connection is cut rather than read on without end.
+    else if (size > MAX_DRAINED) throw new HttpRefusal(413, 'The request body is over 1 MiB.');
   }
   if (size > MAX_BODY) throw new HttpRefusal(413, 'The request body is over 1 MiB.');
   try {
