@@ -120,6 +120,12 @@ describe('the served shell under hostile clients', () => {
       expect(reply.status, JSON.stringify(bad)).toBe(400);
       expect(JSON.parse(reply.body).error.message).toBe(`The tag ${JSON.stringify(bad)} cannot be used: a tag has 1–100 characters, none of | / \\ < > and no control character; type it again without them.`);
     }
+    // Settings that become keywords (renames, the root) are checked where they enter too.
+    for (const patch of [{ renames: { cat: 'bad\u0001' } }, { renames: { 'bad\uffff': 'cat' } }, { hierarchyRoot: 'Root\u0007' }, { ignoreLabels: ['x\n'] }]) {
+      const reply = await api('updateSettings', [patch]);
+      expect(reply.status, JSON.stringify(patch)).toBe(400);
+      expect(JSON.parse(reply.body).error.message, JSON.stringify(patch)).toMatch(/must hold no control character and no character XML cannot hold/);
+    }
     const script = 'import sys, xml.parsers.expat as e\np = e.ParserCreate()\np.ParseFile(open(sys.argv[1], "rb"))\nprint("ok")';
     expect(execFileSync(python!, ['-c', script, `${photo}.xmp`], { encoding: 'utf8' }).trim()).toBe('ok');
   });
