@@ -23,6 +23,7 @@ export { expectedWeights, countParameters, weightSpecsOf, liveNodeNames } from '
 export { compileFusedPlan, checkWeightValues, firstNonFinite, type FusedPlan, type FusedStep, type FoldedWeight, type WeightValues } from './fused-plan.js';
 export { kerasInitialWeights } from './keras-initializers.js';
 export { seededRandom, nextSeededState, seededValue } from './seeded-random.js';
+export { classNameProblem } from './label-text.js';
 export { silenceCpuBackendBanner } from './cpu-backend-banner.js';
 export {
   createXception,

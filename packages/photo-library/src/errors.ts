@@ -1,5 +1,5 @@
 /** Every error the photo library raises on purpose; `code` is stable for callers (the desktop UI, the CLI). */
-export type PhotoLibraryErrorCode = 'sidecar-unreadable' | 'sidecar-write-failed';
+export type PhotoLibraryErrorCode = 'sidecar-unreadable' | 'sidecar-write-failed' | 'sidecar-symlink-outside' | 'sidecar-too-large' | 'tag-unusable';
 
 export class PhotoLibraryError extends Error {
   constructor(
@@ -24,5 +24,29 @@ export class SidecarWriteError extends PhotoLibraryError {
   constructor(path: string, cause: unknown) {
     super('sidecar-write-failed', `Could not write the sidecar '${path}' (${cause instanceof Error ? cause.message : String(cause)}); check that the folder is writable.`, { cause });
     this.name = 'SidecarWriteError';
+  }
+}
+
+/** A sidecar that is a symlink to a file outside the photo's folder: neither followed nor replaced. */
+export class SidecarSymlinkError extends PhotoLibraryError {
+  constructor(path: string, target: string) {
+    super('sidecar-symlink-outside', `The sidecar '${path}' is a symlink to '${target}', outside the photo's folder; it was left untouched: put the sidecar itself beside the photo, then re-tag.`);
+    this.name = 'SidecarSymlinkError';
+  }
+}
+
+/** A sidecar over the size a real one needs (MAX_SIDECAR_BYTES): refused before it is parsed. */
+export class SidecarTooLargeError extends PhotoLibraryError {
+  constructor(path: string, size: number, limit: number) {
+    super('sidecar-too-large', `The sidecar '${path}' is ${(size / 2 ** 20).toFixed(1)} MiB, over the ${limit / 2 ** 20} MiB a sidecar may have; it was left untouched: trim its keywords in another tool, or move it away, then re-tag.`);
+    this.name = 'SidecarTooLargeError';
+  }
+}
+
+/** Text that cannot go into a sidecar as a tag or class name (a character XML 1.0 cannot hold, a control character). */
+export class UnusableTagError extends PhotoLibraryError {
+  constructor(message: string) {
+    super('tag-unusable', message);
+    this.name = 'UnusableTagError';
   }
 }

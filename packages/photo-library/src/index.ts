@@ -6,6 +6,7 @@
  */
 export type { MergeMode, PhotoRecord, PhotoStatus, PhotoTag, Prediction, TagRuleSettings } from './types.js';
 export { cleanTagName, effectiveTags, modelTagsFrom, tagNameOf, type HandEdits } from './tag-rules.js';
+export { xmlIllegalCharacter } from './xml-characters.js';
 export { groupPathOf, IMAGENET_GROUPS, type HierarchyGroup } from './imagenet-hierarchy.js';
 export { OWN_CLASS_INDEX, predictionsForTags, type RankedClassLike } from './class-predictions.js';
 export { sidecarTagsFor, type TaggedPhoto } from './hand-edits.js';
@@ -14,6 +15,7 @@ export {
   basenameSidecarPath,
   fullSidecarPath,
   locateSidecar,
+  MAX_SIDECAR_BYTES,
   planPhotoSidecar,
   readPhotoSidecar,
   writePhotoSidecar,
@@ -24,4 +26,4 @@ export { diffScan, PHOTO_EXTENSIONS, scanFolder, type KnownPhoto, type ScanDiff,
 export { createIndexStore, type IndexedLibrary, type IndexStore } from './index-store.js';
 export { cachedFor, FEATURE_MAP, readFeatureCache, writeFeatureCache, type CachedFeatures, type FeatureKey } from './feature-cache.js';
 export { removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
-export { PhotoLibraryError, SidecarUnreadableError, SidecarWriteError, type PhotoLibraryErrorCode } from './errors.js';
+export { PhotoLibraryError, SidecarSymlinkError, SidecarTooLargeError, SidecarUnreadableError, SidecarWriteError, UnusableTagError, type PhotoLibraryErrorCode } from './errors.js';

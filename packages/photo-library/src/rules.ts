@@ -4,5 +4,6 @@
  */
 export type { MergeMode, PhotoRecord, PhotoStatus, PhotoTag, Prediction, TagRuleSettings } from './types.js';
 export { cleanTagName, effectiveTags, modelTagsFrom, tagNameOf, type HandEdits } from './tag-rules.js';
+export { xmlIllegalCharacter } from './xml-characters.js';
 export { groupPathOf, IMAGENET_GROUPS, type HierarchyGroup } from './imagenet-hierarchy.js';
 export { OWN_CLASS_INDEX, predictionsForTags, type RankedClassLike } from './class-predictions.js';

@@ -1,6 +1,6 @@
 import type { Dirent } from 'node:fs';
-import { opendir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { opendir, realpath, stat } from 'node:fs/promises';
+import { extname, join, relative, isAbsolute } from 'node:path';
 
 /** Extensions the decoder (sharp) reads; matched case-insensitively. */
 export const PHOTO_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif'];
@@ -17,6 +17,12 @@ export interface ScanOptions {
   /** Called for a folder or file that could not be read; the scan goes on. */
   onProblem?: (path: string, error: unknown) => void;
   signal?: AbortSignal;
+  /**
+   * Skip (and report) a symlinked photo that leads out of the folder. The desktop app sets it:
+   * its path guard refuses such a path on every route, so the scan must not read it either.
+   * `xception tag` follows a user's links as they are.
+   */
+  confineSymlinks?: boolean;
 }
 
 /**
@@ -27,6 +33,7 @@ export interface ScanOptions {
 export async function scanFolder(folder: string, options: ScanOptions = {}): Promise<ScannedPhoto[]> {
   const photos: ScannedPhoto[] = [];
   const pending = [folder];
+  let realFolder: string | undefined;
   while (pending.length > 0) {
     if (options.signal?.aborted) break;
     const dir = pending.pop()!;
@@ -45,6 +52,10 @@ export async function scanFolder(folder: string, options: ScanOptions = {}): Pro
       if (entry.isDirectory()) pending.push(path);
       else if ((entry.isFile() || entry.isSymbolicLink()) && PHOTO_EXTENSIONS.includes(extname(entry.name).toLowerCase())) {
         try {
+          if (options.confineSymlinks && entry.isSymbolicLink() && !isWithin(await realpath(path), realFolder ??= await realpath(folder))) {
+            options.onProblem?.(path, new Error('a symlink to a file outside the folder; not read'));
+            continue;
+          }
           const info = await stat(path);
           if (info.isFile()) photos.push({ path, folder, name: entry.name, size: info.size, mtimeMs: info.mtimeMs });
         } catch (error) {
@@ -54,6 +65,11 @@ export async function scanFolder(folder: string, options: ScanOptions = {}): Pro
     }
   }
   return photos.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function isWithin(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 export interface KnownPhoto {

@@ -1,7 +1,7 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
-import { SidecarWriteError } from './errors.js';
+import { resolveWriteTarget, SymlinkOutsideFolderError, writeFileAtomic } from './atomic-write.js';
+import { SidecarSymlinkError, SidecarTooLargeError, SidecarWriteError } from './errors.js';
 import { mergeSidecar, readSidecarState, type SidecarState, type SidecarTags } from './xmp-sidecar.js';
 
 /**
@@ -19,11 +19,42 @@ export function basenameSidecarPath(photo: string): string {
   return join(dirname(photo), `${basename(photo, extname(photo))}.xmp`);
 }
 
+/**
+ * The largest sidecar read or written. Lightroom's and darktable's sidecars with long edit
+ * histories stay well under 1 MiB; a sidecar many times that is damage or an attack, and
+ * parsing one costs time and memory in proportion (61 MB: over a minute and ~3 GB).
+ */
+export const MAX_SIDECAR_BYTES = 8 * 2 ** 20;
+
+/** A sidecar's text, or null when there is none; its size is checked before any byte is read. */
 async function readIfExists(path: string): Promise<string | null> {
+  let handle;
   try {
-    return await readFile(path, 'utf8');
+    handle = await open(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_SIDECAR_BYTES) throw new SidecarTooLargeError(path, size, MAX_SIDECAR_BYTES);
+    // Read at most one byte over the bound: a file that grows meanwhile is caught too.
+    const buffer = Buffer.alloc(Math.min(size, MAX_SIDECAR_BYTES) + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = (await handle.read(buffer, length, buffer.length - length, length)).bytesRead;
+    if (length > MAX_SIDECAR_BYTES) throw new SidecarTooLargeError(path, length, MAX_SIDECAR_BYTES);
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The file a sidecar write lands in; a symlink out of the photo's folder is refused in the library's words. */
+async function sidecarTarget(path: string): Promise<string> {
+  try {
+    return await resolveWriteTarget(path);
+  } catch (error) {
+    if (error instanceof SymlinkOutsideFolderError) throw new SidecarSymlinkError(path, error.target);
     throw error;
   }
 }
@@ -75,7 +106,9 @@ export interface SidecarPlan {
 export async function planPhotoSidecar(photo: string, tags: SidecarTags): Promise<SidecarPlan> {
   const { path, content } = await locateSidecar(photo);
   if (path === photo || !path.toLowerCase().endsWith('.xmp')) throw new SidecarWriteError(path, new Error('refusing to write anything but an .xmp sidecar'));
+  await sidecarTarget(path);
   const after = mergeSidecar(content, tags, path);
+  if (Buffer.byteLength(after) > MAX_SIDECAR_BYTES) throw new SidecarTooLargeError(path, Buffer.byteLength(after), MAX_SIDECAR_BYTES);
   const removedTags = readSidecarState(after, path).app?.removedTags ?? [...tags.removedTags];
   return { path, before: content, after, changed: after !== content, removedTags: [...removedTags] };
 }
@@ -87,6 +120,7 @@ export async function writePhotoSidecarWithState(photo: string, tags: SidecarTag
     try {
       await writeFileAtomic(plan.path, plan.after);
     } catch (error) {
+      if (error instanceof SymlinkOutsideFolderError) throw new SidecarSymlinkError(plan.path, error.target);
       throw new SidecarWriteError(plan.path, error);
     }
   }

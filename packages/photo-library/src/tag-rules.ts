@@ -1,5 +1,6 @@
 import { groupPathOf } from './imagenet-hierarchy.js';
 import type { PhotoTag, Prediction, TagRuleSettings } from './types.js';
+import { xmlIllegalCharacter } from './xml-characters.js';
 
 /** Keras labels use underscores ("golden_retriever"); keywords read better with spaces. */
 export function tagNameOf(label: string): string {
@@ -15,7 +16,9 @@ export function tagNameOf(label: string): string {
 export function modelTagsFrom(predictions: readonly Prediction[], rules: TagRuleSettings): PhotoTag[] {
   const ignored = new Set(rules.ignoreLabels.map((l) => tagNameOf(l).toLowerCase()));
   const rename = (name: string): string => {
-    const to = rules.renames[name] ?? rules.renames[name.replace(/ /g, '_')];
+    // Own keys only: a class named 'constructor' or 'toString' must not find Object.prototype's.
+    const own = (key: string): string | undefined => (Object.hasOwn(rules.renames, key) ? rules.renames[key] : undefined);
+    const to = own(name) ?? own(name.replace(/ /g, '_'));
     return to ? tagNameOf(to) : name;
   };
   const tags = new Map<string, PhotoTag>();
@@ -59,9 +62,12 @@ export function effectiveTags(predictions: readonly Prediction[], edits: HandEdi
   return tags;
 }
 
-/** A hand-typed tag, trimmed; null when empty or unusable in the hierarchy separators. */
+/**
+ * A hand-typed tag, trimmed, its whitespace runs (newlines too) made one space; null when empty,
+ * unusable in the hierarchy separators, or holding a control character or one XML cannot hold.
+ */
 export function cleanTagName(raw: string): string | null {
   const name = raw.replace(/\s+/g, ' ').trim();
-  if (name.length === 0 || name.length > 100 || /[|/\\<>]/.test(name)) return null;
+  if (name.length === 0 || name.length > 100 || /[|/\\<>\p{Cc}]/u.test(name) || xmlIllegalCharacter(name)) return null;
   return name;
 }

@@ -1,5 +1,5 @@
 import { XMLValidator } from 'fast-xml-parser';
-import { SidecarUnreadableError } from './errors.js';
+import { SidecarUnreadableError, UnusableTagError } from './errors.js';
 import type { PhotoTag, Prediction } from './types.js';
 import {
   elementsOf,
@@ -13,6 +13,7 @@ import {
   type XmlElement,
   type XmlNode,
 } from './xml-positions.js';
+import { xmlIllegalCharacter } from './xml-characters.js';
 
 /** Namespaces the app reads and writes, by URI (prefixes in existing files may differ). */
 export const XMP_NAMESPACES = {
@@ -223,6 +224,12 @@ class SidecarEditor {
     const found = occurrences(this.doc, uri, local);
     const isList = typeof value !== 'string';
     const values: readonly string[] = isList ? value : [value];
+    // The last guard: names are checked where they enter (train, .keras files, the page); a
+    // value that still holds what XML cannot is refused here rather than written as a broken sidecar.
+    for (const v of values) {
+      const bad = xmlIllegalCharacter(v);
+      if (bad) throw new UnusableTagError(`The value ${JSON.stringify(v)} holds ${bad}, which an XMP sidecar cannot hold; the sidecar was left untouched: rename that class or tag.`);
+    }
     if (isList && values.length === 0) {
       for (const o of found) this.remove(o);
       return;

@@ -1,7 +1,7 @@
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClassifierActivation, XceptionPooling } from '@xception/core';
+import { classNameProblem, type ClassifierActivation, type XceptionPooling } from '@xception/core';
 import { WeightsFileError } from './errors.js';
 import { readKerasH5, type ReadWeightsOptions, type XceptionWeightsReading } from './keras-h5.js';
 import { endOfDirectory, readZipEntries } from './zip-entries.js';
@@ -90,6 +90,11 @@ export async function readKerasArchiveConfig(path: string): Promise<{
   // One name per class of the config (which readKerasArchive checks the weights against).
   const names = metadata.class_names;
   const classNames = Array.isArray(names) && names.every((n) => typeof n === 'string') && names.length === savedConfig.classes ? (names as string[]) : null;
+  // Checked once here, where a file's names enter: tags, sidecars and result files trust them.
+  for (const name of classNames ?? []) {
+    const problem = classNameProblem(name);
+    if (problem) fail(`metadata.json's class name ${JSON.stringify(name)} ${problem}; rename that class and save the model again.`);
+  }
   return {
     savedConfig,
     metadata: { classNames, kerasVersion: typeof metadata.keras_version === 'string' ? metadata.keras_version : null },

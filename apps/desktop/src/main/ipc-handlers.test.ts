@@ -74,7 +74,7 @@ describe('IPC handlers', () => {
     await expect(call(CHANNELS.updateSettings, { hierarchyRoot: 'a|b' })).rejects.toThrow(/must not contain/);
     await expect(call(CHANNELS.startTagging, { scope: 'everything' })).rejects.toThrow(/scope/);
     await expect(call(CHANNELS.addTag, '/etc/passwd', 'x')).rejects.toThrow(/not inside a folder added/);
-    await expect(call(CHANNELS.addTag, join(photos, 'a.jpg'), 'a|b')).rejects.toThrow(/not a usable tag/);
+    await expect(call(CHANNELS.addTag, join(photos, 'a.jpg'), 'a|b')).rejects.toThrow(/^The tag "a\|b" cannot be used: /);
   });
 
   it('accepts a weights file only after the user picked it', async () => {

@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { xmlIllegalCharacter } from '@xception/photo-library';
 import { z } from 'zod';
 import type { InvokeChannel } from '../shared/api.js';
 
@@ -12,7 +13,13 @@ const absolutePath = z
   .min(1)
   .max(4096)
   .refine((p) => isAbsolute(p) && !p.includes('\0'), 'must be an absolute path');
+/** Text that goes into sidecars (tags, renames, the root): nothing XML cannot hold, no control character. */
+const SIDECAR_TEXT = 'must hold no control character and no character XML cannot hold';
+const isSidecarText = (t: string): boolean => !/\p{Cc}/u.test(t) && xmlIllegalCharacter(t) === null;
+const sidecarText = (schema: z.ZodString) => schema.refine(isSidecarText, SIDECAR_TEXT);
 const tag = z.string().min(1).max(100);
+/** A tag in the settings; a hand tag is checked by the library service (usableTag), whose sentence is the user's. */
+const settingsTag = sidecarText(z.string().min(1).max(100));
 /** Float32Array over Electron IPC (structured clone), or plain numbers; at most 1000 classes / 2048 features ... with room. */
 const floats = z.union([z.instanceof(Float32Array), z.array(z.number())]).refine((a) => a.length <= 100_000, 'at most 100,000 values');
 
@@ -22,9 +29,9 @@ export const settingsPatchSchema = z
     topK: z.number().int().min(1).max(20),
     engine: z.enum(['auto', 'onnx', 'tfjs-node', 'wasm', 'webgl']),
     weights: z.discriminatedUnion('kind', [z.object({ kind: z.literal('imagenet') }).strict(), z.object({ kind: z.literal('file'), path: absolutePath }).strict()]),
-    hierarchyRoot: z.string().min(1).max(50).regex(/^[^|/\\]+$/, 'must not contain | / or \\'),
-    ignoreLabels: z.array(tag).max(1000),
-    renames: z.record(tag, tag).refine((r) => Object.keys(r).length <= 1000, 'at most 1000 renames'),
+    hierarchyRoot: sidecarText(z.string().min(1).max(50).regex(/^[^|/\\]+$/, 'must not contain | / or \\')),
+    ignoreLabels: z.array(settingsTag).max(1000),
+    renames: z.record(tag, settingsTag).refine((r) => Object.keys(r).length <= 1000, 'at most 1000 renames').refine((r) => Object.keys(r).every(isSidecarText), `its names ${SIDECAR_TEXT}`),
     mergeMode: z.enum(['none', 'hierarchy', 'group-only']),
   })
   .strict()

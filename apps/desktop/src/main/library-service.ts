@@ -93,6 +93,13 @@ export interface LibraryService {
   dispose(): Promise<void>;
 }
 
+/** A tag typed in the page, checked once where it enters; the message is for the person who typed it. */
+function usableTag(raw: string): string {
+  const tag = cleanTagName(raw);
+  if (!tag) throw new DesktopError('invalid-argument', `The tag ${JSON.stringify(raw)} cannot be used: a tag has 1–100 characters, none of | / \\ < > and no control character; type it again without them.`);
+  return tag;
+}
+
 const rulesOf = (s: Settings): TagRuleSettings => ({ threshold: s.threshold, ignoreLabels: s.ignoreLabels, renames: s.renames, mergeMode: s.mergeMode });
 const RULE_KEYS: readonly (keyof Settings)[] = ['threshold', 'ignoreLabels', 'renames', 'mergeMode', 'hierarchyRoot'];
 const MODEL_KEYS: readonly (keyof Settings)[] = ['engine', 'weights'];
@@ -114,7 +121,25 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     return record;
   };
 
-  /** Writes what the index knows about a photo into its sidecar (merging, atomically). */
+  /**
+   * One photo's edits, one at a time: each change reads the record as the previous one left it,
+   * writes the sidecar, then updates the index. Without this, two edits at once (two addTag
+   * calls, a tag and a re-tag) both start from the same record and the later write loses the
+   * other's tag. Every sidecar write of the service goes through here.
+   */
+  const photoQueues = new Map<string, Promise<unknown>>();
+  const editPhoto = <T>(id: string, edit: () => Promise<T>): Promise<T> => {
+    const previous = photoQueues.get(id) ?? Promise.resolve();
+    const next = previous.then(edit, edit);
+    const settled = next.catch(() => undefined);
+    photoQueues.set(id, settled);
+    void settled.then(() => {
+      if (photoQueues.get(id) === settled) photoQueues.delete(id);
+    });
+    return next;
+  };
+
+  /** Writes what the index knows about a photo into its sidecar (merging, atomically); called inside editPhoto. */
   const writeSidecar = async (record: PhotoRecord): Promise<void> => {
     const tags = sidecarTagsFor({ predictions: record.predictions, model: record.model ?? null, added: record.added, removed: record.removed }, rulesOf(settings), settings.hierarchyRoot);
     const written = await writePhotoSidecarWithState(record.id, tags);
@@ -149,7 +174,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
   const queue: TaggingQueue = createTaggingQueue({
     classifier: () => options.createClassifier(settings),
     topK: () => settings.topK,
-    async onClassified(photo, result, modelId) {
+    onClassified: (photo, result, modelId) => editPhoto(photo, async () => {
       const record = library.get(photo);
       if (!record) return; // its folder was removed meanwhile
       library.setFeatures(photo, result.features);
@@ -165,11 +190,11 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
         library.upsert({ ...updated, status: 'error', error: messageOf(error) });
         throw error;
       }
-    },
-    async onRewrite(photo) {
+    }),
+    onRewrite: (photo) => editPhoto(photo, async () => {
       const record = library.get(photo);
       if (record && record.status === 'tagged') await writeSidecar(record);
-    },
+    }),
     onFailed(photo, error) {
       const record = library.get(photo);
       if (record) library.upsert({ ...record, status: 'error', error: error.message });
@@ -186,7 +211,8 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
   };
 
   const scanOne = async (folder: string, summary: ScanSummary): Promise<void> => {
-    const scanned = await scanFolder(folder);
+    // Confined as the path guard is: a symlink out of the folder is neither read nor tagged.
+    const scanned = await scanFolder(folder, { confineSymlinks: true });
     const known = new Map<string, PhotoRecord>();
     for (const record of library.all()) if (record.folder === folder) known.set(record.id, record);
     const diff = diffScan(scanned, known);
@@ -200,6 +226,43 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     summary.changed += diff.changed.length;
     summary.removed += diff.removed.length;
     summary.unchanged += diff.unchanged.length;
+  };
+
+  /** The record as the photo's previous edit left it (its folder may have gone meanwhile). */
+  const currentRecord = (id: string): PhotoRecord => {
+    const record = library.get(id);
+    if (!record) throw new DesktopError('invalid-argument', `The photo '${id}' is no longer in the library; scan its folder again.`);
+    return record;
+  };
+
+  const saveEdit = async (updated: PhotoRecord): Promise<PhotoSummary> => {
+    await writeSidecar(updated);
+    library.upsert(updated);
+    await indexStore.save(library, folders);
+    return library.summaryOf(updated);
+  };
+
+  const addTagNow = (id: string, tag: string): Promise<PhotoSummary> => {
+    const record = currentRecord(id);
+    const lower = tag.toLowerCase();
+    return saveEdit({
+      ...record,
+      added: record.added.some((t) => t.toLowerCase() === lower) ? record.added : [...record.added, tag],
+      removed: record.removed.filter((t) => t.toLowerCase() !== lower),
+    });
+  };
+
+  const removeTagNow = async (id: string, tag: string): Promise<PhotoSummary> => {
+    const record = currentRecord(id);
+    const lower = tag.toLowerCase();
+    const isUser = record.added.some((t) => t.toLowerCase() === lower);
+    const isModel = library.tagsOf(record).some((t) => t.source === 'model' && t.name.toLowerCase() === lower);
+    if (!isUser && !isModel) return library.summaryOf(record);
+    return saveEdit({
+      ...record,
+      added: record.added.filter((t) => t.toLowerCase() !== lower),
+      removed: isModel && !record.removed.some((t) => t.toLowerCase() === lower) ? [...record.removed, tag] : record.removed,
+    });
   };
 
   const service: LibraryService = {
@@ -246,38 +309,16 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       return library.similar(record.id, count);
     },
     async addTag(photo, raw) {
-      const record = await recordOf(photo);
-      const tag = cleanTagName(raw);
-      if (!tag) throw new InvalidArgumentError('addTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < >)`);
-      const updated: PhotoRecord = {
-        ...record,
-        added: record.added.some((t) => t.toLowerCase() === tag.toLowerCase()) ? record.added : [...record.added, tag],
-        removed: record.removed.filter((t) => t.toLowerCase() !== tag.toLowerCase()),
-      };
-      await writeSidecar(updated);
-      library.upsert(updated);
-      await indexStore.save(library, folders);
-      return library.summaryOf(updated);
+      const { id } = await recordOf(photo);
+      const tag = usableTag(raw);
+      return editPhoto(id, () => addTagNow(id, tag));
     },
     async removeTag(photo, tag) {
-      const record = await recordOf(photo);
-      const lower = tag.toLowerCase();
-      const isUser = record.added.some((t) => t.toLowerCase() === lower);
-      const isModel = library.tagsOf(record).some((t) => t.source === 'model' && t.name.toLowerCase() === lower);
-      const updated: PhotoRecord = {
-        ...record,
-        added: record.added.filter((t) => t.toLowerCase() !== lower),
-        removed: isModel && !record.removed.some((t) => t.toLowerCase() === lower) ? [...record.removed, tag] : record.removed,
-      };
-      if (!isUser && !isModel) return library.summaryOf(record);
-      await writeSidecar(updated);
-      library.upsert(updated);
-      await indexStore.save(library, folders);
-      return library.summaryOf(updated);
+      const { id } = await recordOf(photo);
+      return editPhoto(id, () => removeTagNow(id, tag));
     },
     async teachTag(raw, { autoApply = false } = {}) {
-      const tag = cleanTagName(raw);
-      if (!tag) throw new InvalidArgumentError('teachTag', `'${raw}' is not a usable tag (1–100 characters, none of | / \\ < >)`);
+      const tag = usableTag(raw);
       // The current weights' photos only (a half-finished re-tag after a change of weights leaves others).
       const current = options.currentModelId ? await options.currentModelId(settings).catch(() => null) : null;
       const heads = { ...(await teachTagFromLibrary(library, tag, 0, current)), autoApply };
@@ -287,13 +328,17 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       if (autoApply) {
         // Above the rules' threshold: a model tag (shown with its score, removable like any model tag).
         for (const { id, score } of heads.scores) {
-          const record = library.get(id);
-          if (score < settings.threshold || !record?.model) continue;
-          const predictions = [...record.predictions.filter((p) => !(p.index === TAUGHT_TAG_CLASS && p.label.toLowerCase() === tag.toLowerCase())), { index: TAUGHT_TAG_CLASS, label: tag, score }];
-          const updated: PhotoRecord = { ...record, predictions };
-          await writeSidecar(updated);
-          library.upsert(updated);
-          applied++;
+          if (score < settings.threshold) continue;
+          const wrote = await editPhoto(id, async () => {
+            const record = library.get(id);
+            if (!record?.model) return false;
+            const predictions = [...record.predictions.filter((p) => !(p.index === TAUGHT_TAG_CLASS && p.label.toLowerCase() === tag.toLowerCase())), { index: TAUGHT_TAG_CLASS, label: tag, score }];
+            const updated: PhotoRecord = { ...record, predictions };
+            await writeSidecar(updated);
+            library.upsert(updated);
+            return true;
+          });
+          if (wrote) applied++;
         }
         if (applied > 0) await indexStore.save(library, folders);
       }

@@ -63,7 +63,7 @@ describe('teach a tag (bridge methods → library service → sidecars)', () => 
     await call('addTag', photo('receipt-1'), 'receipt');
     await expect(call('teachTag', 'receipt')).rejects.toThrow('To teach “receipt”, tag at least 2 photos “receipt” by hand (Add a tag in the photo panel); 1 tagged photo is ready.');
     await expect(call('teachTag', 'receipt', { autoApply: 'yes' })).rejects.toThrow(/Invalid argument to 'teachTag': 1\.autoApply/);
-    await expect(call('teachTag', 'a/b')).rejects.toThrow(/'a\/b' is not a usable tag/);
+    await expect(call('teachTag', 'a/b')).rejects.toThrow(/^The tag "a\/b" cannot be used: /);
   });
 
   it('two hand-tagged receipts: the two untagged near-duplicates come first, everything else far below', async () => {

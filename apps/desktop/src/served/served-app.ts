@@ -45,6 +45,8 @@ const REFUSED: Partial<Record<InvokeChannel, string>> = {
   chooseWeightsFile: 'Weights are given on the command line (--weights); the page cannot pick files.',
 };
 const MAX_BODY = 1 << 20;
+/** How much of a body over MAX_BODY is read and thrown away so that its sender gets the 413 (see readJson). */
+const MAX_DRAINED = 256 << 20;
 
 export interface ServedAppOptions {
   /** The library's folders (the command line's); the only ones the page ever sees. */
@@ -86,15 +88,21 @@ class HttpRefusal extends Error {
   }
 }
 
-/** Reads a JSON body of at most 1 MiB. */
+/**
+ * Reads a JSON body of at most 1 MiB. A longer body is read to its end and thrown away before
+ * the 413 goes out: a socket closed on unread bytes sends the client a TCP reset, which it
+ * reports instead of the answer.
+ */
 async function readJson(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpRefusal(413, 'The request body is over 1 MiB.');
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_BODY) chunks.push(chunk as Buffer);
+    // Past this, the sender is not a page: its connection is cut rather than read on without end.
+    else if (size > MAX_DRAINED) throw new HttpRefusal(413, 'The request body is over 1 MiB.');
   }
+  if (size > MAX_BODY) throw new HttpRefusal(413, 'The request body is over 1 MiB.');
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
@@ -123,7 +131,11 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
   const server = createServer((request, response) => void ready.then(() => onRequest(request, response)));
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void ready.then(() => onUpgrade(request, socket, head)));
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node gives an upgrading socket no error listener: a reset before ws owns it (or after a refusal) would end the process.
+    socket.on('error', () => socket.destroy());
+    void ready.then(() => onUpgrade(request, socket, head));
+  });
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolvePromise());
@@ -274,6 +286,12 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
     events.handleUpgrade(request, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // A bad frame (unmasked, over maxPayload, invalid UTF-8) or a socket error is this
+      // client's: ws emits it here, and an 'error' with no listener would end the process.
+      ws.on('error', () => {
+        sockets.delete(ws);
+        ws.terminate();
+      });
       // The page only listens; it never sends anything that changes state over this socket.
       ws.on('message', () => ws.close(1003, 'this socket only sends'));
       ws.send(JSON.stringify({ type: 'progress', progress: service.progress() } satisfies ServedEvent));

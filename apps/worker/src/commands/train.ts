@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { expectedWeights, kerasInitialWeights, resolveXceptionConfig, seededRandom, type WeightValues } from '@xception/core';
+import { classNameProblem, expectedWeights, kerasInitialWeights, resolveXceptionConfig, seededRandom, type WeightValues } from '@xception/core';
 import { activateBackend, type EngineChoice, type InferenceEngine } from '@xception/engines';
 import {
   adaptNormalization, createDenseHead, createTrainingGraph, ensureGradients, fit, foldHead, readCheckpointFile, writeCheckpointFile,
@@ -125,10 +125,11 @@ export async function trainCommand(o: TrainOptions, say: (line: string) => void)
 }
 
 async function listDataset(dir: string, seed: number): Promise<{ classNames: string[]; samples: Sample[] }> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => {
+  // Names as bytes: a folder name that is not UTF-8 would otherwise be decoded lossily and not found again.
+  const entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' }).catch(() => {
     throw new CliError('ERR_TRAIN_DATA', `--data ${dir} is not a readable folder; pass a folder with one sub-folder of images per class.`, EXIT.usage);
   });
-  const classNames = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  const classNames = entries.filter((e) => e.isDirectory() && e.name[0] !== 0x2e).map((e) => classNameOf(dir, e.name)).sort();
   if (classNames.length < 2) throw new CliError('ERR_TRAIN_DATA', `--data ${dir} holds ${classNames.length} class folder(s); put each class's images in its own sub-folder (at least 2).`, EXIT.usage);
   const samples: Sample[] = [];
   for (const [label, name] of classNames.entries()) {
@@ -143,6 +144,19 @@ async function listDataset(dir: string, seed: number): Promise<{ classNames: str
     [samples[i], samples[j]] = [samples[j]!, samples[i]!];
   }
   return { classNames, samples };
+}
+
+/** A class folder's name, checked once here: every later use (the .keras file, tags, sidecars) trusts it. */
+function classNameOf(dir: string, raw: Buffer): string {
+  let name: string;
+  try {
+    name = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw new CliError('ERR_TRAIN_DATA', `--data class folder ${JSON.stringify(raw.toString('latin1'))} in ${dir} has a name that is not UTF-8; rename it (class names become keywords).`, EXIT.usage);
+  }
+  const problem = classNameProblem(name);
+  if (problem) throw new CliError('ERR_TRAIN_DATA', `--data class folder ${JSON.stringify(name)} in ${dir} ${problem}; rename it (class names become keywords).`, EXIT.usage);
+  return name;
 }
 
 async function walk(dir: string): Promise<string[]> {
