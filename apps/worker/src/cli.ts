@@ -173,8 +173,9 @@ export function buildProgram(): Command {
     .summary('Merge per-shard result files into one')
     .argument('<out>', 'merged results file (.jsonl, .csv, .npy or .parquet, as the parts)')
     .argument('<parts...>', 'the shard files')
+    .option('--skip-bad-rows', 'merge without the rows or parts that cannot be read (counted in the summary) instead of refusing', false)
     .addHelpText('after', '\nExample:\n  xception merge tags.jsonl tags.shard-*-of-4.jsonl')
-    .action(async (out: string, parts: string[]) => { process.exitCode = await (await import('./commands/merge.js')).mergeCommand(out, parts, say); });
+    .action(async (out: string, parts: string[], o: { skipBadRows: boolean }) => { process.exitCode = await (await import('./commands/merge.js')).mergeCommand(out, parts, say, o); });
 
   const weights = program.command('weights').summary('Fetch, verify, locate and convert weight files');
   weights.command('fetch').summary('Download the ImageNet weights into the cache (md5-checked)')

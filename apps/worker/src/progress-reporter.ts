@@ -18,8 +18,10 @@ export interface ProgressReporter {
 export interface ReporterOptions {
   quiet: boolean;
   format: LogFormat;
-  /** Seconds between log lines when stderr is not a terminal. */
+  /** Seconds between log lines when stderr is not a terminal (default $XCEPTION_PROGRESS_INTERVAL, else 5; 0: a line per update). */
   intervalSeconds?: number;
+  /** What the bar says the run is doing. Default 'classifying'. */
+  doing?: string;
   stream?: NodeJS.WriteStream;
 }
 
@@ -43,7 +45,7 @@ export function createProgressReporter(options: ReporterOptions): ProgressReport
   const bar = useBar
     ? new cliProgress.SingleBar({
       stream,
-      format: 'classifying {bar} {value}/{total} | {rate} img/s | {failed} failed | ETA {eta_formatted}',
+      format: `${options.doing ?? 'classifying'} {bar} {value}/{total} | {rate} img/s | {failed} failed | ETA {eta_formatted}`,
       hideCursor: true,
       etaBuffer: 50,
     }, cliProgress.Presets.shades_classic)
@@ -54,9 +56,10 @@ export function createProgressReporter(options: ReporterOptions): ProgressReport
     const eta = total !== null && counts.done > 0 ? ` ETA ${formatSeconds((total - counts.done - counts.skipped) / rate())}` : '';
     return `progress: ${counts.done}${total !== null ? `/${total - counts.skipped}` : ''} images (${counts.failed} failed, ${counts.skipped} already done), ${rate().toFixed(1)} img/s${eta}`;
   };
-  const timer = !useBar && !options.quiet
-    ? setInterval(() => emit('progress', { ...counts, total, imagesPerSecond: rate() }, line()), (options.intervalSeconds ?? 5) * 1000)
-    : null;
+  const fromEnv = Number(process.env.XCEPTION_PROGRESS_INTERVAL ?? Number.NaN);
+  const interval = options.intervalSeconds ?? (Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : 5);
+  const logLine = (): void => emit('progress', { ...counts, total, imagesPerSecond: rate() }, line());
+  const timer = !useBar && !options.quiet && interval > 0 ? setInterval(logLine, interval * 1000) : null;
   timer?.unref();
 
   return {
@@ -66,6 +69,7 @@ export function createProgressReporter(options: ReporterOptions): ProgressReport
     },
     update(next) {
       counts = next;
+      if (!useBar && interval === 0) logLine();
       bar?.update(counts.done, { rate: rate().toFixed(1), failed: counts.failed });
     },
     info(message) {

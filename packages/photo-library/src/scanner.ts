@@ -25,6 +25,15 @@ export interface ScanOptions {
   confineSymlinks?: boolean;
 }
 
+/** A photo whose file name is not valid UTF-8, which cannot be opened by the name Node gives it. */
+export class PhotoNameNotUtf8Error extends Error {
+  readonly code = 'name-not-utf8';
+  constructor() {
+    super("the file name is not valid UTF-8 (\uFFFD marks the bytes that are not), so the photo cannot be opened by its name; rename it to UTF-8, e.g. with 'convmv -f latin1 -t utf8 --notest'");
+    this.name = 'PhotoNameNotUtf8Error';
+  }
+}
+
 /**
  * Lists the photos under a folder. Hidden files and folders (dot-names: caches, our own temp
  * files) are skipped, and symlinked folders are not followed, so loops cannot hang the scan.
@@ -59,7 +68,10 @@ export async function scanFolder(folder: string, options: ScanOptions = {}): Pro
           const info = await stat(path);
           if (info.isFile()) photos.push({ path, folder, name: entry.name, size: info.size, mtimeMs: info.mtimeMs });
         } catch (error) {
-          options.onProblem?.(path, error);
+          // Node decodes names as UTF-8: a name in another encoding comes back with U+FFFD and
+          // names no file. Said plainly, rather than as ENOENT for a path that looks mangled.
+          const mangled = entry.name.includes('\uFFFD') && (error as NodeJS.ErrnoException).code === 'ENOENT';
+          options.onProblem?.(path, mangled ? new PhotoNameNotUtf8Error() : error);
         }
       }
     }

@@ -28,6 +28,8 @@ export interface DownloadOptions {
   maxBytes?: number;
   /** What to tell the user when every address fails (where to put the file by hand). */
   manualHint: string;
+  /** Called with each redirect's target before it is followed; throws to refuse it. */
+  checkRedirect?: (to: URL) => void;
 }
 
 export interface DownloadResult {
@@ -204,7 +206,9 @@ async function request(url: URL, options: DownloadOptions, redirects: number, ra
   const status = response.statusCode ?? 0;
   if (status >= 300 && status < 400 && response.headers.location && redirects < 5) {
     response.resume();
-    return request(new URL(response.headers.location, url), options, redirects + 1, rangeFrom);
+    const to = new URL(response.headers.location, url);
+    options.checkRedirect?.(to);
+    return request(to, options, redirects + 1, rangeFrom);
   }
   if (status === 206 && rangeFrom !== null && !new RegExp(`^bytes ${rangeFrom}-`).test(String(response.headers['content-range'] ?? ''))) {
     response.resume();
@@ -245,21 +249,44 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | null {
   }
 }
 
+export interface FetchBytesOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Give up when no byte arrives for this long. Default 30 s. */
+  idleTimeoutMs?: number;
+  /** Give up when the whole transfer takes longer than this (a server that drips bytes). Default 10 min. */
+  totalTimeoutMs?: number;
+  /** Refuse a body larger than this, declared or streamed (a server that never stops). */
+  maxBytes: number;
+  /** Called with each redirect's target before it is followed; throws to refuse it. */
+  checkRedirect?: (to: URL) => void;
+}
+
 /**
  * A whole small resource (a model.json, a shard) into memory, through the same proxy-aware
- * client as downloads. Fails with WeightsDownloadError (offline, HTTP status, cut short).
+ * client as downloads, never more than `maxBytes` of it. Fails with WeightsDownloadError
+ * (offline, HTTP status, cut short, too large or too slow).
  */
-export async function fetchBytes(url: string, options: { env?: NodeJS.ProcessEnv; idleTimeoutMs?: number } = {}): Promise<Uint8Array> {
-  const settings = { urls: [url], dest: '', manualHint: '', ...options };
-  const response = await request(new URL(url), settings, 0);
+export async function fetchBytes(url: string, options: FetchBytesOptions): Promise<Uint8Array> {
+  const { maxBytes, totalTimeoutMs = 600_000, ...rest } = options;
+  const response = await request(new URL(url), { urls: [url], dest: '', manualHint: '', ...rest }, 0);
   const declared = Number(response.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    response.destroy();
+    throw downloadError('ERR_DOWNLOAD_HASH', url, `the server declares ${declared} bytes, more than the ${maxBytes} this file can need`);
+  }
   const chunks: Buffer[] = [];
   let bytes = 0;
   await new Promise<void>((resolve, reject) => {
-    response.setTimeout(options.idleTimeoutMs ?? 30_000, () => { response.destroy(); reject(downloadError('ERR_DOWNLOAD_TRUNCATED', url, `no data after ${bytes} bytes`)); });
-    response.on('data', (chunk: Buffer) => { chunks.push(chunk); bytes += chunk.length; });
-    response.on('error', (e) => reject(downloadError('ERR_DOWNLOAD_TRUNCATED', url, `the connection failed after ${bytes} bytes (${e.message})`)));
-    response.on('end', () => resolve());
+    const fail = (error: WeightsDownloadError): void => { clearTimeout(deadline); response.destroy(); reject(error); };
+    const deadline = setTimeout(() => fail(downloadError('ERR_DOWNLOAD_TRUNCATED', url, `the transfer took over ${totalTimeoutMs / 1000} s (${bytes} bytes so far)`)), totalTimeoutMs);
+    response.setTimeout(options.idleTimeoutMs ?? 30_000, () => fail(downloadError('ERR_DOWNLOAD_TRUNCATED', url, `no data after ${bytes} bytes`)));
+    response.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) fail(downloadError('ERR_DOWNLOAD_HASH', url, `the server sent more than the ${maxBytes} bytes this file can need`));
+      else chunks.push(chunk);
+    });
+    response.on('error', (e) => fail(downloadError('ERR_DOWNLOAD_TRUNCATED', url, `the connection failed after ${bytes} bytes (${e.message})`)));
+    response.on('end', () => { clearTimeout(deadline); resolve(); });
   });
   if (Number.isFinite(declared) && declared > 0 && bytes !== declared) {
     throw downloadError('ERR_DOWNLOAD_TRUNCATED', url, `received ${bytes} of ${declared} bytes`);

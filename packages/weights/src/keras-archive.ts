@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { classNameProblem, type ClassifierActivation, type XceptionPooling } from '@xception/core';
 import { WeightsFileError } from './errors.js';
 import { readKerasH5, type ReadWeightsOptions, type XceptionWeightsReading } from './keras-h5.js';
-import { endOfDirectory, readZipEntries } from './zip-entries.js';
+import { endOfDirectory, readZipEntries, ZipEntryTooLargeError } from './zip-entries.js';
 
 /** The Xception options a `.keras` archive's config.json was saved with. */
 export interface SavedXceptionConfig {
@@ -26,6 +26,14 @@ export interface KerasArchiveReading extends XceptionWeightsReading {
 }
 
 const ZIP_LOCAL_HEADER = [0x50, 0x4b, 0x03, 0x04];
+
+/**
+ * The most each entry of a real Xception archive can need once inflated: Keras' config.json for
+ * Xception is about 60 KB and its metadata.json under 1 KB (64 MiB also stays far below V8's
+ * longest string, which a larger JSON text crashes on); model.weights.h5 is 88 MB with the
+ * 1000-class top, and 1 GiB leaves room for a top of some 100,000 classes.
+ */
+const ENTRY_CAPS: Record<string, number> = { 'config.json': 64 * 2 ** 20, 'metadata.json': 64 * 2 ** 20, 'model.weights.h5': 2 ** 30 };
 
 /** Whether a path names a Keras 3 archive by its extension (how Keras itself tells them apart). */
 export function isKerasArchivePath(path: string): boolean {
@@ -123,8 +131,11 @@ async function unzipArchive(path: string): Promise<Record<string, Uint8Array>> {
   }
   try {
     // model.weights.h5 is a view of `bytes` where stored (as Keras writes it), not a copy.
-    return readZipEntries(bytes, (name) => ['config.json', 'metadata.json', 'model.weights.h5'].includes(name));
+    return readZipEntries(bytes, (name) => name in ENTRY_CAPS, (name) => ENTRY_CAPS[name]!);
   } catch (cause) {
+    if (cause instanceof ZipEntryTooLargeError) {
+      throw new WeightsFileError('ERR_WEIGHTS_FORMAT', `${path} is refused: ${cause.message}, so it is not a model saved by Keras (a zip bomb or a damaged archive); save the model again with model.save('x.keras').`, { path, cause });
+    }
     throw new WeightsFileError('ERR_WEIGHTS_TRUNCATED', `${path} could not be unzipped (${String((cause as Error).message ?? cause)}); download or copy the file again.`, { path, cause });
   }
 }

@@ -7,6 +7,9 @@ import { mapToXception, type FileLayer, type FileWeight } from './xception-mappi
 type ManifestEntry = tf.io.WeightsManifestEntry;
 interface ManifestGroup { paths: string[]; weights: ManifestEntry[] }
 
+/** More than any real model.json (Xception's is 140 KB); a larger one is not read. */
+const MODEL_JSON_MAX_BYTES = 64 * 2 ** 20;
+
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
 /**
@@ -26,7 +29,7 @@ export async function readTfjsArtifactsAt(location: ArtifactsLocation, options: 
 
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(await location.read(location.modelJson)));
+    json = JSON.parse(new TextDecoder().decode(await location.read(location.modelJson, MODEL_JSON_MAX_BYTES)));
   } catch (cause) {
     if (cause instanceof WeightsFileError) throw cause;
     throw fail('ERR_WEIGHTS_MANIFEST', `model.json is not valid JSON (${(cause as Error).message}); convert the model again.`);
@@ -40,13 +43,11 @@ export async function readTfjsArtifactsAt(location: ArtifactsLocation, options: 
   const buffers: ArrayBuffer[] = [];
   for (const [g, group] of groups.entries()) {
     const expected = group.weights.reduce((n, w) => n + byteLength(w), 0);
-    const shards = await Promise.all(group.paths.map((p) => location.read(p)));
+    // No shard can hold more than its whole group needs.
+    const shards = await Promise.all(group.paths.map((p) => location.read(p, expected)));
     const actual = shards.reduce((n, s) => n + s.byteLength, 0);
     if (actual !== expected) {
-      // The converter cuts a group into equal shards and a shorter last one: name the odd one.
-      const common = shards[0]?.byteLength ?? 0;
-      const odd = shards.findIndex((s, i) => (i < shards.length - 1 ? s.byteLength !== common : actual > expected || s.byteLength > common));
-      const shard = group.paths[odd >= 0 ? odd : shards.length - 1]!;
+      const shard = group.paths[oddShard(shards.map((s) => s.byteLength), expected)]!;
       throw fail('ERR_WEIGHTS_SHARD_SIZE', `the shards of weight group ${g + 1} hold ${actual} bytes but the manifest's ${group.weights.length} weights need ${expected} (check shard ${shard}, ${shards[group.paths.indexOf(shard)]!.byteLength} bytes); the download or copy is incomplete, fetch the artifacts again.`, location.shardWhere(shard));
     }
     specs.push(...group.weights);
@@ -74,6 +75,21 @@ export async function readTfjsArtifactsAt(location: ArtifactsLocation, options: 
   const layers = assignToLayers(topologyLayers, [...values.values()], fail);
   const mapped = mapToXception(layers, { ...options, source: where });
   return { ...mapped, format: 'tfjs-layers', source: location.display, inputShape };
+}
+
+/**
+ * Which shard of a group is the wrong size. The converter cuts a group into equal shards and a
+ * shorter last one, so the culprit is the one shard whose right size (what the group needs less
+ * the others) makes that pattern; the last shard when no single one does.
+ */
+function oddShard(sizes: readonly number[], expected: number): number {
+  const actual = sizes.reduce((n, s) => n + s, 0);
+  const fits = (fixed: number[]): boolean => {
+    const last = fixed[fixed.length - 1]!;
+    return fixed.slice(0, -1).every((s) => s === fixed[0]) && last > 0 && (fixed.length === 1 || last <= fixed[0]!);
+  };
+  const culprit = sizes.findIndex((s, i) => fits(sizes.map((t, j) => (j === i ? expected - (actual - s) : t))));
+  return culprit >= 0 ? culprit : sizes.length - 1;
 }
 
 function byteLength(w: ManifestEntry): number {
@@ -173,7 +189,8 @@ export interface ArtifactsLocation {
   path?: string;
   url?: URL;
   modelJson: string;
-  read(relative: string): Promise<Uint8Array>;
+  /** The bytes of model.json or of a shard; more than `maxBytes` is refused, never read whole. */
+  read(relative: string, maxBytes: number): Promise<Uint8Array>;
   checkShardPath(p: string, fail: Fail): void;
   shardWhere(p: string): { path?: string; url?: string };
 }

@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { fetchBytes } from './download.js';
+import { FileTooLargeError, NotARegularFileError, readRegularFile } from './regular-file.js';
 import { WeightsDownloadError, WeightsFileError } from './errors.js';
 import type { ReadWeightsOptions, XceptionWeightsReading } from './keras-h5.js';
 import { checkUrlShardPath, readTfjsArtifactsAt, type ArtifactsLocation } from './tfjs-artifacts-decode.js';
@@ -27,10 +28,17 @@ async function locate(pathOrUrl: string | URL, env: NodeJS.ProcessEnv | undefine
       display: asUrl.href,
       url: asUrl,
       modelJson: asUrl.href,
-      async read(relative) {
+      async read(relative, maxBytes) {
         const url = new URL(relative, asUrl);
+        // A redirect is checked as the first address was: a shard's may not leave the model's directory.
+        const checkRedirect = relative === asUrl.href ? undefined : (to: URL): void => {
+          const base = new URL('.', asUrl);
+          if (to.origin !== base.origin || !to.pathname.startsWith(base.pathname)) {
+            throw new WeightsFileError('ERR_WEIGHTS_SHARD_PATH', `${url.href} redirects to ${to.href}, outside the model's directory ${base.href}, so the redirect is refused; serve the shards beside model.json.`, { url: to.href });
+          }
+        };
         try {
-          return await fetchBytes(url.href, env ? { env } : {});
+          return await fetchBytes(url.href, { maxBytes, ...(env ? { env } : {}), ...(checkRedirect ? { checkRedirect } : {}) });
         } catch (cause) {
           if (!(cause instanceof WeightsDownloadError)) throw cause;
           throw new WeightsFileError('ERR_WEIGHTS_NOT_FOUND', `${url.href} could not be fetched: ${cause.message}; check the address and the network.`, { url: url.href, cause });
@@ -49,11 +57,17 @@ async function locate(pathOrUrl: string | URL, env: NodeJS.ProcessEnv | undefine
     display: modelJson,
     path: modelJson,
     modelJson,
-    async read(relative) {
+    async read(relative, maxBytes) {
       const file = relative === modelJson ? modelJson : join(dir, relative);
       try {
-        return await readFile(file);
+        return await readRegularFile(file, maxBytes);
       } catch (cause) {
+        if (cause instanceof NotARegularFileError) {
+          throw new WeightsFileError('ERR_WEIGHTS_NOT_FOUND', `${file} is ${cause.kind}, not a regular file, so it is not read; copy the real ${file === modelJson ? 'model.json' : 'shard'} there.`, { path: file, cause });
+        }
+        if (cause instanceof FileTooLargeError) {
+          throw new WeightsFileError(file === modelJson ? 'ERR_WEIGHTS_MANIFEST' : 'ERR_WEIGHTS_SHARD_SIZE', `${file} holds ${cause.bytes} bytes, more than the ${maxBytes} ${file === modelJson ? 'a model.json can need' : "its whole weight group needs"}; copy the artifacts again.`, { path: file, cause });
+        }
         const code = (cause as NodeJS.ErrnoException).code;
         throw new WeightsFileError('ERR_WEIGHTS_NOT_FOUND', `${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}; ${file === modelJson ? 'pass the path of a tfjs model.json' : 'copy every shard named in model.json beside it'}.`, { path: file, cause });
       }

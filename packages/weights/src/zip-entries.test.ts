@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { oraclePython, runOraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/core/testing';
-import { readZipEntries } from './zip-entries.js';
+import { readZipEntries, ZipEntryTooLargeError } from './zip-entries.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xception-zip-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,6 +46,20 @@ describe('readZipEntries', () => {
     expect(isPayload(zip64['stored.bin'])).toBe(true);
     expect(isPayload(zip64['deflated.bin'])).toBe(true);
     expect(isPayload(readZipEntries(readFileSync(streamed), () => true)['stored.bin'])).toBe(true);
+  });
+
+  it('refuses a deflated entry over its cap or its size field before the bytes exist (a zip bomb)', () => {
+    const zeros = new Uint8Array(1 << 20);
+    const archive = zipSync({ 'bomb.bin': [zeros, { level: 9 }] });
+    expect(() => readZipEntries(archive, () => true, () => 1000)).toThrow(ZipEntryTooLargeError);
+    expect(() => readZipEntries(archive, () => true, () => 1000)).toThrow(/bomb\.bin declares 1048576 bytes uncompressed, more than the 1000 bytes/);
+    // The size field says 4096 in both headers: inflating stops there.
+    const liar = archive.slice();
+    const view = new DataView(liar.buffer);
+    const directory = liar.findIndex((_, i) => view.getUint32(i, true) === 0x02014b50);
+    view.setUint32(directory + 24, 4096, true);
+    view.setUint32(view.getUint32(directory + 42, true) + 22, 4096, true);
+    expect(() => readZipEntries(liar, () => true)).toThrow(/bomb\.bin inflates to more than the 4096 bytes its size field declares/);
   });
 
   it('says what is wrong with a damaged archive instead of reading past its end', () => {

@@ -1,10 +1,24 @@
-import { inflateSync } from 'fflate';
+import { inflateRawSync } from 'node:zlib';
 
 const END_OF_DIRECTORY = 0x06054b50;
 const DIRECTORY_ENTRY = 0x02014b50;
 const LOCAL_HEADER = 0x04034b50;
 const STORED = 0;
 const DEFLATED = 8;
+/** Deflate's densest output: 258 bytes per 2 bits (about 1032 to 1), plus a block header's slack. */
+const DEFLATE_MAX_RATIO = 1032;
+
+/**
+ * An entry that is larger than the caller allows, or than its compressed bytes can hold (a zip
+ * bomb, or a lying size field): thrown before a byte is allocated for it, or as soon as inflating
+ * passes its declared size.
+ */
+export class ZipEntryTooLargeError extends Error {
+  constructor(readonly entry: string, readonly declaredBytes: number, readonly limitBytes: number, message: string) {
+    super(message);
+    this.name = 'ZipEntryTooLargeError';
+  }
+}
 
 /**
  * Where the zip's end-of-central-directory record starts, or -1 where there is none (an archive
@@ -19,12 +33,15 @@ export function endOfDirectory(bytes: Uint8Array): number {
 /**
  * The wanted entries of a zip archive held in memory, found through its central directory. A
  * stored entry (method 0: Keras writes its .keras archives so) is a view of `bytes`, not a copy;
- * a deflated one is inflated by fflate. Our own reader of the directory (about 60 lines) because
+ * a deflated one is inflated by node:zlib, whose maxOutputLength stops inflating at the declared
+ * size (a lying size field costs no more than the declared bytes). `maxBytes(name)` caps each
+ * wanted entry: the declared size is checked against it, and against what the compressed bytes
+ * can inflate to, before anything is allocated. Our own reader of the directory (about 60 lines) because
  * fflate's unzipSync copies stored entries too (an 83 MB copy for a full-size .keras, ~0.4 s)
  * and tells no offsets, and its streaming Unzip trusts local headers, which data descriptors
  * leave without sizes. Throws a plain Error saying what is wrong; callers word it.
  */
-export function readZipEntries(bytes: Uint8Array, wanted: (name: string) => boolean): Record<string, Uint8Array> {
+export function readZipEntries(bytes: Uint8Array, wanted: (name: string) => boolean, maxBytes: (name: string) => number = () => 2 ** 31): Record<string, Uint8Array> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u16 = (at: number): number => view.getUint16(check(at, 2), true);
   const u32 = (at: number): number => view.getUint32(check(at, 4), true);
@@ -63,10 +80,31 @@ export function readZipEntries(bytes: Uint8Array, wanted: (name: string) => bool
       if (compressed !== size) throw new Error(`${name} is stored but its sizes differ (${compressed} and ${size} bytes)`);
       out[name] = data;
     } else if (method === DEFLATED) {
-      out[name] = inflateSync(data, { out: new Uint8Array(size) });
+      out[name] = inflateEntry(name, data, size, maxBytes(name));
     } else {
       throw new Error(`${name} uses compression method ${method}; only stored and deflated entries are read`);
     }
   }
   return out;
+}
+
+/** A deflated entry, refused before inflating when its declared size is over `cap` or impossible. */
+function inflateEntry(name: string, data: Uint8Array, size: number, cap: number): Uint8Array {
+  if (size > cap) {
+    throw new ZipEntryTooLargeError(name, size, cap, `${name} declares ${size} bytes uncompressed, more than the ${cap} bytes such an entry can need`);
+  }
+  if (size > data.length * DEFLATE_MAX_RATIO + 1024) {
+    throw new ZipEntryTooLargeError(name, size, cap, `${name} declares ${size} bytes uncompressed, more than its ${data.length} compressed bytes can hold`);
+  }
+  let inflated: Buffer;
+  try {
+    inflated = inflateRawSync(data, { maxOutputLength: Math.max(1, size) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ZipEntryTooLargeError(name, size, cap, `${name} inflates to more than the ${size} bytes its size field declares`);
+    }
+    throw new Error(`${name} is not valid deflate data (${(error as Error).message})`);
+  }
+  if (inflated.length !== size) throw new Error(`${name} inflates to ${inflated.length} bytes, not the ${size} its size field declares`);
+  return inflated;
 }

@@ -3,6 +3,7 @@ import { access, copyFile, open, readFile, rename, rm } from 'node:fs/promises';
 import { CliError, EXIT } from '../cli-error.js';
 import { encodePathLine, FEATURE_WIDTH, fixedNpyHeader, pathsFileOf, readEmbeddingRows } from '../output/embedding-journal.js';
 import { readParquetHeader, readParquetRecords, writeParquet, type ParquetHeader, type ParquetRecord } from '../output/parquet-output.js';
+import { csvRows, partLines } from '../output/part-rows.js';
 import { linesOf, ResultsFile, formatFor, parseCsvRecord } from '../output/results-file.js';
 import { PathSet } from '../pipeline/path-set.js';
 
@@ -12,7 +13,7 @@ import { PathSet } from '../pipeline/path-set.js';
  * columns, model); the output is written beside and renamed into place, so a refused or failed
  * merge leaves no output at all. Streams: no file is held whole.
  */
-export async function mergeCommand(out: string, parts: readonly string[], log: (line: string) => void): Promise<number> {
+export async function mergeCommand(out: string, parts: readonly string[], log: (line: string) => void, options: { skipBadRows?: boolean } = {}): Promise<number> {
   if (parts.length === 0) throw new CliError('ERR_USAGE', 'Nothing to merge: give the shard result files after the output file.', EXIT.usage);
   const formatOf = (p: string): string => (/\.npy$/i.test(p) ? 'npy' : /\.parquet$/i.test(p) ? 'parquet' : formatFor(p));
   const format = formatOf(out);
@@ -27,15 +28,20 @@ export async function mergeCommand(out: string, parts: readonly string[], log: (
   const parquetHeader = format === 'parquet' ? await checkParquetParts(parts) : null;
   const model = await sameModel(parts);
   const tmp = `${out}.merge-${process.pid}.tmp.${format}`;
+  const bad: BadRows = [];
   try {
-    const { rows, duplicates } = format === 'npy' ? await mergeNpy(tmp, parts)
-      : parquetHeader ? await mergeParquet(tmp, parts, parquetHeader)
-        : await mergeRows(tmp, parts, format as 'csv' | 'jsonl');
+    const { rows, duplicates } = format === 'npy' ? await mergeNpy(tmp, parts, bad)
+      : parquetHeader ? await mergeParquet(tmp, parts, parquetHeader, bad)
+        : await mergeRows(tmp, parts, format as 'csv' | 'jsonl', bad);
+    if (bad.length > 0 && !options.skipBadRows) {
+      for (const row of bad) log(`unreadable: ${row}`);
+      throw new CliError('ERR_MERGE_BAD_ROWS', `${bad.length} ${bad.length === 1 ? 'row or part' : 'rows or parts'} of the parts could not be read (listed above, first ${bad[0]}), so merge would write a short file; repair or rerun those shards, or pass --skip-bad-rows to merge without them (nothing was written).`);
+    }
     if (model) await copyFile(`${parts[0]}.model.json`, `${out}.model.json`);
     if (format === 'npy') await rename(pathsFileOf(tmp), pathsFileOf(out));
     if (existsSync(`${tmp}.errors.jsonl`)) await rename(`${tmp}.errors.jsonl`, `${out}.errors.jsonl`);
     await rename(tmp, out);
-    log(`merged ${parts.length} files into ${out}: ${rows} rows${duplicates ? `, ${duplicates} duplicate paths dropped` : ''}`);
+    log(`merged ${parts.length} files into ${out}: ${rows} rows${duplicates ? `, ${duplicates} duplicate paths dropped` : ''}${bad.length ? `, ${bad.length} unreadable rows or parts skipped (--skip-bad-rows): ${bad.join('; ')}` : ''}`);
     return EXIT.ok;
   } catch (error) {
     await rm(tmp, { force: true });
@@ -61,7 +67,10 @@ async function sameModel(parts: readonly string[]): Promise<boolean> {
 const modelSummary = (r: Record<string, unknown>): string =>
   `--weights ${String(r.weights)} sha256 ${String(r.weightsSha256).slice(0, 12)}, --image-size ${String(r.inputSize)}, --resize ${String(r.resize)}, --top-k ${String(r.topK)}`;
 
-async function mergeRows(tmp: string, parts: readonly string[], format: 'csv' | 'jsonl'): Promise<{ rows: number; duplicates: number }> {
+/** Rows or parts merge could not read, named `<part> line <n> (<why>)` or `<part> (<why>)`. */
+type BadRows = string[];
+
+async function mergeRows(tmp: string, parts: readonly string[], format: 'csv' | 'jsonl', bad: BadRows): Promise<{ rows: number; duplicates: number }> {
   const headers = await Promise.all(parts.map(firstLine));
   if (format === 'csv' && new Set(headers).size > 1) {
     const topKs = parts.map((p, i) => `${p}: --top-k ${topKOfCsv(headers[i]!)}`).join(', ');
@@ -73,36 +82,33 @@ async function mergeRows(tmp: string, parts: readonly string[], format: 'csv' | 
   let topLength: number | null = null;
   try {
     for (const part of parts) {
-      let header = true;
       const batch: string[] = [];
-      const lines = linesOf(part);
-      let pending = '';
-      for await (const line of lines) {
-        if (format === 'csv') {
-          pending = pending === '' ? line : `${pending}\n${line}`;
-          if ((pending.match(/"/g)?.length ?? 0) % 2 === 1) continue;
-          const record = pending;
-          pending = '';
-          if (header) { header = false; continue; }
-          const path = parseCsvRecord(record)[0]!;
-          if (done.has(path)) { duplicates++; continue; }
-          done.add(path);
-          batch.push(record);
-        } else {
-          if (line.trim() === '') continue;
-          let row: { path: string; top?: unknown[] };
-          try { row = JSON.parse(line) as typeof row; } catch { continue; } // a torn last line
+      const keep = (path: string, text: string): void => {
+        if (done.has(path)) { duplicates++; return; }
+        done.add(path);
+        batch.push(text);
+      };
+      if (format === 'csv') {
+        for await (const row of csvRows(partLines(part), parseCsvRecord(headers[0]!).length)) {
+          if ('bad' in row) bad.push(`${part} line ${row.line} (${row.bad})`);
+          else if (row.line > 1) keep(row.fields[0]!, row.text);
+          if (batch.length >= 1000) { await file.appendRaw(batch); rows += batch.length; batch.length = 0; }
+        }
+      } else {
+        for await (const { text, line, terminated } of partLines(part)) {
+          if (text.trim() === '') continue;
+          const row = jsonRow(text);
+          // A torn last line is a row the worker never finished: a rerun redoes it, so it is no loss.
+          if (row === null) { if (terminated) bad.push(`${part} line ${line} (not a JSON row with a path)`); continue; }
           if (row.top) {
             topLength ??= row.top.length;
             if (row.top.length !== topLength) {
               throw new CliError('ERR_MERGE_MISMATCH', `${part} has rows with ${row.top.length} classes where earlier parts have ${topLength} (different --top-k); merge only the shards of one run (nothing was written).`);
             }
           }
-          if (done.has(row.path)) { duplicates++; continue; }
-          done.add(row.path);
-          batch.push(line);
+          keep(row.path, text);
+          if (batch.length >= 1000) { await file.appendRaw(batch); rows += batch.length; batch.length = 0; }
         }
-        if (batch.length >= 1000) { await file.appendRaw(batch); rows += batch.length; batch.length = 0; }
       }
       await file.appendRaw(batch);
       rows += batch.length;
@@ -113,8 +119,17 @@ async function mergeRows(tmp: string, parts: readonly string[], format: 'csv' | 
   return { rows, duplicates };
 }
 
+function jsonRow(text: string): { path: string; top?: unknown[] } | null {
+  try {
+    const row = JSON.parse(text) as { path?: unknown; top?: unknown };
+    return row !== null && typeof row === 'object' && typeof row.path === 'string' && (row.top === undefined || Array.isArray(row.top)) ? (row as { path: string; top?: unknown[] }) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** .npy shards (with their .paths.txt and .errors.jsonl): rows concatenated, the first of a path kept. */
-async function mergeNpy(tmp: string, parts: readonly string[]): Promise<{ rows: number; duplicates: number }> {
+async function mergeNpy(tmp: string, parts: readonly string[], bad: BadRows): Promise<{ rows: number; duplicates: number }> {
   // Every part is checked (shape, paths file) before anything is written.
   for (const part of parts) for await (const _ of readEmbeddingRows(part, 1)) break;
   const npy = await open(tmp, 'w');
@@ -142,14 +157,14 @@ async function mergeNpy(tmp: string, parts: readonly string[]): Promise<{ rows: 
     await npy.close();
     await paths.close();
   }
-  await mergeErrorRows(tmp, parts);
+  await mergeErrorRows(tmp, parts, bad);
   return { rows, duplicates };
 }
 
 /** The error rows of the parts (`<part>.errors.jsonl`), merged like any JSONL into `<tmp>.errors.jsonl`. */
-async function mergeErrorRows(tmp: string, parts: readonly string[]): Promise<void> {
+async function mergeErrorRows(tmp: string, parts: readonly string[], bad: BadRows): Promise<void> {
   const errorParts = parts.map((p) => `${p}.errors.jsonl`).filter((p) => existsSync(p));
-  if (errorParts.length > 0) await mergeRows(`${tmp}.errors.jsonl`, errorParts, 'jsonl');
+  if (errorParts.length > 0) await mergeRows(`${tmp}.errors.jsonl`, errorParts, 'jsonl', bad);
 }
 
 /**
@@ -169,22 +184,29 @@ async function checkParquetParts(parts: readonly string[]): Promise<ParquetHeade
   return first;
 }
 
-async function mergeParquet(tmp: string, parts: readonly string[], header: ParquetHeader): Promise<{ rows: number; duplicates: number }> {
+async function mergeParquet(tmp: string, parts: readonly string[], header: ParquetHeader, bad: BadRows): Promise<{ rows: number; duplicates: number }> {
   const done = new PathSet();
   let duplicates = 0;
   async function* unique(): AsyncGenerator<ParquetRecord[]> {
     for (const part of parts) {
-      for await (const group of readParquetRecords(part)) {
-        yield group.filter((r) => {
-          if (done.has(r.path)) { duplicates++; return false; }
-          done.add(r.path);
-          return true;
-        });
+      let read = 0;
+      try {
+        for await (const group of readParquetRecords(part)) {
+          read += group.length;
+          yield group.filter((r) => {
+            if (done.has(r.path)) { duplicates++; return false; }
+            done.add(r.path);
+            return true;
+          });
+        }
+      } catch (error) {
+        // A damaged data page: the part is named, and the rows after it are counted as lost.
+        bad.push(`${part} (unreadable after ${read} rows: ${error instanceof CliError ? error.message : String((error as Error).message ?? error).split('\n')[0]})`);
       }
     }
   }
   const rows = await writeParquet(tmp, header, unique());
-  await mergeErrorRows(tmp, parts);
+  await mergeErrorRows(tmp, parts, bad);
   return { rows, duplicates };
 }
 

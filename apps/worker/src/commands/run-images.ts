@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { CliError, EXIT } from '../cli-error.js';
+import { inOutputWords } from '../output/output-errors.js';
 import { decideDevice, detectCuda, NO_CUDA, type DeviceChoice, type DeviceDecision } from '../device/cuda-detect.js';
 import { decodedWeights, type EngineChoice } from '@xception/engines';
 import { selectEngine } from '../select-cli-engine.js';
@@ -72,12 +73,16 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   await mkdir(dirname(out), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
     throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot create the folder of --out ${out} (${error.code}); choose a writable --out.`);
   });
+  // A folder is refused before anything (the model record beside it) is written.
+  if ((await stat(out).catch(() => null))?.isDirectory()) throw inOutputWords(Object.assign(new Error(), { code: 'EISDIR', path: out }), '--out', out);
   const lock = await lockOutput(out, {
     waitSeconds: o.waitLock ?? 0,
     onWait: (holder) => reporter.info(`waiting for ${out}: another run is writing it (${describeHolder(holder)})`),
-  });
+  }).catch((error: unknown) => { throw inOutputWords(error, '--out', out); });
   try {
     return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, parquetOut, journal, device, lockLost: lock.compromised });
+  } catch (error) {
+    throw inOutputWords(error, '--out', out);
   } finally {
     await lock.release();
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { classNameProblem, expectedWeights, kerasInitialWeights, resolveXceptionConfig, seededRandom, type WeightValues } from '@xception/core';
@@ -12,6 +12,8 @@ import { preprocessInput } from '@xception/vision-utils';
 import { loadImage } from '@xception/vision-utils/node';
 import { writeKerasArchive } from '@xception/weights';
 import { CliError, EXIT } from '../cli-error.js';
+import { inOutputWords, makeOutputFolder } from '../output/output-errors.js';
+import { createProgressReporter } from '../progress-reporter.js';
 import { loadWeightValues } from '../load-weights.js';
 import { selectEngine } from '../select-cli-engine.js';
 
@@ -55,12 +57,16 @@ interface Fingerprint { samples: string; weights: string; imageSize: number; opt
  * written as Xception(classes=N) in a Keras 3 .keras archive with the class names.
  */
 export async function trainCommand(o: TrainOptions, say: (line: string) => void): Promise<number> {
+  return train(o, say).catch((error: unknown) => { throw inOutputWords(error, '--out', o.out); });
+}
+
+async function train(o: TrainOptions, say: (line: string) => void): Promise<number> {
   const log = (line: string): void => { if (!o.quiet) say(line); };
   if (!/\.keras$/i.test(o.out)) throw new CliError('ERR_TRAIN_OUT', `--out ${o.out} must name a Keras 3 .keras file (model.keras).`, EXIT.usage);
   if (!(o.valSplit >= 0 && o.valSplit < 1)) throw new CliError('ERR_TRAIN_OPTION', `--val-split must be at least 0 and below 1; got ${o.valSplit}.`, EXIT.usage);
   const { classNames, samples } = await listDataset(o.data, o.seed);
   const work = `${o.out}.training`;
-  await mkdir(work, { recursive: true });
+  await makeOutputFolder(work);
 
   const baseConfig = resolveXceptionConfig({ weights: null, includeTop: false, pooling: 'avg', inputShape: [o.imageSize, o.imageSize, 3] });
   const base: WeightValues = o.weights === 'none'
@@ -187,6 +193,10 @@ async function cachedFeatures(work: string, fingerprint: Fingerprint, samples: S
   }, log);
   const features = new Float32Array(samples.length * FEATURES);
   const started = performance.now();
+  // The feature pass is most of a run's time (minutes for thousands of photos): a bar on a
+  // terminal, a line every few seconds in a log, as classify reports its images.
+  const progress = createProgressReporter({ quiet: o.quiet, format: 'text', doing: 'computing features' });
+  progress.setTotal(samples.length);
   try {
     log(`computing the features of ${samples.length} images with ${engine.detail}`);
     const side = o.imageSize;
@@ -195,11 +205,13 @@ async function cachedFeatures(work: string, fingerprint: Fingerprint, samples: S
       const pixels = await loadPixels(batch, side);
       const result = await engine.run({ pixels, count: batch.length, height: side, width: side });
       features.set(result.features, start * FEATURES);
+      const done = start + batch.length;
+      progress.update({ done, ok: done, failed: 0, skipped: 0 });
     }
   } finally {
+    progress.finish({ message: `features of ${samples.length} images in ${((performance.now() - started) / 1000).toFixed(1)} s` });
     await engine.dispose();
   }
-  log(`features of ${samples.length} images in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   await writeFile(featuresPath, features);
   await writeFile(metaPath, key);
   return features;

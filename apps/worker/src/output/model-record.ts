@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { WeightValues } from '@xception/core';
 import { CliError } from '../cli-error.js';
 
@@ -67,8 +67,13 @@ export async function checkModelRecord(out: string, record: ModelRecord, options
     }
   }
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify({ ...record, id: modelId(record) }, null, 2)}\n`);
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, `${JSON.stringify({ ...record, id: modelId(record) }, null, 2)}\n`);
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true }); // a full disk leaves no half record behind
+    throw error;
+  }
 }
 
 const short = (hash: string): string => (hash === 'random' ? 'none: random' : `${hash.slice(0, 12)}…`);
