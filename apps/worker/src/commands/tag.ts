@@ -136,11 +136,7 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
 
   if (toClassify.length > 0) {
     const opened = await withDownloadBar((onProgress) => openModel(o.weights, {
-      engine: o.engine,
-      ...(o.imageSize ? { imageSize: o.imageSize } : {}),
-      ...(o.threads ? { threads: o.threads } : {}),
-      onProgress,
-      log: (line) => reporter.info(line),
+      engine: o.engine, ...(o.imageSize ? { imageSize: o.imageSize } : {}), ...(o.threads ? { threads: o.threads } : {}), onProgress, log: (line) => reporter.info(line),
     }));
     const { engine, imageSize } = opened;
     reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}; ${toClassify.length} photos to classify`);
