@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './cli-error.js';
+import { inFlagWords } from './flag-words.js';
 // Commands are imported when they run, not here: --version, --help and a wrong command line
 // answer without loading tfjs, onnxruntime, sharp or h5wasm (measured: see the worker README).
 import type { PredictOptions } from './commands/predict.js';
@@ -207,7 +208,9 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv as string[]);
-  } catch (error) {
+  } catch (thrown) {
+    // @xception/runtime's errors, said in flags (the one place the CLI re-words them).
+    const error = inFlagWords(thrown);
     if (error instanceof CommanderError) {
       // commander has printed the message (or the help) already.
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;

@@ -20,7 +20,7 @@ const root = join(here, '..', '..', '..');
 // scripts/setup.sh puts pnpm in .tools/ unless the pinned one is already on PATH.
 const pnpm = existsSync(join(root, '.tools', 'node_modules', '.bin', 'pnpm')) ? join(root, '.tools', 'node_modules', '.bin', 'pnpm') : 'pnpm';
 // The workspace packages @xception/classifier needs at run time, dependencies first.
-const PACKAGES = ['core', 'vision-utils', 'weights', 'onnx', 'engines', 'classifier'];
+const PACKAGES = ['core', 'vision-utils', 'weights', 'onnx', 'engines', 'runtime', 'classifier'];
 const SIZE = 71;
 const photos = ['n01440764_tench.JPEG', 'n01532829_house_finch.JPEG', 'n01622779_great_grey_owl.JPEG']
   .map((f) => join(root, '..', 'shared', 'images', 'imagenet-samples', f));

@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectedWeights, kerasInitialWeights, resolveXceptionConfig, seededRandom } from '@xception/core';
 import { sharedPath, useBackend, type TestBackend } from '@xception/core/testing';
-import { selectEngine, type EngineChoice } from '@xception/engines';
+import type { EngineChoice } from '@xception/engines';
+import { openModel } from '@xception/runtime';
 import { loadImage } from '@xception/vision-utils/node';
 import { adaptNormalization, createDenseHead, fit } from '../src/index.js';
 
@@ -57,10 +58,9 @@ if (!photos) {
   const batchSize = Number(args['batch-size']);
   const files = readdirSync(photos).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, Number(args.photos)).map((f) => join(photos, f));
   const config = resolveXceptionConfig({ weights: null, includeTop: false, pooling: 'avg', inputShape: [side, side, 3] });
-  const engine = await selectEngine(args.engine as EngineChoice, {
-    model: { includeTop: false, pooling: 'avg', inputShape: [side, side, 3], weights: null },
-    weights: kerasInitialWeights(expectedWeights(config), 0),
-  }, (line) => console.log(line));
+  const { engine } = await openModel(null, {
+    engine: args.engine as EngineChoice, includeTop: false, pooling: 'avg', imageSize: side, values: kerasInitialWeights(expectedWeights(config), 0), log: (line) => console.log(line),
+  });
   try {
     // One warm-up batch (session start, first runs), then the timed pass: decode + inference.
     const runBatch = async (batch: string[]): Promise<void> => {

@@ -2,6 +2,7 @@ import type { EngineChoice, Prediction, WeightsChoice } from '../shared/api.js';
 import type { Classification, Classifier, ClassifierLoadProgress } from './classifier.js';
 import { DesktopError, messageOf } from './errors.js';
 import type { InferenceEngine } from '@xception/engines';
+import type { OptionWords, RuntimeError } from '@xception/runtime';
 import type { WeightsRegistry } from '@xception/weights';
 
 /** The engines that run in the utility process ('webgl' runs in the renderer). */
@@ -61,59 +62,29 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
   };
 
   const loadModel = async (onProgress?: (p: ClassifierLoadProgress) => void): Promise<void> => {
-    const [engines, weightsPackage, vision, library, path] = await Promise.all([
-      import('@xception/engines'), import('@xception/weights'), import('@xception/vision-utils'), import('@xception/photo-library/rules'), import('node:path'),
-    ]);
-    let values = null;
-    let classes = 1000;
-    let classNames: readonly string[] | null = null;
-    let classifierActivation: 'softmax' | 'sigmoid' | null = 'softmax';
+    const [runtime, vision, library] = await Promise.all([import('@xception/runtime'), import('@xception/vision-utils'), import('@xception/photo-library/rules')]);
     const source = options.weights === null ? null : options.weights.kind === 'imagenet' ? 'imagenet' : options.weights.path;
-    if (source !== null) {
-      const { registry, cacheDir, env } = options.download ?? {};
-      // A trained .keras (xception train) brings its classes, their names and its input size.
-      // Not decoded here: the onnx engine's cache hit needs only the file's hash (a .keras or .h5).
-      const reading = await weightsPackage.openClassifierWeights(source, {
-        // Its progress events are { phase, bytes, totalBytes }; the toolbar shows the download.
-        onProgress: (event) => {
-          if (event.phase === 'download') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
-        },
-        ...(registry ? { registry } : {}),
-        ...(cacheDir ? { cacheDir } : {}),
-        ...(env ? { env } : {}),
-      });
-      values = reading.weights;
-      classes = reading.classes;
-      classNames = reading.classNames;
-      classifierActivation = reading.classifierActivation;
-      size = reading.inputSize ?? 299;
-      modelId = await modelIdOf(options.weights);
-    }
-    const model = {
-      includeTop: true,
-      classes,
-      classifierActivation,
-      inputShape: [size, size, 3] as [number, number, number],
-      weights: source,
+    const { registry, cacheDir, env } = options.download ?? {};
+    const model = await runtime.openModel(source, {
+      engine: options.engine,
+      // With random weights only: ImageNet's run at 299, a .keras file at the size it was saved with.
+      ...(source === null && options.imageSize ? { imageSize: options.imageSize } : {}),
       ...(options.random?.seed === undefined ? {} : { seed: options.random.seed }),
-    };
-    try {
-      engine = await engines.selectEngine(options.engine, {
-        model,
-        weights: values,
-        ...(options.threads ? { threads: options.threads } : {}),
-        ...(options.download?.cacheDir ? { onnxCacheDir: path.join(options.download.cacheDir, 'onnx') } : {}),
-      }, options.log ?? (() => undefined));
-    } catch (error) {
-      if (error instanceof engines.EngineError) {
-        // The library says `engine: 'onnx'`; here the engine is a setting.
-        const sentence = error.describe((e) => `the '${e}' engine`);
-        throw new DesktopError('engine-unavailable', `${sentence[0]!.toUpperCase()}${sentence.slice(1)} Choose another engine in settings.`, { cause: error });
-      }
-      throw error;
-    }
+      ...(options.threads ? { threads: options.threads } : {}),
+      ...(registry ? { registry } : {}),
+      ...(cacheDir ? { cacheDir } : {}),
+      ...(env ? { env } : {}),
+      // Its progress events are { phase, bytes, totalBytes }; the toolbar shows the download.
+      onProgress: (event) => {
+        if (event.phase === 'download') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
+      },
+      ...(options.log ? { log: options.log } : {}),
+    }).catch((error: unknown) => { throw inSettingWords(error); });
+    engine = model.engine;
+    size = model.imageSize;
+    modelId = model.modelId;
     // ImageNet's names for ImageNet's head, the model's class names for a trained one (which then joins no ImageNet group).
-    topKOf = (output, count, k) => vision.rankClasses({ data: output, rows: count, classes, classNames }, k).map((row) => library.predictionsForTags(row));
+    topKOf = (output, count, k) => vision.rankClasses({ data: output, rows: count, classes: model.classes, classNames: model.classNames }, k).map((row) => library.predictionsForTags(row));
   };
 
   const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
@@ -164,6 +135,25 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
       await old?.dispose();
     },
   };
+}
+
+/** The settings' words for @xception/runtime's options: "the 'onnx' engine", "the weights file x.keras". */
+const settingWords: OptionWords = {
+  option: (option, value) => (option === 'engine' ? `the '${value}' engine` : option === 'weights' ? `the weights ${value}` : `the image size ${value}`),
+  value: (_option, value) => value,
+};
+
+/**
+ * The app's one hook for @xception/runtime's errors: an engine that cannot load is a setting to
+ * change; the weights' own errors go on with their codes (describeLoadError words them).
+ */
+function inSettingWords(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name !== 'RuntimeError') return error;
+  const e = error as RuntimeError;
+  if (e.code === 'ERR_RUNTIME_WEIGHTS') return e.cause ?? e;
+  const sentence = e.describe(settingWords);
+  const advice = e.code === 'ERR_ENGINE_UNAVAILABLE' ? ' Choose another engine in settings.' : '';
+  return new DesktopError(e.code === 'ERR_ENGINE_UNAVAILABLE' ? 'engine-unavailable' : 'classifier-failed', `${sentence[0]!.toUpperCase()}${sentence.slice(1)}${advice}`, { cause: error });
 }
 
 /**

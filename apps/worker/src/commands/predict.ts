@@ -1,7 +1,7 @@
 import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice, EngineResult, InferenceEngine } from '@xception/engines';
-import { selectEngine } from '../select-cli-engine.js';
-import { loadWeightValues } from '../load-weights.js';
+import { openModel } from '@xception/runtime';
+import { withDownloadBar } from '../download-bar.js';
 import { readNpy, writeNpy } from '../output/npy.js';
 
 export interface PredictOptions {
@@ -27,13 +27,11 @@ export async function predictCommand(o: PredictOptions, log: (line: string) => v
   }
   if (o.top && o.pooling) throw new CliError('ERR_USAGE', '--pooling applies only with --no-top, as in Keras.', EXIT.usage);
   const [n, h, w] = x.shape as [number, number, number, 3];
-  const weights = await loadWeightValues(o.weights, { includeTop: o.top });
-  const engine = await selectEngine(o.engine, {
-    model: { includeTop: o.top, inputShape: [h, w, 3], pooling: o.pooling ?? null, weights: o.weights === 'none' ? null : o.weights },
-    weights,
-    // Threads as in classify: the engine's default, the number of CPUs (onnxruntime's intra-op
-    // threads, or the wasm pool's worker threads).
-  }, log);
+  // Threads as in classify: the engine's default, the number of CPUs (onnxruntime's intra-op
+  // threads, or the wasm pool's worker threads).
+  const { engine } = await withDownloadBar((onProgress) => openModel(o.weights, {
+    engine: o.engine, includeTop: o.top, imageSize: [h, w], pooling: o.pooling ?? null, onProgress, log,
+  }));
   try {
     const t0 = performance.now();
     const result = await runInBatches(engine, x.data, n, h, w, o.batchSize);

@@ -4,15 +4,15 @@ import { basename, dirname } from 'node:path';
 import { CliError, EXIT } from '../cli-error.js';
 import { inOutputWords } from '../output/output-errors.js';
 import { decideDevice, detectCuda, NO_CUDA, type DeviceChoice, type DeviceDecision } from '../device/cuda-detect.js';
-import { decodedWeights, type EngineChoice } from '@xception/engines';
-import { selectEngine } from '../select-cli-engine.js';
-import { decodeTop, imageSizeFor, loadClassifierWeights } from '../class-names.js';
+import type { EngineChoice } from '@xception/engines';
+import { checkImageSize, openModel, runImagePipeline, type OpenedModel, type OpenModelOptions, type PipelineSummary } from '@xception/runtime';
+import { decodeTop } from '../class-names.js';
+import { withDownloadBar } from '../download-bar.js';
 import { EmbeddingJournal, pathsFileOf } from '../output/embedding-journal.js';
 import { checkModelRecord, hashWeights, modelId, type ModelRecord } from '../output/model-record.js';
 import { describeHolder, lockOutput } from '../output/output-lock.js';
 import { parquetJournalOf } from '../output/parquet-journal.js';
-import { csvHeader, ResultsFile, type ResultRow } from '../output/results-file.js';
-import { runImagePipeline, type PipelineSummary } from '../pipeline/image-pipeline.js';
+import { csvHeader, ResultsFile, type OpenedResults, type ResultRow } from '../output/results-file.js';
 import { InFlightJournal } from '../pipeline/in-flight-journal.js';
 import { listInputs, type InputEntry } from '../pipeline/list-inputs.js';
 import { inShard, resolveShard, shardOutputPath } from '../pipeline/shard.js';
@@ -45,9 +45,7 @@ export interface ImagesCommandOptions {
 /** classify (top-k rows) and embed (2048-d feature rows): one pipeline, two row shapes. */
 export async function runImagesCommand(kind: 'classify' | 'embed', inputs: readonly string[], o: ImagesCommandOptions): Promise<number> {
   if (inputs.length === 0) throw new CliError('ERR_USAGE', `Nothing to ${kind}: give files, folders, globs, or - to read paths from standard input.`, EXIT.usage);
-  if (o.imageSize !== undefined && o.imageSize !== 299 && o.weights === 'imagenet') {
-    throw new CliError('ERR_USAGE', `--image-size ${o.imageSize} needs other weights than imagenet, whose classifier expects 299x299; use --image-size 299.`, EXIT.usage);
-  }
+  checkImageSize(o.weights, o.imageSize);
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
   const shard = resolveShard(o.shard);
   const out = shardOutputPath(o.out, shard);
@@ -106,36 +104,23 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
   let lost: Error | null = null;
   c.lockLost.catch((error: Error) => { lost = error; });
   // The model first: resuming an output with another model is refused before anything is written.
-  const classifier = await loadClassifierWeights(o.weights).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
-  // Held here alone, so that dropping it below frees the decoded weights once the engine has them.
-  // Decoded: the model record hashes the values (the same weights from any file format give one record).
-  let weights = await decodedWeights(classifier.values);
-  classifier.values = null;
-  const imageSize = imageSizeFor(o.imageSize, classifier);
-  const record: ModelRecord = {
-    kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
-  };
-  if (out !== '-') await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
+  const held: { record?: ModelRecord } = {};
+  const opened = await openEngine(o, c, async (weights, { imageSize }) => {
+    // The record hashes the decoded values (the same weights from any file format give one record).
+    const record: ModelRecord = held.record = {
+      kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
+    };
+    if (out !== '-') await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
+  });
+  const { engine, imageSize } = opened;
+  const record = held.record!;
   const model = modelId(record);
   const existed = existsSync(journal);
-  const { file, done, resumed } = npyOut
-    ? await EmbeddingJournal.open(npyOut, { retryFailed: o.retryFailed ?? false, ...(parquetOut ? { errorsPath: `${parquetOut}.errors.jsonl` } : {}) })
-    : out === '-'
-      ? ResultsFile.toStdout(o.topK)
-      : await ResultsFile.open(journal, { topK: o.topK, retryFailed: o.retryFailed ?? false });
+  const { file, done, resumed } = await openResults(kind, o, c).catch(async (error: unknown) => { await engine.dispose(); throw error; });
   let failedEarly = true;
   try {
     if (resumed.rows > 0) reporter.info(`resuming ${out}: ${resumed.rows} inputs already done${resumed.retried ? `, ${resumed.retried} failed ones to retry` : ''}${resumed.droppedTornBytes ? `, a torn last line (${resumed.droppedTornBytes} bytes) dropped` : ''}`);
     if (shard) reporter.info(`shard ${shard.index}/${shard.count} (from ${shard.source}) → ${out}`);
-    const engine = await selectEngine(o.device === 'cuda' ? 'onnx' : o.engine, {
-      device: o.device === 'cuda' ? 'cuda' : device.device === 'cpu' ? 'cpu' : 'auto',
-      model: { includeTop: true, classes: classifier.classes, inputShape: [imageSize, imageSize, 3], weights: o.weights === 'none' ? null : o.weights },
-      weights,
-      ...(o.threads ? { threads: o.threads } : {}),
-    }, (line) => reporter.info(line));
-    // The engine holds the model now (onnxruntime its own copy, the wasm threads theirs): the
-    // decoded weights (~92 MB for Xception) are not kept through the run.
-    weights = null;
     reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}`);
     let disposed = false;
     const disposeEngine = async (): Promise<void> => {
@@ -170,16 +155,16 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       if (poisoned.length > 0) reporter.info(`${poisoned.length} inputs crashed the process twice and got ERR_INPUT_CRASHED rows`);
       const suspects = inFlight.suspects();
       const deferred: InputEntry[] = [];
-      const pipeline = (listing: AsyncIterable<InputEntry>, batchSize: number) => runImagePipeline({
-        listing,
+      const pipeline = (inputs: AsyncIterable<InputEntry>, batchSize: number) => runImagePipeline<ResultRow>({
+        inputs,
         done,
-        shard,
+        accept: (path) => inShard(path, shard),
         engine,
         batchSize,
         ...(o.decodeThreads ? { decodeConcurrency: o.decodeThreads } : {}),
         imageSize: [imageSize, imageSize],
         image: { resize: o.resize },
-        reporter,
+        onCounts: (counts) => reporter.update(counts),
         onStart: async (path) => {
           await inFlight.started(path);
           if (process.env.XCEPTION_TEST_CRASH_ON && basename(path) === process.env.XCEPTION_TEST_CRASH_ON) process.kill(process.pid, 'SIGKILL');
@@ -191,7 +176,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
         },
         toRows: (items, result, inferMs) => {
           const top = kind === 'classify'
-            ? decodeTop(result.output, items.length, classifier, o.topK)
+            ? decodeTop(result.output, items.length, opened, o.topK)
             : null;
           return items.map((item, i): ResultRow => ({
             path: item.path,
@@ -244,6 +229,26 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       }
     }
   }
+}
+
+/** The engine `--engine` names (onnx when --device cuda), on the CPU when --device says so. */
+function openEngine(o: ImagesCommandOptions, c: RunContext, onWeights: NonNullable<OpenModelOptions['onWeights']>): Promise<OpenedModel> {
+  return withDownloadBar((onProgress) => openModel(o.weights, {
+    engine: o.device === 'cuda' ? 'onnx' : o.engine,
+    device: o.device === 'cuda' ? 'cuda' : c.device.device === 'cpu' ? 'cpu' : 'auto',
+    ...(o.imageSize ? { imageSize: o.imageSize } : {}),
+    ...(o.threads ? { threads: o.threads } : {}),
+    onProgress,
+    onWeights,
+    log: (line) => c.reporter.info(line),
+  }));
+}
+
+/** The results file (or the .npy journal) to append to, with the inputs it already has rows for. */
+function openResults(kind: 'classify' | 'embed', o: ImagesCommandOptions, c: RunContext): Promise<OpenedResults<ResultsFile | EmbeddingJournal>> {
+  if (c.npyOut) return EmbeddingJournal.open(c.npyOut, { retryFailed: o.retryFailed ?? false, ...(c.parquetOut ? { errorsPath: `${c.parquetOut}.errors.jsonl` } : {}) });
+  if (c.out === '-') return Promise.resolve(ResultsFile.toStdout(o.topK));
+  return ResultsFile.open(c.journal, { topK: o.topK, retryFailed: o.retryFailed ?? false });
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;

@@ -11,16 +11,15 @@ import {
   writePhotoSidecarWithState,
   type Prediction,
 } from '@xception/photo-library';
-import { weightsModelId } from '@xception/weights';
 import { decodeTop } from '../class-names.js';
 import { CliError, EXIT } from '../cli-error.js';
-import { openClassifierEngine, type EngineChoice } from '../engine-stack.js';
+import type { EngineChoice } from '@xception/engines';
+import { checkImageSize, modelIdOf, openModel, runImagePipeline } from '@xception/runtime';
+import { withDownloadBar } from '../download-bar.js';
 import type { ResultRow } from '../output/results-file.js';
-import { runImagePipeline } from '../pipeline/image-pipeline.js';
 import type { InputEntry } from '../pipeline/list-inputs.js';
 import { PathSet } from '../pipeline/path-set.js';
 import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
-import { inFlagWords } from './run-images.js';
 import { loadTagRules } from './tag-rules-file.js';
 
 export interface TagOptions {
@@ -57,16 +56,14 @@ interface TagCounts {
  */
 export async function tagCommand(folders: readonly string[], o: TagOptions, print: (line: string) => void): Promise<number> {
   if (folders.length === 0) throw new CliError('ERR_USAGE', 'Nothing to tag: give one or more folders of photos.', EXIT.usage);
-  if (o.imageSize !== undefined && o.imageSize !== 299 && o.weights === 'imagenet') {
-    throw new CliError('ERR_USAGE', `--image-size ${o.imageSize} needs other weights than imagenet, whose classifier expects 299x299; use --image-size 299.`, EXIT.usage);
-  }
+  checkImageSize(o.weights, o.imageSize);
   for (const folder of folders) {
     const info = await stat(folder).catch(() => null);
     if (!info?.isDirectory()) throw new CliError('ERR_USAGE', `${folder} is not a folder; xception tag takes folders of photos (and walks them recursively).`, EXIT.usage);
   }
   const rules = await loadTagRules(o.rules, o.threshold);
   // The id the desktop app records too (a file's carries its hash: a retrained model.keras is another model).
-  const model = await weightsModelId(o.weights).catch((error: unknown) => { throw inFlagWords(error, o.weights); });
+  const model = await modelIdOf(o.weights);
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
   const started = performance.now();
   const counts: TagCounts = { photos: 0, classified: 0, fromSidecar: 0, written: 0, unchanged: 0, failed: 0 };
@@ -138,24 +135,26 @@ export async function tagCommand(folders: readonly string[], o: TagOptions, prin
   if (counts.fromSidecar > 0) reporter.info(`${counts.fromSidecar} photos already carry ${model} predictions in their sidecars: rules applied again, no inference`);
 
   if (toClassify.length > 0) {
-    const { engine, classifier, imageSize } = await openClassifierEngine(o, (line) => reporter.info(line));
+    const opened = await withDownloadBar((onProgress) => openModel(o.weights, {
+      engine: o.engine, ...(o.imageSize ? { imageSize: o.imageSize } : {}), ...(o.threads ? { threads: o.threads } : {}), onProgress, log: (line) => reporter.info(line),
+    }));
+    const { engine, imageSize } = opened;
     reporter.info(`engine: ${engine.detail}; batch size ${o.batchSize}; ${toClassify.length} photos to classify`);
     reporter.setTotal(toClassify.length);
     try {
-      await runImagePipeline({
-        listing: listingOf(toClassify),
+      await runImagePipeline<ResultRow>({
+        inputs: listingOf(toClassify),
         done: new PathSet(),
-        shard: null,
         engine,
         batchSize: o.batchSize,
         imageSize: [imageSize, imageSize],
         image: { resize: o.resize },
-        reporter,
+        onCounts: (counts) => reporter.update(counts),
         toRows: (items, result) => {
-          const top = decodeTop(result.output, items.length, classifier, rules.topK);
+          const top = decodeTop(result.output, items.length, opened, rules.topK);
           return items.map((item, i): ResultRow => ({ path: item.path, top: top[i]!.map((p) => ({ index: p.index, wnid: p.wnid, label: p.label, score: p.score })) }));
         },
-        write: async (rows) => {
+        write: async (rows: readonly ResultRow[]) => {
           for (const row of rows) {
             if (row.error) {
               fail(row.path, new Error(row.error.message));

@@ -12,10 +12,10 @@ import { preprocessInput } from '@xception/vision-utils';
 import { loadImage } from '@xception/vision-utils/node';
 import { writeKerasArchive } from '@xception/weights';
 import { CliError, EXIT } from '../cli-error.js';
+import { openModel } from '@xception/runtime';
 import { inOutputWords, makeOutputFolder } from '../output/output-errors.js';
 import { createProgressReporter } from '../progress-reporter.js';
 import { loadWeightValues } from '../load-weights.js';
-import { selectEngine } from '../select-cli-engine.js';
 
 export interface TrainOptions {
   data: string;
@@ -186,11 +186,9 @@ async function cachedFeatures(work: string, fingerprint: Fingerprint, samples: S
     const bytes = await readFile(featuresPath);
     return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   }
-  const engine: InferenceEngine = await selectEngine(o.engine, {
-    model: { includeTop: false, pooling: 'avg', inputShape: [o.imageSize, o.imageSize, 3], weights: null },
-    weights: base,
-    ...(o.threads ? { threads: o.threads } : {}),
-  }, log);
+  const { engine } = await openModel(null, {
+    engine: o.engine, includeTop: false, pooling: 'avg', imageSize: o.imageSize, values: base, log, ...(o.threads ? { threads: o.threads } : {}),
+  });
   const features = new Float32Array(samples.length * FEATURES);
   const started = performance.now();
   // The feature pass is most of a run's time (minutes for thousands of photos): a bar on a

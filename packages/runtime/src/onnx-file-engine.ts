@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { onnxSessionOptions, probeOnnxRuntime, type EngineBatch, type EngineResult, type InferenceEngine } from '@xception/engines';
 import { decodeOnnxModel, ONNX_IO } from '@xception/onnx';
 import { preprocessInput } from '@xception/vision-utils';
-import { ClassifierError, reasonOf } from '../classifier-error.js';
+import { reasonOf, RuntimeError } from './runtime-error.js';
 
 export interface OnnxFileEngine extends InferenceEngine {
   /** The input side fixed in the file, or null when the file takes any size. */
@@ -16,7 +16,7 @@ export interface OnnxFileEngine extends InferenceEngine {
  * exports its ONNX from Keras weights; a ready file needs no export, only a session.
  */
 export async function createOnnxFileEngine(bytes: Uint8Array, where: string, threads?: number): Promise<OnnxFileEngine> {
-  const fail = (message: string): never => { throw new ClassifierError('ERR_CLASSIFIER_WEIGHTS', `weights: ${where} ${message}.`); };
+  const fail = (message: string): never => { throw new RuntimeError('ERR_RUNTIME_WEIGHTS', 'weights', (w) => `${w.option('weights', where)} ${message}.`); };
   let summary: ReturnType<typeof decodeOnnxModel>;
   try {
     summary = decodeOnnxModel(bytes);
@@ -32,7 +32,7 @@ export async function createOnnxFileEngine(bytes: Uint8Array, where: string, thr
   const side = input!.dims[1];
   const probe = await probeOnnxRuntime();
   if (!probe.available || !probe.ort) {
-    throw new ClassifierError('ERR_CLASSIFIER_ENGINE', `weights: an .onnx file runs on onnxruntime-node, which cannot load here (${probe.detail}); install onnxruntime-node, or pass the Keras weights (.keras, .h5 or model.json) instead.`);
+    throw new RuntimeError('ERR_ENGINE_UNAVAILABLE', 'weights', (w) => `${w.option('weights', where)}: an .onnx file runs on onnxruntime-node, which cannot load here (${probe.detail}); install onnxruntime-node, or pass the Keras weights (.keras, .h5 or model.json) instead.`);
   }
   const ort = probe.ort;
   const count = Math.max(1, threads ?? availableParallelism());

@@ -1,54 +1,68 @@
 import { stat } from 'node:fs/promises';
 import { loadImage, type ImageLoadOptions } from '@xception/vision-utils/node';
 import type { EngineResult, InferenceEngine } from '@xception/engines';
-import type { ResultRow } from '../output/results-file.js';
-import type { ProgressCounts, ProgressReporter } from '../progress-reporter.js';
-import type { InputEntry } from './list-inputs.js';
-import type { PathSet } from './path-set.js';
-import { inShard, type Shard } from './shard.js';
+import { Semaphore } from './semaphore.js';
+
+/**
+ * One thing to run: a local file by its path, or bytes from elsewhere (an object store, a URL,
+ * a tar member) that `path` only names; or a reason it cannot be run, so that every input gets a row.
+ */
+export type PipelineInput =
+  | { readonly path: string; readonly ok: true; readonly bytes?: Uint8Array }
+  | { readonly path: string; readonly ok: false; readonly code: string; readonly message: string };
 
 export interface DecodedInput {
   path: string;
+  /** The input's size in bytes. */
   size: number;
-  mtime: string;
+  /** A file's modification time (ISO 8601); absent for bytes. */
+  mtime?: string;
   pixels: Uint8Array;
   decodeMs: number;
 }
 
-export interface PipelineOptions {
-  listing: AsyncIterable<InputEntry>;
-  done: PathSet;
-  shard: Shard | null;
+/** An input that could not be run, as a row. */
+export interface FailedInput { path: string; error: { code: string; message: string } }
+
+export interface PipelineCounts { done: number; ok: number; failed: number; skipped: number }
+
+export interface PipelineOptions<Row> {
+  inputs: AsyncIterable<PipelineInput>;
+  /** Inputs already done (skipped and counted); every input run is added, so one listed twice runs once. */
+  done: { has(path: string): boolean; add(path: string): void };
+  /** Inputs this run takes (a shard); others are passed over uncounted. Default: all. */
+  accept?(path: string): boolean;
   engine: InferenceEngine;
   batchSize: number;
   imageSize: readonly [number, number];
   image?: ImageLoadOptions;
   /** Turns a finished batch into rows (classify: top-k; embed: features). */
-  toRows(items: readonly DecodedInput[], result: EngineResult, inferMs: number): ResultRow[];
+  toRows(items: readonly DecodedInput[], result: EngineResult, inferMs: number): Row[];
   /** Appends rows durably; called one batch at a time, in order. */
-  write(rows: readonly ResultRow[]): Promise<void>;
-  reporter: ProgressReporter;
+  write(rows: ReadonlyArray<Row | FailedInput>): Promise<void>;
+  /** The counts after every write (a progress line). */
+  onCounts?(counts: PipelineCounts): void;
   /** Called (and awaited) before an input is decoded: the in-flight journal. */
   onStart?(path: string): Promise<void>;
   /** Decodes at once (sharp runs them on its own thread pool). Default: 2 x engine parallelism + 2. */
   decodeConcurrency?: number;
 }
 
-export interface PipelineSummary extends ProgressCounts {
+export interface PipelineSummary extends PipelineCounts {
   seconds: number;
   imagesPerSecond: number;
   inferSeconds: number;
 }
 
 /**
- * listing → decode (concurrent) → batches → engine (as many batches in flight as it has
+ * inputs → decode (concurrent) → batches → engine (as many batches in flight as it has
  * threads) → rows, durably appended. Decoding overlaps inference, and every queue is bounded:
  * a decode slot is held until its image's batch is written, so memory stays flat whatever the
  * size of the input.
  */
-export async function runImagePipeline(o: PipelineOptions): Promise<PipelineSummary> {
+export async function runImagePipeline<Row>(o: PipelineOptions<Row>): Promise<PipelineSummary> {
   const started = performance.now();
-  const counts: ProgressCounts = { done: 0, ok: 0, failed: 0, skipped: 0 };
+  const counts: PipelineCounts = { done: 0, ok: 0, failed: 0, skipped: 0 };
   let inferMs = 0;
   const slots = new Semaphore(o.batchSize * (o.engine.parallelism + 1) + (o.decodeConcurrency ?? 2 * o.engine.parallelism + 2));
   const inFlight = new Semaphore(o.engine.parallelism);
@@ -60,14 +74,14 @@ export async function runImagePipeline(o: PipelineOptions): Promise<PipelineSumm
     const q = p.catch((error: Error) => { fatal ??= error; }).finally(() => set.delete(q));
     set.add(q);
   };
-  const write = (rows: ResultRow[]): Promise<void> => {
+  const write = (rows: ReadonlyArray<Row | FailedInput>): Promise<void> => {
     writes = writes.then(() => o.write(rows)).then(() => {
       for (const r of rows) {
         counts.done++;
-        if (r.error) counts.failed++;
+        if (isFailed(r)) counts.failed++;
         else counts.ok++;
       }
-      o.reporter.update({ ...counts });
+      o.onCounts?.({ ...counts });
     });
     return writes;
   };
@@ -95,9 +109,9 @@ export async function runImagePipeline(o: PipelineOptions): Promise<PipelineSumm
     })());
   };
 
-  for await (const entry of o.listing) {
+  for await (const entry of o.inputs) {
     if (fatal) break;
-    if (!inShard(entry.path, o.shard)) continue;
+    if (o.accept && !o.accept(entry.path)) continue;
     if (o.done.has(entry.path)) {
       counts.skipped++;
       continue;
@@ -110,7 +124,7 @@ export async function runImagePipeline(o: PipelineOptions): Promise<PipelineSumm
     await slots.acquire(1);
     await o.onStart?.(entry.path);
     track(decoding, (async () => {
-      const decoded = await decode(entry.path, o);
+      const decoded = await decode(entry, o.imageSize, o.image);
       if ('error' in decoded) {
         slots.release(1);
         await write([decoded]);
@@ -130,37 +144,18 @@ export async function runImagePipeline(o: PipelineOptions): Promise<PipelineSumm
   return { ...counts, seconds, imagesPerSecond: counts.done / Math.max(seconds, 1e-9), inferSeconds: inferMs / 1000 };
 }
 
-async function decode(path: string, o: PipelineOptions): Promise<DecodedInput | (ResultRow & { error: object })> {
+const isFailed = (row: unknown): row is FailedInput => typeof row === 'object' && row !== null && 'error' in row && (row as FailedInput).error !== undefined;
+
+async function decode(input: PipelineInput & { ok: true }, size: readonly [number, number], image: ImageLoadOptions | undefined): Promise<DecodedInput | FailedInput> {
   const t0 = performance.now();
   try {
-    const info = await stat(path);
-    const image = await loadImage(path, { ...o.image, size: o.imageSize });
-    return { path, size: info.size, mtime: info.mtime.toISOString(), pixels: image.pixels, decodeMs: performance.now() - t0 };
+    const file = input.bytes ? null : await stat(input.path);
+    const decoded = await loadImage(input.bytes ?? input.path, { ...image, size });
+    return {
+      path: input.path, size: input.bytes?.length ?? file!.size, ...(file ? { mtime: file.mtime.toISOString() } : {}), pixels: decoded.pixels, decodeMs: performance.now() - t0,
+    };
   } catch (error) {
     const e = error as { code?: string; message?: string };
-    return { path, error: { code: typeof e.code === 'string' ? e.code : 'ERR_IMAGE_UNREADABLE', message: e.message ?? String(error) } };
-  }
-}
-
-/** A counting semaphore for bounding queues. */
-export class Semaphore {
-  private waiters: Array<{ n: number; resolve: () => void }> = [];
-  constructor(private free: number) {}
-
-  async acquire(n = 1): Promise<void> {
-    if (this.free >= n && this.waiters.length === 0) {
-      this.free -= n;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push({ n, resolve }));
-  }
-
-  release(n = 1): void {
-    this.free += n;
-    while (this.waiters.length > 0 && this.free >= this.waiters[0]!.n) {
-      const w = this.waiters.shift()!;
-      this.free -= w.n;
-      w.resolve();
-    }
+    return { path: input.path, error: { code: typeof e.code === 'string' ? e.code : 'ERR_IMAGE_UNREADABLE', message: e.message ?? String(error) } };
   }
 }

@@ -1,0 +1,30 @@
+import type { OptionWords, RuntimeError, RuntimeOption } from '@xception/runtime';
+import { CliError, EXIT } from './cli-error.js';
+
+const FLAGS: Record<RuntimeOption, string> = { weights: '--weights', engine: '--engine', imageSize: '--image-size' };
+/** On the command line, no weights (the library's null) are `--weights none`. */
+const valueOf = (option: RuntimeOption, value: string): string => (option === 'weights' && value === 'null' ? 'none' : value);
+
+/** @xception/runtime's options in this CLI's words: `--image-size 71`, `--engine onnx`, `--weights none`. */
+export const flagWords: OptionWords = {
+  option: (option, value) => `${FLAGS[option]} ${valueOf(option, value)}`,
+  value: valueOf,
+  // @xception/weights' sentences name its own options; here they are flags.
+  reword: (text) => text
+    .replace(/'imagenet', null, or /g, '--weights imagenet, --weights none, or ')
+    .replace(/\bweights: null\b/g, '--weights none')
+    .replace(/\bweights: '([^']*)'/g, '--weights $1'),
+};
+
+/**
+ * The CLI's one hook for @xception/runtime's errors: a RuntimeError becomes a CliError in flag
+ * words (its options' mistakes exit as usage errors); a weights error keeps @xception/weights'
+ * code. Other errors pass through. Duck-typed, so that the CLI's start loads no engine.
+ */
+export function inFlagWords(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name !== 'RuntimeError') return error;
+  const e = error as RuntimeError;
+  const cause = (e.cause as { code?: unknown } | undefined)?.code;
+  const code = e.code === 'ERR_RUNTIME_WEIGHTS' && typeof cause === 'string' ? cause : e.code;
+  return new CliError(code, e.describe(flagWords), e.code === 'ERR_RUNTIME_OPTIONS' ? EXIT.usage : EXIT.error);
+}

@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolveXceptionConfig, type ClassifierActivation, type CreateXceptionOptions, type WeightValues } from '@xception/core';
+import { decodedWeights, EngineError, selectEngine, type DeferredWeights, type EngineChoice, type EngineOptions, type EngineResult, type InferenceEngine } from '@xception/engines';
+import { openClassifierWeights, readWeights, weightsModelId, type ProgressCallback, type WeightsRegistry } from '@xception/weights';
+import { checkImageSize, IMAGENET_SIZE } from './model-rules.js';
+import { createOnnxFileEngine } from './onnx-file-engine.js';
+import { reasonOf, RuntimeError } from './runtime-error.js';
+
+export interface OpenModelOptions {
+  /** Where inference runs (@xception/engines): 'auto' (default) tries onnx, tfjs-node, wasm, then cpu. */
+  engine?: EngineChoice;
+  /** The input side, or [height, width]. Default: what the weights were saved with, else 299. */
+  imageSize?: number | readonly [number, number];
+  /** Keep the classifier top (default true); without it, `pooling` applies as in Keras. */
+  includeTop?: boolean;
+  pooling?: 'avg' | 'max' | null;
+  /** onnxruntime's intra-op threads, or the wasm pool's workers (default: the number of CPUs). */
+  threads?: number;
+  /** onnxruntime's execution provider: 'auto' (CUDA when it loads), 'cpu', or 'cuda'. */
+  device?: EngineOptions['device'];
+  /** Where 'imagenet' and exported ONNX models are cached (`<cacheDir>/onnx`). Default $XCEPTION_HOME or the user cache folder. */
+  cacheDir?: string;
+  /** Where 'imagenet' is downloaded from, and the environment (proxies) for it: tests use a server on 127.0.0.1. */
+  registry?: WeightsRegistry;
+  env?: NodeJS.ProcessEnv;
+  /** With random weights (spec null or 'none'): the seed of Keras' initialisers. */
+  seed?: number;
+  /** Weights already in memory (training's base): used instead of reading `spec`, which then only names them. */
+  values?: WeightValues;
+  /** Download and read progress of the weights. */
+  onProgress?: ProgressCallback;
+  /** Lines about the engine choice ('engine: onnx not used (…); trying tfjs-node'). Default: none. */
+  log?: (line: string) => void;
+  /**
+   * Called with the decoded values before the engine starts, for a caller that hashes them (the
+   * CLI's model record) and may refuse to go on; the values are not kept after the engine has them.
+   */
+  onWeights?(values: WeightValues | null, model: { imageSize: number; classes: number }): void | Promise<void>;
+}
+
+/** Xception opened for inference: the engine, the classes, the input size, and the id results record. */
+export interface OpenedModel {
+  readonly engine: InferenceEngine;
+  readonly classes: number;
+  /** A trained .keras archive's class names; null for ImageNet's 1000 (named by @xception/vision-utils). */
+  readonly classNames: readonly string[] | null;
+  /** The input side (height and width; [height, width] when opened with two). */
+  readonly imageSize: number;
+  readonly inputShape: readonly [number, number];
+  /** 'imagenet', 'random', or `file:<name>#<sha256, 12 hex>` (@xception/weights' weightsModelId). */
+  readonly modelId: string;
+  /** Runs `count` images packed NHWC (uint8 RGB, or float32 in [-1, 1]) at the model's input shape. */
+  run(pixels: Uint8Array | Float32Array, count: number): Promise<EngineResult>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Opens Xception for every front door: reads the weights ('imagenet', downloaded once; a .keras,
+ * .h5, model.json or .onnx file or URL; null or 'none' for Keras' seeded random initialisation),
+ * applies Keras' rules, and starts the engine `engine` names. Failures are RuntimeErrors.
+ */
+export async function openModel(spec: string | URL | null, options: OpenModelOptions = {}): Promise<OpenedModel> {
+  const source = spec === null || spec === 'none' ? null : spec instanceof URL ? spec.href : spec;
+  const includeTop = options.includeTop ?? true;
+  checkImageSize(source, sideOf(options.imageSize), includeTop);
+  if (source !== null && /\.onnx$/i.test(source.replace(/[?#].*$/, ''))) return openOnnxFile(source, options);
+  const read = await readModelWeights(source, includeTop, options);
+  const [height, width] = shapeOf(options.imageSize, read.inputSize);
+  const model: CreateXceptionOptions = {
+    includeTop,
+    ...(includeTop ? { classes: read.classes, classifierActivation: read.classifierActivation } : { pooling: options.pooling ?? null }),
+    inputShape: [height, width, 3],
+    // Keras' rules for pretrained weights apply to 'imagenet' only; a file is a whole model.
+    weights: source === 'imagenet' ? 'imagenet' : null,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+  };
+  try {
+    resolveXceptionConfig(model);
+  } catch (error) {
+    throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'imageSize', () => `${reasonOf(error)}.`, { cause: error });
+  }
+  let weights = read.values;
+  if (options.onWeights) {
+    const decoded = await decodedWeights(weights).catch((error: unknown) => { throw weightsError(source ?? 'none', error); });
+    weights = decoded;
+    await options.onWeights(decoded, { imageSize: height, classes: read.classes });
+  }
+  const engine = await startEngine(options.engine ?? 'auto', source ?? 'none', {
+    model,
+    weights,
+    ...(options.device ? { device: options.device } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
+    ...(options.cacheDir ? { onnxCacheDir: join(options.cacheDir, 'onnx') } : {}),
+  }, options.log ?? (() => undefined));
+  const modelId = await modelIdOf(source, options);
+  return opened(engine, { classes: includeTop ? read.classes : 0, classNames: read.classNames, height, width, modelId });
+}
+
+/**
+ * The id results and sidecars record for these weights (@xception/weights' weightsModelId):
+ * 'imagenet', 'random' (null or 'none'), or `file:<name>#<sha256, 12 hex>`, so that a retrained
+ * model.keras never mixes its predictions with the old one's.
+ */
+export async function modelIdOf(spec: string | null, options: Pick<OpenModelOptions, 'cacheDir' | 'env'> = {}): Promise<string> {
+  if (spec === null || spec === 'none') return 'random';
+  try {
+    return await weightsModelId(spec, pick(options));
+  } catch (error) {
+    throw weightsError(spec, error);
+  }
+}
+
+interface ReadWeights {
+  values: WeightValues | DeferredWeights | null;
+  classes: number;
+  classNames: readonly string[] | null;
+  inputSize: number | null;
+  classifierActivation: ClassifierActivation;
+}
+
+/** The weights with their top (undecoded when the engine may not need them: the onnx cache's hit), or without. */
+async function readModelWeights(source: string | null, includeTop: boolean, o: OpenModelOptions): Promise<ReadWeights> {
+  const none: ReadWeights = { values: o.values ?? null, classes: 1000, classNames: null, inputSize: null, classifierActivation: 'softmax' };
+  if (source === null || o.values) return none;
+  const reading = { ...pick(o), ...(o.registry ? { registry: o.registry } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
+  try {
+    if (!includeTop) return { ...none, values: (await readWeights(source, { ...reading, includeTop: false })).values };
+    const r = await openClassifierWeights(source, reading);
+    return { values: r.weights, classes: r.classes, classNames: r.classNames, inputSize: r.inputSize, classifierActivation: r.classifierActivation };
+  } catch (error) {
+    throw weightsError(source, error);
+  }
+}
+
+/** @xception/engines' selectEngine, its EngineError (and a deferred file found damaged) as RuntimeErrors. */
+async function startEngine(choice: EngineChoice, source: string, given: EngineOptions, log: (line: string) => void): Promise<InferenceEngine> {
+  try {
+    return await selectEngine(choice, given, log);
+  } catch (error) {
+    if (error instanceof EngineError) {
+      throw new RuntimeError('ERR_ENGINE_UNAVAILABLE', 'engine', (w) => error.describe((e) => w.option('engine', e)), { cause: error });
+    }
+    throw weightsError(source, error);
+  }
+}
+
+/** An error of @xception/weights (ERR_WEIGHTS_*, ERR_DOWNLOAD_*) as a RuntimeError about `weights`; others pass through. */
+function weightsError(source: string, error: unknown): unknown {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !/^ERR_(WEIGHTS|DOWNLOAD)_/.test(code)) return error;
+  const reason = reasonOf(error);
+  return new RuntimeError('ERR_RUNTIME_WEIGHTS', 'weights', (w) => {
+    const text = w.reword ? w.reword(reason) : reason;
+    // A sentence that already names the option (re-worded: `pass --weights imagenet`) is not prefixed with it again.
+    if (text.includes(w.option('weights', ''))) return `${text}.`;
+    return text.startsWith(source) ? `${w.option('weights', source)}${text.slice(source.length)}.` : `${w.option('weights', source)}: ${text}.`;
+  }, { cause: error });
+}
+
+/** A ready .onnx file (`xception weights convert --to onnx`): onnxruntime only, at the size fixed in it. */
+async function openOnnxFile(source: string, o: OpenModelOptions): Promise<OpenedModel> {
+  if (o.engine !== undefined && o.engine !== 'auto' && o.engine !== 'onnx') {
+    throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'engine', (w) =>
+      `${w.option('weights', source)} is an .onnx file, which runs on ${w.option('engine', 'onnx')} only; leave ${w.option('engine', o.engine!)} out, or pass Keras weights.`);
+  }
+  const bytes = await readOnnxBytes(source, o.onProgress);
+  const engine = await createOnnxFileEngine(bytes, source, o.threads);
+  const asked = sideOf(o.imageSize);
+  if (engine.imageSize !== null && asked !== undefined && asked !== engine.imageSize) {
+    await engine.dispose();
+    throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'imageSize', (w) =>
+      `${w.option('imageSize', String(asked))} does not fit ${w.value('weights', source)}, whose input is ${engine.imageSize}x${engine.imageSize}; leave it out.`);
+  }
+  const side = engine.imageSize ?? asked ?? IMAGENET_SIZE;
+  const modelId = `file:${nameOf(source)}#${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`;
+  return opened(engine, { classes: engine.classes, classNames: null, height: side, width: side, modelId });
+}
+
+async function readOnnxBytes(source: string, onProgress: ProgressCallback | undefined): Promise<Uint8Array> {
+  try {
+    if (!/^https?:\/\//i.test(source)) return await readFile(source.startsWith('file:') ? fileURLToPath(source) : source);
+    onProgress?.({ phase: 'download', bytes: 0, totalBytes: null, target: source });
+    const response = await fetch(source);
+    if (!response.ok) throw new Error(`the server answered HTTP ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    onProgress?.({ phase: 'done', bytes: bytes.length, totalBytes: bytes.length, target: source });
+    return bytes;
+  } catch (error) {
+    throw new RuntimeError('ERR_RUNTIME_WEIGHTS', 'weights', (w) => `${w.option('weights', source)} cannot be read (${reasonOf(error)}); check the path or address.`, { cause: error });
+  }
+}
+
+function opened(engine: InferenceEngine, m: { classes: number; classNames: readonly string[] | null; height: number; width: number; modelId: string }): OpenedModel {
+  return {
+    engine,
+    classes: m.classes,
+    classNames: m.classNames,
+    imageSize: m.height,
+    inputShape: [m.height, m.width],
+    modelId: m.modelId,
+    run: (pixels, count) => engine.run({ pixels, count, height: m.height, width: m.width }),
+    dispose: () => engine.dispose(),
+  };
+}
+
+const sideOf = (size: OpenModelOptions['imageSize']): number | undefined => (typeof size === 'number' ? size : size?.[0]);
+const shapeOf = (size: OpenModelOptions['imageSize'], saved: number | null): [number, number] =>
+  typeof size === 'number' ? [size, size] : size ? [size[0], size[1]] : [saved ?? IMAGENET_SIZE, saved ?? IMAGENET_SIZE];
+const nameOf = (source: string): string => source.replace(/[?#].*$/, '').replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? source;
+const pick = (o: OpenModelOptions): { cacheDir?: string; env?: NodeJS.ProcessEnv } => ({ ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.env ? { env: o.env } : {}) });

@@ -1,0 +1,56 @@
+/** The options of openModel() an error can be about. */
+export type RuntimeOption = 'weights' | 'engine' | 'imageSize';
+
+/**
+ * How a front door names the options: the library says `imageSize: 128` and `'imagenet'`,
+ * the CLI `--image-size 128` and `imagenet`, the desktop app "the 'onnx' engine".
+ */
+export interface OptionWords {
+  /** An option set to a value: `imageSize: 128`, `--image-size 128`. */
+  option(option: RuntimeOption, value: string): string;
+  /** A value alone: `'imagenet'`, `imagenet`. */
+  value(option: RuntimeOption, value: string): string;
+  /** Re-words a lower package's sentence quoted inside (@xception/weights names its own options: `weights: null`). */
+  reword?(text: string): string;
+}
+
+/** This library's words: its option names, values quoted as in JavaScript. */
+export const libraryWords: OptionWords = {
+  option: (option, value) => `${option}: ${quoted(option, value)}`,
+  value: (option, value) => quoted(option, value),
+};
+
+const quoted = (option: RuntimeOption, value: string): string => (option === 'imageSize' || value === 'null' ? value : `'${value}'`);
+
+/**
+ * - ERR_RUNTIME_OPTIONS: the options contradict each other or Keras' rules (imageSize with 'imagenet').
+ * - ERR_RUNTIME_WEIGHTS: the weights cannot be found, downloaded or read (`cause` keeps @xception/weights' typed error).
+ * - ERR_ENGINE_UNAVAILABLE: the engine asked for cannot load here (`cause` keeps @xception/engines' EngineError).
+ */
+export type RuntimeErrorCode = 'ERR_RUNTIME_OPTIONS' | 'ERR_RUNTIME_WEIGHTS' | 'ERR_ENGINE_UNAVAILABLE';
+
+/**
+ * A typed failure to open the model. `option` says which option it is about; the sentence is
+ * written once, here, and each front door says it in its own words with describe().
+ */
+export class RuntimeError extends Error {
+  override readonly name = 'RuntimeError';
+  constructor(
+    readonly code: RuntimeErrorCode,
+    readonly option: RuntimeOption,
+    private readonly sentence: (words: OptionWords) => string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(sentence(libraryWords), options.cause === undefined ? undefined : { cause: options.cause });
+  }
+
+  /** One sentence, naming the options the way the caller's interface does. */
+  describe(words: OptionWords): string {
+    return this.sentence(words);
+  }
+}
+
+/** The first line of an error's message, without its full stop, for wrapping it into one sentence. */
+export function reasonOf(error: unknown): string {
+  return String(error instanceof Error ? error.message : error).split('\n')[0]!.replace(/\.$/, '');
+}
