@@ -44,8 +44,20 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, s
   });
 }
 
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const child = startCli(args, env);
+/**
+ * The CLI started through a wrapper command that ends by running its arguments, e.g.
+ * `['unshare', '--uts', 'sh', '-c', 'hostname other && exec "$0" "$@"']` (another host's name).
+ */
+export function startCliVia(wrapper: readonly string[], args: readonly string[], env: NodeJS.ProcessEnv = {}, stdio: StdioOptions = ['ignore', 'pipe', 'pipe']): ChildProcess {
+  return spawn(wrapper[0]!, [...wrapper.slice(1), process.execPath, ...CLI_ARGS, ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env, FORCE_COLOR: '0' },
+    stdio,
+  });
+}
+
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, wrapper: readonly string[] = []): Promise<CliRun> {
+  const child = wrapper.length > 0 ? startCliVia(wrapper, args, env) : startCli(args, env);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => { stdout += d; });

@@ -75,6 +75,7 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   const lock = await lockOutput(out, {
     waitSeconds: o.waitLock ?? 0,
     onWait: (holder) => reporter.info(`waiting for ${out}: another run is writing it (${describeHolder(holder)})`),
+    onStale: (holder, seconds) => reporter.info(`waiting ${seconds} s for the lock on ${out} to go stale: its holder (${describeHolder(holder)}) stopped refreshing it, so that run is gone`),
   });
   try {
     return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, parquetOut, journal, device, lockLost: lock.compromised });
