@@ -1,4 +1,4 @@
-import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import lockfile from 'proper-lockfile';
@@ -18,6 +18,8 @@ export interface OutputLock {
   /** Rejects once the lock was lost (its refreshes stalled past the stale time, or it was taken over). */
   readonly compromised: Promise<never>;
   release(): Promise<void>;
+  /** The same, synchronously: for a run that must end at once (SIGTERM while a batch is in flight). */
+  releaseSync(): void;
 }
 
 export interface OutputLockOptions {
@@ -73,6 +75,10 @@ export async function lockOutput(out: string, options: OutputLockOptions = {}): 
         async release() {
           await rm(holderFile, { force: true });
           await release().catch(() => undefined); // already released or taken over: nothing of ours to undo
+        },
+        releaseSync() {
+          rmSync(holderFile, { force: true });
+          try { lockfile.unlockSync(out, { lockfilePath: lockPath, realpath: false }); } catch { /* as in release() */ }
         },
       };
     } catch (error) {
