@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
 import { spawnSync } from 'node:child_process';
-import { jsonl, runCli, startCli, startCliVia } from './run-cli.js';
+import { jsonl, rowsIn, runCli, startCli, startCliVia, until } from './run-cli.js';
 
 const photos = sharedPath('images', 'imagenet-samples');
 if (!photos) console.warn(SKIP_NO_SHARED);
@@ -20,16 +20,6 @@ function startStdinRun(out: string, extra: string[] = [], wrapper: string[] = []
   const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
   return Object.assign(child, { done });
 }
-
-async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const rowsIn = (file: string): number => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length : 0);
 
 describe.skipIf(!photos)('one writer per --out: two real processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xception-lock-'));

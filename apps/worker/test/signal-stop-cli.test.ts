@@ -3,21 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
-import { jsonl, runCli, startCli } from './run-cli.js';
+import { jsonl, rowsIn, runCli, startCli, until } from './run-cli.js';
 
 const photos = sharedPath('images', 'imagenet-samples');
 if (!photos) console.warn(SKIP_NO_SHARED);
 // The default batch size (8); tiny images and a seeded model keep it fast.
 const FAST = ['--weights', 'none', '--image-size', '71', '--threads', '1'];
 
-async function until(what: string, condition: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-const rowsIn = (file: string): number => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length : 0);
 const pathsIn = (file: string): string[] => jsonl<{ path: string }>(readFileSync(file, 'utf8')).map((r) => r.path).sort();
 
 describe.skipIf(!photos)('SIGTERM and SIGINT stop a run cleanly; the rerun resumes', () => {
@@ -32,7 +24,7 @@ describe.skipIf(!photos)('SIGTERM and SIGINT stop a run cleanly; the rerun resum
       let stderr = '';
       child.stderr!.on('data', (d) => { stderr += d; });
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_, died) => resolve(died)));
-      await until('the first batch', () => rowsIn(out) >= 8);
+      await until('the first batch', () => rowsIn(out) >= 8, 120_000);
       const sent = Date.now();
       child.kill(signal);
       const diedOf = await exited;
@@ -59,7 +51,7 @@ describe.skipIf(!photos)('SIGTERM and SIGINT stop a run cleanly; the rerun resum
     let stderr = '';
     child.stderr!.on('data', (d) => { stderr += d; });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_, died) => resolve(died)));
-    await until('the first batch', () => rowsIn(out) >= 8);
+    await until('the first batch', () => rowsIn(out) >= 8, 120_000);
     child.kill('SIGTERM');
     await until('the first signal to be taken', () => stderr.includes('SIGTERM: stopping'));
     child.kill('SIGTERM');
@@ -79,7 +71,7 @@ describe.skipIf(!photos)('SIGTERM and SIGINT stop a run cleanly; the rerun resum
     child.stderr!.on('data', (d) => { stderr += d; });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_, died) => resolve(died)));
     child.stdin!.write(`${images.slice(0, 8).join('\n')}\n`); // stdin stays open
-    await until('the first batch', () => rowsIn(out) >= 8);
+    await until('the first batch', () => rowsIn(out) >= 8, 120_000);
     child.kill('SIGTERM');
     expect(await exited, stderr).toBe('SIGTERM');
     expect(existsSync(`${out}.lock`)).toBe(false);

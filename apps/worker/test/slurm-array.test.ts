@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
-import { CLI_ARGS, jsonl, REPO, runCli } from './run-cli.js';
+import { CLI_ARGS, jsonl, REPO, rowsIn, runCli } from './run-cli.js';
 
 /**
  * The README's sbatch array script, run as written on a real one-node Slurm
@@ -37,7 +37,6 @@ describe.skipIf('skip' in slurm || !ARRAY_SCRIPT)('the README\'s Slurm array on 
   const tasksOf = (job: string): Map<string, string> => new Map(
     slurmCmd('squeue', ['-h', '-t', 'all', '-r', '-j', job, '-o', '%i %T']).trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]),
   );
-  const rowsIn = (file: string): number => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length : 0);
 
   test('sbatch runs it over three shards; one task is requeued while it runs; merge holds every input once', async () => {
     const script = join(dir, 'xception-array.sh');
