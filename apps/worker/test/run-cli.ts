@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,8 +44,20 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, s
   });
 }
 
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const child = startCli(args, env);
+/**
+ * The CLI started through a wrapper command that ends by running its arguments, e.g.
+ * `['unshare', '--uts', 'sh', '-c', 'hostname other && exec "$0" "$@"']` (another host's name).
+ */
+export function startCliVia(wrapper: readonly string[], args: readonly string[], env: NodeJS.ProcessEnv = {}, stdio: StdioOptions = ['ignore', 'pipe', 'pipe']): ChildProcess {
+  return spawn(wrapper[0]!, [...wrapper.slice(1), process.execPath, ...CLI_ARGS, ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env, FORCE_COLOR: '0' },
+    stdio,
+  });
+}
+
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, wrapper: readonly string[] = []): Promise<CliRun> {
+  const child = wrapper.length > 0 ? startCliVia(wrapper, args, env) : startCli(args, env);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => { stdout += d; });
@@ -57,3 +69,15 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
 export function jsonl<T = Record<string, unknown>>(text: string): T[] {
   return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
 }
+
+/** Polls until condition() holds; throws naming what it waited for after timeoutMs. */
+export async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The non-blank lines of a results file written so far (0 before it exists). */
+export const rowsIn = (file: string): number => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length : 0);

@@ -15,6 +15,7 @@ import { parquetJournalOf } from '../output/parquet-journal.js';
 import { csvHeader, ResultsFile, type OpenedResults, type ResultRow } from '../output/results-file.js';
 import { InFlightJournal } from '../pipeline/in-flight-journal.js';
 import { listInputs, type InputEntry } from '../pipeline/list-inputs.js';
+import { stopOnSignal, untilStopped, type StopOnSignal } from '../pipeline/stop-on-signal.js';
 import { inShard, resolveShard, shardOutputPath } from '../pipeline/shard.js';
 import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
 
@@ -65,7 +66,12 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   if (o.out === '-') {
     // --out -: JSONL rows on stdout, for a pipe; no file, so no lock, no resume, no journal.
     if (kind === 'embed' || o.shard) throw new CliError('ERR_USAGE', '--out - writes classify rows to standard output; embed and --shard need a file for --out.', EXIT.usage);
-    return runLocked(kind, inputs, o, { reporter, shard, out, npyOut: null, parquetOut: null, journal: out, device, lockLost: new Promise<never>(() => undefined) });
+    const stop = stopOnSignal((line) => reporter.warn(line));
+    try {
+      return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut: null, parquetOut: null, journal: out, device, lockLost: new Promise<never>(() => undefined), stop });
+    } finally {
+      stop.dispose();
+    }
   }
   // The output folder is created, as `mkdir -p` would.
   await mkdir(dirname(out), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
@@ -76,13 +82,17 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   const lock = await lockOutput(out, {
     waitSeconds: o.waitLock ?? 0,
     onWait: (holder) => reporter.info(`waiting for ${out}: another run is writing it (${describeHolder(holder)})`),
+    onStale: (holder, seconds) => reporter.info(`waiting ${seconds} s for the lock on ${out} to go stale: its holder (${describeHolder(holder)}) stopped refreshing it, so that run is gone`),
   }).catch((error: unknown) => { throw inOutputWords(error, '--out', out); });
+  const stop = stopOnSignal((line) => reporter.warn(line));
+  stop.onAbandon(() => lock.releaseSync());
   try {
-    return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, parquetOut, journal, device, lockLost: lock.compromised });
+    return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, parquetOut, journal, device, lockLost: lock.compromised, stop });
   } catch (error) {
     throw inOutputWords(error, '--out', out);
   } finally {
     await lock.release();
+    stop.dispose();
   }
 }
 
@@ -97,6 +107,8 @@ interface RunContext {
   device: DeviceDecision;
   /** Rejects when the output lock was lost: the run stops before writing another row. */
   lockLost: Promise<never>;
+  /** SIGTERM / SIGINT: the listing stops, and the run ends early with 128 + the signal's number. */
+  stop: StopOnSignal;
 }
 
 async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], o: ImagesCommandOptions, c: RunContext): Promise<number> {
@@ -136,11 +148,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       })().catch(() => undefined);
     }
     const inFlight = await InFlightJournal.open(out === '-' ? null : `${out}.inflight.jsonl`, done);
-    const onSignal = (signal: NodeJS.Signals): void => {
-      inFlight.closeSync(); // stopped on purpose: what is in flight did not crash the process
-      process.kill(process.pid, signal);
-    };
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    c.stop.onAbandon(() => inFlight.closeSync()); // stopped on purpose: what is in flight did not crash the process
     try {
       // Inputs in flight when two runs died get an error row; those in flight once are retried alone, last.
       const poisoned = inFlight.poisoned();
@@ -189,7 +197,12 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
           }));
         },
       });
-      let summary = await pipeline(withoutSuspects(listInputs(inputs, { recursive: o.recursive }), suspects, deferred), o.batchSize);
+      let summary = await pipeline(untilStopped(withoutSuspects(listInputs(inputs, { recursive: o.recursive }), suspects, deferred), c.stop.stopped), o.batchSize);
+      if (c.stop.signal) {
+        reporter.warn(`stopped by ${c.stop.signal} after ${summary.done} inputs (${summary.ok} ok, ${summary.failed} failed); rows are in ${out}; rerun the same command to resume`);
+        failedEarly = false;
+        return c.stop.exitCode();
+      }
       for (const entry of deferred) summary = addSummaries(summary, await pipeline(oneEntry(entry), 1));
       summary = addSummaries(summary, { done: poisoned.length, ok: 0, failed: poisoned.length, skipped: 0, seconds: 0, imagesPerSecond: 0, inferSeconds: 0 });
       const failures = summary.failed + resumed.failures;
@@ -214,7 +227,6 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       failedEarly = false;
       return failures > 0 ? EXIT.partialFailure : EXIT.ok;
     } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       await inFlight.close();
       await disposeEngine();
     }

@@ -1,4 +1,4 @@
-import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import lockfile from 'proper-lockfile';
@@ -18,6 +18,8 @@ export interface OutputLock {
   /** Rejects once the lock was lost (its refreshes stalled past the stale time, or it was taken over). */
   readonly compromised: Promise<never>;
   release(): Promise<void>;
+  /** The same, synchronously: for a run that must end at once (SIGTERM while a batch is in flight). */
+  releaseSync(): void;
 }
 
 export interface OutputLockOptions {
@@ -25,22 +27,32 @@ export interface OutputLockOptions {
   waitSeconds?: number;
   /** Called once when the lock is held by another live run and we wait. */
   onWait?: (holder: LockHolder | null) => void;
+  /** Called once when the lock's refreshes have stopped (its holder died, on any host) and we wait for it to go stale. */
+  onStale?: (holder: LockHolder | null, secondsLeft: number) => void;
 }
 
 /**
  * One writer per output. proper-lockfile holds `<out>.lock` (an atomic mkdir, its mtime refreshed
  * every few seconds; a lock not refreshed for STALE_MS is taken over, which covers a kill -9 on
  * any host sharing the file system). We add who holds it (host, pid, since) beside it, for the
- * refusal message, and one shortcut: a lock whose holder is on this host and no longer running is
- * marked stale at once, so that a rerun after kill -9 does not wait for the refreshes to age out.
+ * refusal message, and two shortcuts:
+ * - a lock whose holder is on this host and no longer running (gone, a zombie, or our own pid: a
+ *   restarted container often gets the pid it had) is marked stale at once;
+ * - a lock held from another host (or by an unknown holder) is watched for one refresh period:
+ *   when its refreshes have stopped, the holder is dead, and we wait for the lock to go stale
+ *   instead of refusing (a retried pod or requeued task on a shared volume).
  */
 export const STALE_MS = 20_000;
+const UPDATE_MS = STALE_MS / 4;
+/** How long a lock's mtime must stand still to call its refreshes stopped: one period, plus slack for a loaded holder. */
+const REFRESH_WATCH_MS = UPDATE_MS * 1.6;
 
 export async function lockOutput(out: string, options: OutputLockOptions = {}): Promise<OutputLock> {
   const lockPath = `${out}.lock`;
   const holderFile = `${lockPath}.holder.json`;
-  const deadline = Date.now() + (options.waitSeconds ?? 0) * 1000;
+  let deadline = Date.now() + (options.waitSeconds ?? 0) * 1000;
   let waited = false;
+  let staleWait = false;
   let onCompromised: (error: Error) => void = () => undefined;
   const compromised = new Promise<never>((_, reject) => { onCompromised = reject; });
   compromised.catch(() => undefined); // observed by the run; never an unhandled rejection
@@ -51,7 +63,7 @@ export async function lockOutput(out: string, options: OutputLockOptions = {}): 
         lockfilePath: lockPath,
         realpath: false,
         stale: STALE_MS,
-        update: STALE_MS / 4,
+        update: UPDATE_MS,
         onCompromised: (error) => onCompromised(new CliError('ERR_OUTPUT_LOCK_LOST',
           `Lost the lock on ${out} (${error.message}); another run may be writing it: stop, check, then rerun to resume.`)),
       });
@@ -64,16 +76,27 @@ export async function lockOutput(out: string, options: OutputLockOptions = {}): 
           await rm(holderFile, { force: true });
           await release().catch(() => undefined); // already released or taken over: nothing of ours to undo
         },
+        releaseSync() {
+          rmSync(holderFile, { force: true });
+          try { lockfile.unlockSync(out, { lockfilePath: lockPath, realpath: false }); } catch { /* as in release() */ }
+        },
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
         throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot lock ${out} (${(error as Error).message}); choose a writable --out.`);
       }
       const holder = readHolder(lockPath, holderFile);
+      if (Date.now() >= deadline && !staleWait && (!holder || holder.host !== hostname()) && await refreshesStopped(lockPath)) {
+        staleWait = true;
+        const secondsLeft = Math.max(0, Math.ceil((lockMtime(lockPath) + STALE_MS - Date.now()) / 1000));
+        options.onStale?.(holder, secondsLeft);
+        deadline = Date.now() + (secondsLeft + 5) * 1000;
+        continue;
+      }
       if (Date.now() >= deadline) {
         throw new CliError('ERR_OUTPUT_LOCKED', `${out} is being written by another run (${describeHolder(holder)}); wait for it, pass --wait-lock <seconds>, or choose another --out.`);
       }
-      if (!waited) { waited = true; options.onWait?.(holder); }
+      if (!waited && !staleWait) { waited = true; options.onWait?.(holder); }
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(50, deadline - Date.now()))));
     }
   }
@@ -94,16 +117,44 @@ function readHolder(lockPath: string, holderFile: string): LockHolder | null {
 
 function markStaleIfHolderDied(lockPath: string, holderFile: string): void {
   const holder = readHolder(lockPath, holderFile);
-  if (!holder || holder.host !== hostname() || holder.pid === process.pid || isAlive(holder.pid)) return;
+  if (!holder || holder.host !== hostname()) return;
+  if (holder.pid !== process.pid && isAlive(holder.pid)) return;
   // Backdating the lock lets proper-lockfile's own stale takeover (atomic rmdir + mkdir) do the rest.
   try { utimesSync(lockPath, new Date(0), new Date(0)); } catch { /* gone already */ }
 }
 
+/** Running, and not a zombie (`kill(pid, 0)` succeeds on a zombie until its parent or PID 1 reaps it). */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return processState(pid) !== 'Z';
+}
+
+/** The state letter of /proc/<pid>/stat (the field after the command's closing parenthesis); null without /proc. */
+function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+function lockMtime(lockPath: string): number {
+  try { return statSync(lockPath).mtimeMs; } catch { return 0; }
+}
+
+/** Watches the lock for one refresh period: true when its mtime stood still (the holder stopped refreshing it) or it is gone. */
+async function refreshesStopped(lockPath: string): Promise<boolean> {
+  const before = lockMtime(lockPath);
+  const until = Date.now() + REFRESH_WATCH_MS;
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = lockMtime(lockPath);
+    if (now !== before) return now === 0;
+  }
+  return true;
 }
