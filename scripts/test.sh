@@ -37,7 +37,8 @@ echo "xception: tools and the Python oracle ready after $((SECONDS - started)) s
 # The packages were type-checked with the build (XCEPTION_TURBO_TASKS above); the root's own
 # TypeScript (test/ and vitest.config.ts) belongs to no package.
 node_modules/.bin/tsc -p tsconfig.check.json
-results=$(mktemp)
+# XCEPTION_TEST_REPORT keeps vitest's JSON report (per-file and per-test times: scripts/test-durations.mjs).
+results=${XCEPTION_TEST_REPORT:-$(mktemp)}
 status=0
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$results" || status=$?
 # One plain closing line that any CI reader understands.
@@ -46,5 +47,5 @@ node -e '
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
 ' "$results" || true
-rm -f "$results"
+[ -n "${XCEPTION_TEST_REPORT:-}" ] || rm -f "$results"
 exit $status
