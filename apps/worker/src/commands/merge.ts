@@ -3,8 +3,8 @@ import { access, copyFile, open, readFile, rename, rm } from 'node:fs/promises';
 import { CliError, EXIT } from '../cli-error.js';
 import { encodePathLine, FEATURE_WIDTH, fixedNpyHeader, pathsFileOf, readEmbeddingRows } from '../output/embedding-journal.js';
 import { readParquetHeader, readParquetRecords, writeParquet, type ParquetHeader, type ParquetRecord } from '../output/parquet-output.js';
-import { csvRows, partLines } from '../output/part-rows.js';
-import { linesOf, ResultsFile, formatFor, parseCsvRecord } from '../output/results-file.js';
+import { csvRows } from '../output/part-rows.js';
+import { linesOf, numberedLinesOf, ResultsFile, formatFor, parseCsvRecord } from '../output/results-file.js';
 import { PathSet } from '../pipeline/path-set.js';
 
 /**
@@ -89,13 +89,13 @@ async function mergeRows(tmp: string, parts: readonly string[], format: 'csv' | 
         batch.push(text);
       };
       if (format === 'csv') {
-        for await (const row of csvRows(partLines(part), parseCsvRecord(headers[0]!).length)) {
+        for await (const row of csvRows(numberedLinesOf(part), parseCsvRecord(headers[0]!).length)) {
           if ('bad' in row) bad.push(`${part} line ${row.line} (${row.bad})`);
           else if (row.line > 1) keep(row.fields[0]!, row.text);
           if (batch.length >= 1000) { await file.appendRaw(batch); rows += batch.length; batch.length = 0; }
         }
       } else {
-        for await (const { text, line, terminated } of partLines(part)) {
+        for await (const { text, line, terminated } of numberedLinesOf(part)) {
           if (text.trim() === '') continue;
           const row = jsonRow(text);
           // A torn last line is a row the worker never finished: a rerun redoes it, so it is no loss.

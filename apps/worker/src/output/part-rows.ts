@@ -1,26 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { parseCsvRecord } from './results-file.js';
-
-/** One line of a part, numbered from 1; `terminated` is false for a last line without its newline (a torn write). */
-export interface PartLine { text: string; line: number; terminated: boolean }
+import { parseCsvRecord, type NumberedLine } from './results-file.js';
 
 /** A row of a part as merge sees it: its text, or why it cannot be read. */
 export type PartRow = { line: number; text: string; fields: string[] } | { line: number; bad: string };
-
-export async function* partLines(path: string): AsyncGenerator<PartLine> {
-  let rest = '';
-  let line = 0;
-  for await (const chunk of createReadStream(path, 'utf8')) {
-    rest += chunk as string;
-    let start = 0;
-    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n', start)) {
-      yield { text: rest.slice(start, nl), line: ++line, terminated: true };
-      start = nl + 1;
-    }
-    rest = rest.slice(start);
-  }
-  if (rest !== '') yield { text: rest, line: ++line, terminated: false };
-}
 
 /** Longer than any record we write (a path is at most 4096 bytes): a quote open past this is a stray one. */
 const MAX_RECORD_CHARS = 64 * 1024;
@@ -32,12 +13,12 @@ const MAX_RECORD_CHARS = 64 * 1024;
  * its first line alone is the bad row and the lines after it are read again: one stray quote
  * costs one row, not the rest of the part.
  */
-export async function* csvRows(lines: AsyncIterable<PartLine>, columns: number): AsyncGenerator<PartRow> {
+export async function* csvRows(lines: AsyncIterable<NumberedLine>, columns: number): AsyncGenerator<PartRow> {
   const source = lines[Symbol.asyncIterator]();
-  const again: PartLine[] = [];
-  const next = async (): Promise<PartLine | null> => again.shift() ?? ((await source.next()).value as PartLine | undefined) ?? null;
+  const again: NumberedLine[] = [];
+  const next = async (): Promise<NumberedLine | null> => again.shift() ?? ((await source.next()).value as NumberedLine | undefined) ?? null;
   for (let first = await next(); first; first = await next()) {
-    const joined: PartLine[] = [first];
+    const joined: NumberedLine[] = [first];
     let text = first.text;
     while (quoteOpen(text) && text.length <= MAX_RECORD_CHARS) {
       const more = await next();

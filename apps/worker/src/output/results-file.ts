@@ -198,18 +198,26 @@ async function* readRecords(path: string, format: OutputFormat): AsyncGenerator<
  * Lines split on \n only: readline also splits on a lone \r, which a quoted CSV path may hold,
  * and such a path would then never match itself on resume.
  */
-export async function* linesOf(path: string): AsyncGenerator<string> {
+/** One line of a file, numbered from 1; `terminated` is false for a last line without its newline (a torn write). */
+export interface NumberedLine { text: string; line: number; terminated: boolean }
+
+export async function* numberedLinesOf(path: string): AsyncGenerator<NumberedLine> {
   let rest = '';
+  let line = 0;
   for await (const chunk of createReadStream(path, 'utf8')) {
     rest += chunk as string;
     let start = 0;
     for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n', start)) {
-      yield rest.slice(start, nl);
+      yield { text: rest.slice(start, nl), line: ++line, terminated: true };
       start = nl + 1;
     }
     rest = rest.slice(start);
   }
-  if (rest !== '') yield rest;
+  if (rest !== '') yield { text: rest, line: ++line, terminated: false };
+}
+
+export async function* linesOf(path: string): AsyncGenerator<string> {
+  for await (const { text } of numberedLinesOf(path)) yield text;
 }
 
 export function csvHeader(topK: number): string {
