@@ -207,10 +207,16 @@ async function ensureTfjsBackend(): Promise<void> {
 }
 
 /** A shard of a model.json at `modelUrl` must sit beside it or below: same origin, no `..`, no absolute path. */
+/** Whether `url` lies in the folder that holds `modelUrl` (same origin, under its path). */
+export function insideModelDirectory(modelUrl: URL, url: URL): boolean {
+  const base = new URL('.', modelUrl);
+  return url.origin === base.origin && url.pathname.startsWith(base.pathname);
+}
+
 export function checkUrlShardPath(modelUrl: URL, p: string, fail: Fail): void {
   const base = new URL('.', modelUrl);
   const resolved = new URL(p, modelUrl);
-  if (/^[a-z][a-z0-9+.-]*:/i.test(p) || p.startsWith('/') || p.includes('\\') || resolved.origin !== base.origin || !resolved.pathname.startsWith(base.pathname) || p.split('/').includes('..')) {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(p) || p.startsWith('/') || p.includes('\\') || !insideModelDirectory(modelUrl, resolved) || p.split('/').includes('..')) {
     throw fail('ERR_WEIGHTS_SHARD_PATH', `shard path '${p}' leaves the model's directory ${base.href}; shards must sit beside model.json, so this manifest is refused.`, { url: resolved.href });
   }
 }

@@ -4,7 +4,7 @@ import { fetchBytes } from './download.js';
 import { FileTooLargeError, NotARegularFileError, readRegularFile } from './regular-file.js';
 import { WeightsDownloadError, WeightsFileError } from './errors.js';
 import type { ReadWeightsOptions, XceptionWeightsReading } from './keras-h5.js';
-import { checkUrlShardPath, readTfjsArtifactsAt, type ArtifactsLocation } from './tfjs-artifacts-decode.js';
+import { checkUrlShardPath, insideModelDirectory, readTfjsArtifactsAt, type ArtifactsLocation } from './tfjs-artifacts-decode.js';
 
 /**
  * Reads TensorFlow.js layers-model artifacts (model.json + binary shards, from a path, a
@@ -32,9 +32,8 @@ async function locate(pathOrUrl: string | URL, env: NodeJS.ProcessEnv | undefine
         const url = new URL(relative, asUrl);
         // A redirect is checked as the first address was: a shard's may not leave the model's directory.
         const checkRedirect = relative === asUrl.href ? undefined : (to: URL): void => {
-          const base = new URL('.', asUrl);
-          if (to.origin !== base.origin || !to.pathname.startsWith(base.pathname)) {
-            throw new WeightsFileError('ERR_WEIGHTS_SHARD_PATH', `${url.href} redirects to ${to.href}, outside the model's directory ${base.href}, so the redirect is refused; serve the shards beside model.json.`, { url: to.href });
+          if (!insideModelDirectory(asUrl, to)) {
+            throw new WeightsFileError('ERR_WEIGHTS_SHARD_PATH', `${url.href} redirects to ${to.href}, outside the model's directory ${new URL('.', asUrl).href}, so the redirect is refused; serve the shards beside model.json.`, { url: to.href });
           }
         };
         try {
