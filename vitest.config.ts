@@ -48,8 +48,8 @@ export default defineConfig({
     // Files share their worker's module cache instead of a fresh process each: on 49 of the small
     // files, 33 s → 19 s of wall and 59 → 26 s of CPU, nearly all of it importing tfjs and the
     // packages again per file (vitest's own import figure 21.6 → 7.1 s). Tests set their own tfjs
-    // backend, count tensors relative to their start and clean up their own files; the whole
-    // suite passed this way before it was turned on.
+    // backend, count tensors relative to their start and clean up their own files. A test that
+    // needs a process nobody has used yet starts one of its own (cpu-backend-banner.test.ts).
     isolate: false,
     // Longest files first, by a measured run's times (see the file): the run ends with short files.
     sequence: { sequencer: DurationSequencer },
