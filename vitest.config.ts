@@ -1,32 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import DurationSequencer from './test/duration-sequencer.js';
+import { workspaceAliases } from './test/workspace-aliases.js';
 
-const src = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
   resolve: {
-    // Tests run the packages' TypeScript sources directly: no build step before testing.
-    alias: [
-      { find: /^@xception\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
-      { find: /^@xception\/core$/, replacement: src('./packages/core/src/index.ts') },
-      { find: /^@xception\/vision-utils\/node$/, replacement: src('./packages/vision-utils/src/node/index.ts') },
-      { find: /^@xception\/vision-utils\/browser$/, replacement: src('./packages/vision-utils/src/browser/index.ts') },
-      { find: /^@xception\/vision-utils$/, replacement: src('./packages/vision-utils/src/index.ts') },
-      { find: /^@xception\/weights\/browser$/, replacement: src('./packages/weights/src/browser/index.ts') },
-      { find: /^@xception\/weights$/, replacement: src('./packages/weights/src/index.ts') },
-      { find: /^@xception\/onnx$/, replacement: src('./packages/onnx/src/index.ts') },
-      { find: /^@xception\/classifier\/browser$/, replacement: src('./packages/classifier/src/browser/index.ts') },
-      { find: /^@xception\/classifier(\/node)?$/, replacement: src('./packages/classifier/src/node/index.ts') },
-      { find: /^@xception\/training\/choices$/, replacement: src('./packages/training/src/trainable-from.ts') },
-      { find: /^@xception\/training$/, replacement: src('./packages/training/src/index.ts') },
-      { find: /^@xception\/runtime$/, replacement: src('./packages/runtime/src/index.ts') },
-      { find: /^@xception\/engines\/choices$/, replacement: src('./packages/engines/src/engine-choices.ts') },
-      { find: /^@xception\/engines$/, replacement: src('./packages/engines/src/index.ts') },
-      { find: /^@xception\/photo-library\/rules$/, replacement: src('./packages/photo-library/src/rules.ts') },
-      { find: /^@xception\/photo-library\/testing$/, replacement: src('./packages/photo-library/src/testing/index.ts') },
-      { find: /^@xception\/photo-library$/, replacement: src('./packages/photo-library/src/index.ts') },
-    ],
+    // Tests run the packages' TypeScript sources directly: no build step before testing. One
+    // alias per export of every workspace package, from its package.json (see the file).
+    alias: workspaceAliases(root),
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],

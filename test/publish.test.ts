@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPackage, createPackageFromTarballData } from '@arethetypeswrong/core';
@@ -61,6 +61,19 @@ describe('published packages', () => {
       expect(exportsJson, name).not.toMatch(/"source"|\.\/testing|(?<!\.d)\.ts"/);
     }
     console.log(summary.join('\n'));
+  });
+});
+
+describe('the workspace test kit', () => {
+  test('@xception/test-kit is private, never packed, and no published package needs it to install', () => {
+    const kit = JSON.parse(readFileSync(join(REPO_ROOT, 'packages', 'test-kit', 'package.json'), 'utf8')) as { name: string; private?: boolean };
+    expect(kit).toMatchObject({ name: '@xception/test-kit', private: true });
+    expect(readdirSync(packed.dir).filter((f) => f.includes('test-kit'))).toEqual([]);
+    for (const [name, tarball] of packed.tarballs) {
+      const pkgJson = JSON.parse(execFileSync('tar', ['xzf', tarball, '-O', 'package/package.json'], { encoding: 'utf8' })) as Record<string, Record<string, string> | undefined>;
+      const installs = Object.keys({ ...pkgJson.dependencies, ...pkgJson.peerDependencies, ...pkgJson.optionalDependencies });
+      expect(installs.filter((d) => d === kit.name), name).toEqual([]);
+    }
   });
 });
 

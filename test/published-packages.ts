@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -30,7 +30,9 @@ export function packAll(): { dir: string; tarballs: Map<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'xception-pack-'));
   for (let attempt = 1; ; attempt++) {
     try {
-      execFileSync(pnpmBinary(), ['-r', '--filter', './packages/*', 'pack', '--pack-destination', dir], { cwd: REPO_ROOT, stdio: 'pipe', encoding: 'utf8' });
+      // Only the published packages: pnpm packs a private one too (the test kit) when asked.
+      const filters = publishedPackageDirs().flatMap((pkgDir) => ['--filter', `./${relative(REPO_ROOT, pkgDir)}`]);
+      execFileSync(pnpmBinary(), ['-r', ...filters, 'pack', '--pack-destination', dir], { cwd: REPO_ROOT, stdio: 'pipe', encoding: 'utf8' });
       break;
     } catch (error) {
       const text = `${(error as { stderr?: string }).stderr ?? ''}${(error as { stdout?: string }).stdout ?? ''}`;

@@ -17,7 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { sharedPath } from '@xception/core/testing';
+import { sharedPath } from '@xception/test-kit';
 import { asList, EXIFTOOL, exiftoolRead } from '@xception/photo-library/testing';
 import { servedTagger } from '../test/served-build.js';
 

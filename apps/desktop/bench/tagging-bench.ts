@@ -18,7 +18,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { sharedPath } from '@xception/core/testing';
+import { sharedPath } from '@xception/test-kit';
 import { DEFAULT_SETTINGS, type TaggingProgress } from '../src/shared/api.js';
 import { createLibraryService } from '../src/main/library-service.js';
 import { createUtilityClassifier } from '../src/main/utility-classifier.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
+import { sharedPath, SKIP_NO_SHARED } from '@xception/test-kit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLibraryService } from '../src/main/library-service.js';
 import { readPhotoSidecar } from '@xception/photo-library';

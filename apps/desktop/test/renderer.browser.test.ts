@@ -2,11 +2,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { createServer, type Server } from 'node:http';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
+import { HAVE_CHROMIUM, launchChromium, sharedPath, SKIP_NO_CHROMIUM, SKIP_NO_SHARED } from '@xception/test-kit';
 import { build } from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, SKIP_NO_CHROMIUM } from './chromium.js';
 import type { StandInData, StandInPhoto } from './stand-in-bridge.js';
 // @ts-expect-error: a plain ESM build script without type declarations
 import { buildRenderer } from '../scripts/build.mjs';
@@ -14,7 +13,7 @@ import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 
 const samples = sharedPath('images', 'imagenet-samples');
 const labelsTsv = sharedPath('images', 'labels.tsv');
-const skip = SKIP_NO_CHROMIUM ?? (!samples || !labelsTsv ? SKIP_NO_SHARED : null);
+const skip = !HAVE_CHROMIUM ? SKIP_NO_CHROMIUM : (!samples || !labelsTsv ? SKIP_NO_SHARED : null);
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const outputDir = join(appDir, 'test-output');
 const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.jpeg': 'image/jpeg', '.JPEG': 'image/jpeg' };
@@ -66,7 +65,7 @@ describe.skipIf(skip)(`renderer in Debian Chromium with a stand-in bridge ${skip
     const address = server.address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
     profile = makeTempDir('xception-chromium-');
-    context = await launchChromium(profile);
+    context = await launchChromium(profile, { gpu: 'none', viewport: { width: 1400, height: 900 } });
   });
 
   afterAll(async () => {

@@ -2,18 +2,17 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
+import { HAVE_CHROMIUM, launchChromium, sharedPath, SKIP_NO_CHROMIUM, SKIP_NO_SHARED } from '@xception/test-kit';
 import { modelTagsFrom } from '@xception/photo-library/rules';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '@xception/photo-library/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, SKIP_NO_CHROMIUM } from './chromium.js';
 import { makeTempDir } from '../src/main/test-support/temp-dir.js';
-import { runCli } from '../../worker/test/run-cli.js';
+import { runCli } from '@xception/test-kit/worker-cli';
 import { servedTagger } from './served-build.js';
 
 const samples = sharedPath('images', 'imagenet-samples');
-const skip = SKIP_NO_CHROMIUM ?? (!EXIFTOOL ? SKIP_NO_EXIFTOOL : !samples ? SKIP_NO_SHARED : null);
+const skip = !HAVE_CHROMIUM ? SKIP_NO_CHROMIUM : (!EXIFTOOL ? SKIP_NO_EXIFTOOL : !samples ? SKIP_NO_SHARED : null);
 const outputDir = fileURLToPath(new URL('../test-output/', import.meta.url));
 /**
  * Seeded random weights on onnxruntime, the same on both sides; flat scores, so a low threshold
@@ -80,7 +79,7 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference at $
     rows = readFileSync(join(root, 'classify.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ClassifyRow);
 
     profile = makeTempDir('xception-chromium-');
-    context = await launchChromium(profile);
+    context = await launchChromium(profile, { gpu: 'none', viewport: { width: 1400, height: 900 } });
     // Nothing may leave 127.0.0.1: every request is recorded, and any other is cut.
     await context.route('**/*', (route) => (route.request().url().startsWith(`${origin}/`) ? route.continue() : route.abort()));
     context.on('request', (r) => requests.push(r.url()));

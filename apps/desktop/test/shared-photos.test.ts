@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
+import { sharedPath, SKIP_NO_SHARED } from '@xception/test-kit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Prediction } from '../src/shared/api.js';
 import { createLibraryService } from '../src/main/library-service.js';

@@ -1,12 +1,12 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
 import { asList, EXIFTOOL, exiftoolReadAll, exiftoolWrite, makeTempDir, SKIP_NO_EXIFTOOL } from '@xception/photo-library/testing';
 import type { Prediction } from '../src/shared/api.js';
 import { createLibraryService } from '../src/main/library-service.js';
 import { createStandInClassifier } from '../src/main/test-support/stand-in-classifier.js';
-import { runCli } from '../../worker/test/run-cli.js';
+import { runCli } from '@xception/test-kit/worker-cli';
 
 /**
  * The desktop app's tagging path (library service, tagging queue, sidecar writes) and

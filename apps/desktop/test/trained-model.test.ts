@@ -3,7 +3,8 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
-import { saneRandomWeights, sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
+import { sharedPath, SKIP_NO_SHARED } from '@xception/test-kit';
+import { saneRandomWeights } from '@xception/core/testing';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '@xception/photo-library/testing';
 import { writeKerasArchive } from '@xception/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { webglWeightsFrom } from '../src/main/renderer-classifier.js';
 import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 import type { ServedApp } from '../src/served/served-app.js';
 import { buildProgram } from '../src/served/tagger-cli.js';
-import { runCli } from '../../worker/test/run-cli.js';
+import { runCli } from '@xception/test-kit/worker-cli';
 
 const samples = sharedPath('images', 'imagenet-samples');
 const skip = !EXIFTOOL ? SKIP_NO_EXIFTOOL : !samples ? SKIP_NO_SHARED : null;

@@ -6,11 +6,12 @@
  * The library service records the results (sidecars, index) as for any engine, and they match
  * the wasm engine in Node on the same seeded weights.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { HAVE_CHROMIUM, launchChromium, SKIP_NO_CHROMIUM } from '@xception/test-kit';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,8 +26,7 @@ import { createEngineClassifier } from '../src/main/engine-classifier.js';
 import { buildRenderer } from '../scripts/build.mjs';
 import { makeTempDir } from '../src/main/test-support/temp-dir.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? null : 'skipped: Debian Chromium is not installed (apt-get install -y chromium)';
+const skip = HAVE_CHROMIUM ? null : SKIP_NO_CHROMIUM;
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const SIZE = 71; // Xception's smallest input: keeps SwiftShader quick
 const MODEL: WebglModelPayload = { inputShape: [SIZE, SIZE, 3], weights: null, seed: 11 };
@@ -72,13 +72,8 @@ describe.skipIf(skip)(`webgl engine in the renderer (Chromium, SwiftShader) ${sk
       res.writeHead(200, { 'content-type': file[0], 'content-security-policy': CONTENT_SECURITY_POLICY }).end(file[1]);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { chromium } = await import('playwright-core');
     profile = makeTempDir('xception-webgl-chromium-');
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-    });
+    context = await launchChromium(profile, { gpu: 'swiftshader' });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => consoleLines.push(`pageerror: ${String(e)}`));

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGENET_REGISTRY, type WeightsRegistry } from '@xception/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadPort, startStaticServer, type StaticServer } from '@xception/core/testing';
+import { deadPort, startStaticServer, type StaticServer } from '@xception/test-kit';
 import { CHANNELS, type TaggingProgress } from '../src/shared/api.js';
 import { createProgressForwarder } from '../src/main/ipc-handlers.js';
 import { createLibraryService } from '../src/main/library-service.js';

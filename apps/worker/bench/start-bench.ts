@@ -18,7 +18,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
-import { saneRandomWeights, sharedPath } from '@xception/core/testing';
+import { sharedPath } from '@xception/test-kit';
+import { saneRandomWeights } from '@xception/core/testing';
 import { writeKeras3Weights } from '@xception/weights';
 
 // pnpm 12 passes the `--` of `pnpm bench:start -- --repeat 3` on: it is dropped here.

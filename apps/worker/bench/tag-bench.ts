@@ -15,7 +15,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { sharedPath } from '@xception/core/testing';
+import { sharedPath } from '@xception/test-kit';
 
 const { values: args } = parseArgs({ options: {
   engine: { type: 'string', default: 'onnx' },

@@ -15,7 +15,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { sharedPath } from '@xception/core/testing';
+import { sharedPath } from '@xception/test-kit';
 import * as ort from 'onnxruntime-node';
 import { exportXceptionOnnx, ONNX_IO } from '@xception/onnx';
 import { writeNpy } from '../src/output/npy.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '@xception/photo-library/testing';
-import { REPO, runCli } from './run-cli.js';
+import { REPO, runCli } from '@xception/test-kit/worker-cli';
 
 /**
  * Class names are checked once, where they enter: `train`'s class folder names. A name that

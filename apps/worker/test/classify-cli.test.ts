@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
-import { saneRandomWeights, SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
+import { saneRandomWeights } from '@xception/core/testing';
 import { writeTfjsArtifacts } from '@xception/weights';
 import { makeHostileFolder } from './hostile-files.js';
 import { readNpy } from '../src/output/npy.js';
-import { jsonl, runCli, startCli } from './run-cli.js';
+import { jsonl, runCli, startCli } from '@xception/test-kit/worker-cli';
 
 interface Row { path: string; top?: Array<{ index: number; wnid: string; label: string; score: number }>; error?: { code: string; message: string } }
 

@@ -2,8 +2,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
-import { REPO, runCli } from './run-cli.js';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
+import { REPO, runCli } from '@xception/test-kit/worker-cli';
 
 const photos = sharedPath('images', 'imagenet-samples');
 if (!photos) console.warn(SKIP_NO_SHARED);

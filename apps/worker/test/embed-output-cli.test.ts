@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { oraclePython, SKIP_NO_ORACLE_PYTHON, SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
-import { jsonl, runCli, startCli } from './run-cli.js';
+import { oraclePython, SKIP_NO_ORACLE_PYTHON, SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
+import { jsonl, runCli, startCli } from '@xception/test-kit/worker-cli';
 
 const photos = sharedPath('images', 'imagenet-samples');
 const python = oraclePython();

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
 import { saneRandomWeights } from '@xception/core/testing';
 import { readWeights, writeKerasArchive } from '@xception/weights';
-import { runCli } from './run-cli.js';
+import { runCli } from '@xception/test-kit/worker-cli';
 
 // What real Keras makes of these files: packages/weights/src/keras3-oracle.test.ts.
 const dir = mkdtempSync(join(tmpdir(), 'xception-keras-cli-'));

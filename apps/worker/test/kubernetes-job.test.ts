@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
-import { jsonl, REPO, runCli, startCliVia } from './run-cli.js';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
+import { jsonl, REPO, runCli, startCliVia } from '@xception/test-kit/worker-cli';
 
 /**
  * The README's Kubernetes Indexed Job, as far as it can run here (no kind or k3s: their images

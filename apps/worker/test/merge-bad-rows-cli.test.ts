@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { oraclePython, runOraclePython, SKIP_NO_ORACLE_PYTHON, SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
-import { runCli } from './run-cli.js';
+import { oraclePython, runOraclePython, SKIP_NO_ORACLE_PYTHON, SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
+import { runCli } from '@xception/test-kit/worker-cli';
 
 const python = oraclePython();
 const photos = sharedPath('images', 'imagenet-samples');

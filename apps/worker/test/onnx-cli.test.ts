@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
-import { SKIP_NO_SHARED, saneRandomWeights, sharedPath } from '@xception/core/testing';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
+import { saneRandomWeights } from '@xception/core/testing';
 import { decodeOnnxModel } from '@xception/onnx';
 import { writeTfjsArtifacts } from '@xception/weights';
-import { jsonl, runCli } from './run-cli.js';
+import { jsonl, runCli } from '@xception/test-kit/worker-cli';
 
 const photos = sharedPath('images', 'imagenet-samples');
 if (!photos) console.warn(SKIP_NO_SHARED);

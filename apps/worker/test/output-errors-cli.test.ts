@@ -3,8 +3,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
-import { runCli, type CliRun } from './run-cli.js';
+import { sharedPath, SKIP_NO_SHARED } from '@xception/test-kit';
+import { runCli, type CliRun } from '@xception/test-kit/worker-cli';
 
 const photos = sharedPath('images', 'imagenet-samples');
 const dir = mkdtempSync(join(tmpdir(), 'xception-output-errors-'));

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
 import { spawnSync } from 'node:child_process';
-import { jsonl, rowsIn, runCli, startCli, startCliVia, until } from './run-cli.js';
+import { jsonl, rowsIn, runCli, startCli, startCliVia, until } from '@xception/test-kit/worker-cli';
 
 const photos = sharedPath('images', 'imagenet-samples');
 if (!photos) console.warn(SKIP_NO_SHARED);

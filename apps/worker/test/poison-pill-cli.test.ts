@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
-import { jsonl, runCli } from './run-cli.js';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
+import { jsonl, runCli } from '@xception/test-kit/worker-cli';
 
 interface Row { path: string; top?: unknown[]; error?: { code: string; message: string } }
 

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, expect, test } from 'vitest';
 import { createXceptionFromValues } from '@xception/core';
-import { maxAbsDiff, randomImages, useBackend } from '@xception/core/testing';
+import { maxAbsDiff, useBackend } from '@xception/test-kit';
+import { randomImages } from '@xception/core/testing';
 import { readNpy, writeNpy } from '../src/output/npy.js';
-import { runCli } from './run-cli.js';
+import { runCli } from '@xception/test-kit/worker-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'xception-predict-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

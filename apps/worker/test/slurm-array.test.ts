@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
-import { CLI_ARGS, jsonl, REPO, rowsIn, runCli } from './run-cli.js';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
+import { CLI_ARGS, jsonl, REPO, rowsIn, runCli } from '@xception/test-kit/worker-cli';
 
 /**
  * The README's sbatch array script, run as written on a real one-node Slurm

@@ -1,9 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
 import { asList, EXIFTOOL, exiftoolReadAll, exiftoolReadEach, exiftoolWrite, makeTempDir, SKIP_NO_EXIFTOOL } from '@xception/photo-library/testing';
-import { jsonl, runCli, startCli } from './run-cli.js';
+import { jsonl, runCli, startCli } from '@xception/test-kit/worker-cli';
 
 /**
  * `xception tag` as a child process over copies of real photos, with exiftool as the reader of

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oraclePython, readNpy, runOraclePython, sharedPath, SKIP_NO_ORACLE_PYTHON, SKIP_NO_SHARED, useBackend } from '@xception/core/testing';
+import { oraclePython, readNpy, runOraclePython, sharedPath, SKIP_NO_ORACLE_PYTHON, SKIP_NO_SHARED, useBackend } from '@xception/test-kit';
 import { preprocessInput } from '@xception/vision-utils';
 import { loadImage } from '@xception/vision-utils/node';
 import { loadXception, readKerasArchive } from '@xception/weights';
-import { jsonl, REPO, runCli, startCli } from './run-cli.js';
+import { jsonl, REPO, runCli, startCli } from '@xception/test-kit/worker-cli';
 
 /**
  * `xception train` end to end, as users run it, without ImageNet weights (seeded random base,

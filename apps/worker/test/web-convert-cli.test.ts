@@ -8,9 +8,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createXceptionFromValues, expectedWeights, resolveXceptionConfig } from '@xception/core';
-import { randomImages, saneRandomWeights, startStaticServer, type StaticServer } from '@xception/core/testing';
+import { startStaticServer, type StaticServer } from '@xception/test-kit';
+import { randomImages, saneRandomWeights } from '@xception/core/testing';
 import { writeKerasArchive } from '@xception/weights';
-import { runCli, type CliRun } from './run-cli.js';
+import { runCli, type CliRun } from '@xception/test-kit/worker-cli';
 
 /**
  * `weights convert --to web` through the built CLI, on a seeded 5-class 71x71 .keras: the folder

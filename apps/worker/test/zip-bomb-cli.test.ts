@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { oraclePython, runOraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/core/testing';
-import { CLI_ARGS, REPO, runCli } from './run-cli.js';
+import { oraclePython, runOraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/test-kit';
+import { CLI_ARGS, REPO, runCli } from '@xception/test-kit/worker-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'xception-zip-bomb-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

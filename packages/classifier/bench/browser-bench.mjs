@@ -11,7 +11,8 @@
 // takes ~9 s/image at 299, so it is opt-in and checks correctness only: --backends wasm,webgl --size 71.
 // Writes bench/results/classifier-browser.json at the repo root.
 //
-// Needs `turbo run build` (the model folder is written by the built packages) and /usr/bin/chromium.
+// Needs `turbo run build` (the model folder is written by the built packages, Chromium launched by the
+// built @xception/test-kit) and /usr/bin/chromium.
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -20,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '@xception/test-kit';
 import { writeSeededModelFolder } from '../scripts/seeded-model-folder.mjs';
 
 const { values: args } = parseArgs({ options: {
@@ -95,10 +96,7 @@ try {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${server.address().port}/`;
-  const context = await chromium.launchPersistentContext(join(work, 'profile'), {
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-  });
+  const context = await launchChromium(join(work, 'profile'), { gpu: 'swiftshader' });
   try {
     console.log(`Chromium, ${size}x${size}, ${args.images} images per batch, median of ${args.runs} runs (seeded weights)`);
     console.log('| backend | classifier ms/image | tfjs-layers ms/image | ratio | classifier load ms | layers load ms | same top-1 | max |score diff| |');

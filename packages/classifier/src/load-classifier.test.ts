@@ -4,14 +4,13 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveXceptionConfig } from '@xception/core';
-import { SKIP_NO_SHARED, startStaticServer, type StaticServer } from '@xception/core/testing';
+import { HAVE_CHROMIUM, launchChromium, SKIP_NO_CHROMIUM, SKIP_NO_SHARED, startStaticServer, type StaticServer } from '@xception/test-kit';
 import { writeKerasArchive } from '@xception/weights';
 import * as esbuild from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CACHE_NAME } from './browser/cache-storage-store.js';
 import { CACHE_DB_NAME, CACHE_DB_STORE } from './browser/indexed-db-store.js';
-import { haveChromium, launchChromium, SKIP_NO_CHROMIUM } from './test-support/chromium.js';
 import { classifierFixture as fixture, removeClassifierFixture, runCli, SIZE, sharedPhotos, type CliEmbedRow, type CliTopRow, type Fixture } from './test-support/fixtures.js';
 import { ClassifierError, loadClassifier, type Classification, type Classifier, type ImageInput } from './node/index.js';
 
@@ -23,7 +22,7 @@ import { ClassifierError, loadClassifier, type Classification, type Classifier, 
  */
 const photos = sharedPhotos();
 if (!photos) console.warn(SKIP_NO_SHARED);
-const skipBrowser = !haveChromium ? SKIP_NO_CHROMIUM : null;
+const skipBrowser = !HAVE_CHROMIUM ? `${SKIP_NO_CHROMIUM}; it runs the browser classifier` : null;
 if (skipBrowser) console.warn(skipBrowser);
 
 const expectSameTop = (got: Classification[], want: CliTopRow['top']): void => {
@@ -270,7 +269,7 @@ describe.skipIf(!photos || skipBrowser !== null)('loadClassifier in Chromium (bu
     server.files.set('/tiny/w.bin', { body: new Uint8Array(8), type: 'application/octet-stream' });
     const wasmDir = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
     for (const f of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) server.files.set(`/wasm/${f}`, { body: readFileSync(join(wasmDir, f)), type: 'application/wasm' });
-    context = await launchChromium(join(dir, 'chromium'), ['--host-resolver-rules=MAP nas.test 127.0.0.1']);
+    context = await launchChromium(join(dir, 'chromium', 'profile'), { gpu: 'swiftshader', args: ['--host-resolver-rules=MAP nas.test 127.0.0.1'] });
     page = context.pages()[0] ?? (await context.newPage());
   });
   afterAll(async () => {

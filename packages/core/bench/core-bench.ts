@@ -8,7 +8,8 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { createXceptionFromValues, expectedWeights } from '../src/index.js';
-import { loadKerasReferenceModel, randomImages, saneRandomWeights, sharedPath, useBackend, type TestBackend } from '../src/testing/index.js';
+import { sharedPath, useBackend, type TestBackend } from '@xception/test-kit';
+import { loadKerasReferenceModel, randomImages, saneRandomWeights } from '../src/testing/index.js';
 
 const { values: args } = parseArgs({
   options: { backend: { type: 'string', default: 'wasm' }, runs: { type: 'string', default: '5' }, batches: { type: 'string', default: '1,8' } },

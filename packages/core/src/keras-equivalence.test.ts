@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createXceptionFromValues, expectedWeights, type XceptionOptions } from './index.js';
-import { loadKerasReferenceModel, maxAbsDiff, randomImages, saneRandomWeights, SKIP_NO_SHARED, sharedPath, useBackend } from './testing/index.js';
+import { maxAbsDiff, SKIP_NO_SHARED, sharedPath, useBackend } from '@xception/test-kit';
+import { loadKerasReferenceModel, randomImages, saneRandomWeights } from './testing/index.js';
 
 /**
  * The fused graph (BatchNorm folded, fused conv+bias+relu) against Keras' own layers: the real

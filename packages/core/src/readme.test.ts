@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { runOnlyNodeExample } from './testing/index.js';
+import { runOnlyNodeExample } from '@xception/test-kit';
 
 // The README's example as a plain Node script on the built package; 71x71 instead of 299x299.
 test("the README's example runs in plain Node and prints the shapes it says", () => {

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { HAVE_CHROMIUM, launchChromium, SKIP_NO_CHROMIUM } from '@xception/test-kit';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, describe, expect, test } from 'vitest';
 
 /**
@@ -11,9 +12,7 @@ import { afterAll, describe, expect, test } from 'vitest';
  * software GL, SwiftShader, stands in for a GPU here), checked against the cpu backend in the
  * same page on the same seeded weights.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn('skipped: /usr/bin/chromium is absent (apt-get install chromium); it runs the webgl backend');
+if (!HAVE_CHROMIUM) console.warn(`${SKIP_NO_CHROMIUM}; it runs the webgl backend`);
 
 const PAGE_SCRIPT = `
 import * as tf from '@tensorflow/tfjs-core';
@@ -49,7 +48,7 @@ window.runXception = async () => {
 };
 `;
 
-describe.skipIf(!haveChromium)('webgl backend in Chromium', () => {
+describe.skipIf(!HAVE_CHROMIUM)('webgl backend in Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xception-webgl-'));
   let context: BrowserContext | undefined;
   afterAll(async () => {
@@ -62,12 +61,7 @@ describe.skipIf(!haveChromium)('webgl backend in Chromium', () => {
       stdin: { contents: PAGE_SCRIPT, resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'js' },
       bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent',
     });
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--no-first-run', '--disable-quic', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-    });
+    context = await launchChromium(join(dir, 'profile'), { gpu: 'swiftshader' });
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { countParameters, describeXception, expectedWeights, RESIDUAL_LAYERS, resolveXceptionConfig, type GraphNode } from './index.js';
-import { SKIP_NO_SHARED, sharedPath } from './testing/index.js';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
 
 interface KerasLayer { name: string; class_name: string; config: Record<string, any>; inbound_nodes: any[][] }
 

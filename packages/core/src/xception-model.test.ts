@@ -11,7 +11,8 @@ import {
   type XceptionModel,
   type XceptionOptions,
 } from './index.js';
-import { loadKerasReferenceModel, randomImages, saneRandomWeights, SKIP_NO_SHARED, sharedPath, useBackend } from './testing/index.js';
+import { SKIP_NO_SHARED, sharedPath, useBackend } from '@xception/test-kit';
+import { loadKerasReferenceModel, randomImages, saneRandomWeights } from './testing/index.js';
 
 const topologyPath = sharedPath('reference', 'keras-xception-tfjs-model.json');
 const images = (n: number, h: number, w: number, seed = 1): tf.Tensor4D => tf.tensor4d(randomImages([n, h, w, 3], seed), [n, h, w, 3]);

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { runOnlyNodeExample } from '@xception/core/testing';
+import { runOnlyNodeExample } from '@xception/test-kit';
 import { EngineError } from './index.js';
 
 // The README's example as a plain Node script on the built package; 71x71 instead of 299x299.

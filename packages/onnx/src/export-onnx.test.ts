@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compileFusedPlan, createXceptionFromValues, describeXception, expectedWeights, resolveXceptionConfig, type CreateXceptionOptions } from '@xception/core';
-import { randomImages, saneRandomWeights, useBackend } from '@xception/core/testing';
+import { useBackend } from '@xception/test-kit';
+import { randomImages, saneRandomWeights } from '@xception/core/testing';
 import { decodeOnnxModel, exportXceptionOnnx, ONNX_IO } from './index.js';
 
 /** One ORT session per exported file, two threads, as the worker runs it. */

@@ -2,7 +2,7 @@ import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readmeExamples, runNodeExample, SKIP_NO_SHARED, sharedPath, substitute } from '@xception/core/testing';
+import { readmeExamples, runNodeExample, SKIP_NO_SHARED, sharedPath, substitute } from '@xception/test-kit';
 import { asList, EXIFTOOL, exiftoolReadAll, makeTempDir, SKIP_NO_EXIFTOOL } from './testing/index.js';
 
 const photos = sharedPath('images', 'imagenet-samples');

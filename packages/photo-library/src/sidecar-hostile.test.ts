@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { oraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/core/testing';
+import { oraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/test-kit';
 import { describe, expect, it } from 'vitest';
 import { cleanTagName, modelTagsFrom } from './tag-rules.js';
 import { MAX_SIDECAR_BYTES, readPhotoSidecar, writePhotoSidecar } from './sidecar-files.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
+import { sharedPath, SKIP_NO_SHARED } from '@xception/test-kit';
 import { describe, expect, it } from 'vitest';
 import { groupPathOf, IMAGENET_GROUPS } from './imagenet-hierarchy.js';
 import { effectiveTags, modelTagsFrom, tagNameOf } from './tag-rules.js';

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { runOnlyNodeExample } from '@xception/core/testing';
+import { runOnlyNodeExample } from '@xception/test-kit';
 import { libraryWords, RuntimeError } from './index.js';
 import { checkImageSize } from './model-rules.js';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectedWeights, kerasInitialWeights, resolveXceptionConfig, seededRandom } from '@xception/core';
-import { sharedPath, useBackend, type TestBackend } from '@xception/core/testing';
+import { sharedPath, useBackend, type TestBackend } from '@xception/test-kit';
 import type { EngineChoice } from '@xception/engines';
 import { openModel } from '@xception/runtime';
 import { loadImage } from '@xception/vision-utils/node';

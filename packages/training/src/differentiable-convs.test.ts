@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { randomImages, useBackend } from '@xception/core/testing';
+import { useBackend } from '@xception/test-kit';
+import { randomImages } from '@xception/core/testing';
 import { conv2d, depthwiseConv2d, maxPool } from './differentiable-convs.js';
 
 /** Our im2col convs against tfjs' own conv kernels (what the frozen layers and inference run). */

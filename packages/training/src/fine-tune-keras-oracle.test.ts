@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
-import { oraclePython, randomImages, runOraclePython, saneRandomWeights, SKIP_NO_ORACLE_PYTHON, useBackend } from '@xception/core/testing';
+import { oraclePython, runOraclePython, SKIP_NO_ORACLE_PYTHON, useBackend } from '@xception/test-kit';
+import { randomImages, saneRandomWeights } from '@xception/core/testing';
 import { readKerasH5, writeKeras3Weights } from '@xception/weights';
 import { createTrainingGraph, fit } from './index.js';
 

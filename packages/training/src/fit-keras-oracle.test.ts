@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '@xception/core';
-import { oraclePython, readNpy, runOraclePython, SKIP_NO_ORACLE_PYTHON, useBackend } from '@xception/core/testing';
+import { oraclePython, readNpy, runOraclePython, SKIP_NO_ORACLE_PYTHON, useBackend } from '@xception/test-kit';
 import { adaptNormalization, createDenseHead, fit, type FitOptions } from './index.js';
 
 /**

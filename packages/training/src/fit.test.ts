@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '@xception/core';
-import { useBackend } from '@xception/core/testing';
+import { useBackend } from '@xception/test-kit';
 import { adaptNormalization, createDenseHead, decodeCheckpoint, encodeCheckpoint, fit, resolveClassWeights, type FitOptions, type TrainingState } from './index.js';
 
 /** fit()'s bookkeeping on a small seeded problem (Keras' arithmetic itself: fit-keras-oracle.test.ts). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
 import { seededRandom } from '@xception/core';
-import { useBackend } from '@xception/core/testing';
+import { useBackend } from '@xception/test-kit';
 import { adaptNormalization, createDenseHead, fit, foldHead, type EpochLog } from './index.js';
 
 // The README's example on 60 seeded features that a linear head can separate.

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '@xception/core';
-import { useBackend } from '@xception/core/testing';
+import { useBackend } from '@xception/test-kit';
 import { teachTag } from './index.js';
 
 /** Seeded 64-d "photos": the tag shifts 8 of the dimensions; other photos are drawn afresh to be scored. */

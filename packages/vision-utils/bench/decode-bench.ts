@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { sharedPath } from '@xception/core/testing';
+import { sharedPath } from '@xception/test-kit';
 import { loadImage } from '../src/node/index.js';
 import type { DecodedImage, ImageLoadOptions } from '../src/index.js';
 

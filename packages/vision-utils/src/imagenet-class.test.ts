@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
+import { sharedPath, SKIP_NO_SHARED } from '@xception/test-kit';
 import { IMAGENET_CLASSES, imagenetClass, tagName } from './imagenet-class.js';
 import { IMAGENET_CLASS_INDEX_MD5 } from './imagenet-classes.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { expect, test } from 'vitest';
-import { readmeExamples, runNodeExample, substitute } from '@xception/core/testing';
+import { readmeExamples, runNodeExample, substitute } from '@xception/test-kit';
 import { IMAGENET_CLASSES, tagName } from './index.js';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createXceptionFromValues, expectedWeights, resolveXceptionConfig, type XceptionOptions } from '@xception/core';
-import { oraclePython, readNpy, runOraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/core/testing';
+import { oraclePython, readNpy, runOraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/test-kit';
 import { loadXception } from './load-xception.js';
 import { readKerasArchive } from './keras-archive.js';
 import { writeKeras3Weights, writeKerasArchive } from './keras3-writer.js';

@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
 import {
-  bundleForBrowser, HAVE_CHROMIUM, openChromium, readmeExamples, repoRoot, runNodeExample, saneRandomWeights, SKIP_NO_CHROMIUM, substitute,
-} from '@xception/core/testing';
+  bundleForBrowser, HAVE_CHROMIUM, openChromium, readmeExamples, repoRoot, runNodeExample, SKIP_NO_CHROMIUM, substitute,
+} from '@xception/test-kit';
+import { saneRandomWeights } from '@xception/core/testing';
 import { imagenetWeightsPath } from './cache-dir.js';
 import { writeKeras3Weights, writeKerasArchive } from './keras3-writer.js';
 import { writeTfjsArtifacts } from './tfjs-artifacts-writer.js';

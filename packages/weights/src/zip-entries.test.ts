@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
-import { oraclePython, runOraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/core/testing';
+import { oraclePython, runOraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/test-kit';
 import { readZipEntries, ZipEntryTooLargeError } from './zip-entries.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xception-zip-'));

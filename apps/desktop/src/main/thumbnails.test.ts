@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
+import { sharedPath, SKIP_NO_SHARED } from '@xception/test-kit';
 import { describe, expect, it } from 'vitest';
 import { thumbnailUrlFor } from '../shared/api.js';
 import { createPathGuard } from './path-guard.js';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/core/testing';
+import { oraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/test-kit';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '../main/test-support/exiftool.js';
 import { createStandInClassifier } from '../main/test-support/stand-in-classifier.js';
 import { makeTempDir } from '../main/test-support/temp-dir.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { oraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/core/testing';
+import { oraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/test-kit';
 import { parseCsvRecord, ResultsFile } from './results-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xception-results-'));

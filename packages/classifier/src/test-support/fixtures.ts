@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expectedWeights, resolveXceptionConfig } from '@xception/core';
 import { fileURLToPath } from 'node:url';
-import { saneRandomWeights, sharedPath } from '@xception/core/testing';
+import { sharedPath } from '@xception/test-kit';
+import { saneRandomWeights } from '@xception/core/testing';
 import { writeKerasArchive, writeTfjsArtifacts } from '@xception/weights';
 import sharp from 'sharp';
 

@@ -1,10 +1,9 @@
-/** Test and benchmark helpers (`@xception/core/testing`); they need @tensorflow/tfjs-layers. */
-export { repoRoot, sharedDir, sharedPath, SKIP_NO_SHARED } from './shared-data.js';
+/**
+ * Model fixtures for tests and benchmarks (`@xception/core/testing`, not published; they need
+ * @tensorflow/tfjs-layers): seeded weights of a realistic scale and Keras' own Xception as a
+ * reference, both built from this package's graph description. The workspace's test
+ * infrastructure (shared data, HTTP server, Chromium, Python oracle, README runner) is
+ * `@xception/test-kit`.
+ */
 export { saneRandomWeights, randomImages } from './sane-random-weights.js';
 export { loadKerasReferenceModel, type KerasReferenceModel, type KerasReferenceOptions } from './keras-reference-model.js';
-export { useBackend, maxAbsDiff, type TestBackend } from './backends.js';
-export { oraclePython, SKIP_NO_ORACLE_PYTHON } from './oracle-python.js';
-export { runOraclePython, readNpy, type NpyArray } from './run-oracle.js';
-export { deadPort, startStaticServer, type StaticFile, type StaticServer, type StaticServerOptions } from './static-server.js';
-export { readmeExamples, substitute, runNodeExample, runOnlyNodeExample, type ReadmeExample } from './readme-examples.js';
-export { bundleForBrowser, openChromium, CHROMIUM, HAVE_CHROMIUM, SKIP_NO_CHROMIUM, type BrowserBundle, type ChromiumSession } from './chromium-page.js';

@@ -6,7 +6,7 @@ import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   bundleForBrowser, HAVE_CHROMIUM, openChromium, readmeExamples, repoRoot, SKIP_NO_CHROMIUM, type ChromiumSession,
-} from '@xception/core/testing';
+} from '@xception/test-kit';
 
 /**
  * loadImageInBrowser in real Chromium (Debian's), on images written by sharp and served from

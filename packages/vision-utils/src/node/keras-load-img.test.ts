@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { oraclePython, readNpy, runOraclePython, sharedPath, SKIP_NO_ORACLE_PYTHON, SKIP_NO_SHARED } from '@xception/core/testing';
+import { oraclePython, readNpy, runOraclePython, sharedPath, SKIP_NO_ORACLE_PYTHON, SKIP_NO_SHARED } from '@xception/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePredictions } from '../decode-predictions.js';
 import { preprocessInput } from '../preprocess-input.js';

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { sharedPath, SKIP_NO_SHARED } from '@xception/core/testing';
+import { sharedPath, SKIP_NO_SHARED } from '@xception/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecodedImage } from '../decoded-image.js';
 import { loadImage } from './load-image.js';

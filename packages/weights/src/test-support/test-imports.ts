@@ -1,5 +1,6 @@
-/** The test helpers every test file here uses, from @xception/core/testing plus a few of ours. */
-export { saneRandomWeights, randomImages, sharedPath, SKIP_NO_SHARED, useBackend, maxAbsDiff, startStaticServer, deadPort, type StaticServer } from '@xception/core/testing';
+/** The test helpers every test file here uses, from @xception/test-kit and @xception/core/testing plus a few of ours. */
+export { sharedPath, SKIP_NO_SHARED, useBackend, maxAbsDiff, startStaticServer, deadPort, type StaticServer } from '@xception/test-kit';
+export { saneRandomWeights, randomImages } from '@xception/core/testing';
 import { seededRandom } from '@xception/core';
 
 /** Seeded uniform [-1, 1) float32 values. */

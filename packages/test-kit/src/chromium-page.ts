@@ -1,14 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // esbuild and playwright-core load on first use: most tests import this index and need neither.
 import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { startStaticServer, type StaticServer } from './static-server.js';
-
-/** Debian's Chromium (apt-get install chromium); browser tests skip with SKIP_NO_CHROMIUM without it. */
-export const CHROMIUM = '/usr/bin/chromium';
-export const HAVE_CHROMIUM = existsSync(CHROMIUM);
-export const SKIP_NO_CHROMIUM = 'skipped: /usr/bin/chromium is absent (apt-get install chromium)';
 
 export interface BrowserBundle {
   text: string;
@@ -57,12 +53,7 @@ export async function openChromium(root: string): Promise<ChromiumSession> {
     root,
     files: { '/__page/index.html': { type: 'text/html', body: '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>xception test</title><body></body>' } },
   });
-  const { chromium } = await import('playwright-core');
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  const context = await launchChromium(profile);
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   const logs: string[] = [];

@@ -3,6 +3,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * Runs the worker's CLI (`xception`) as a child process, for the worker's CLI tests and the
+ * desktop tests that compare the app with the CLI.
+ */
+
+/** The checkout's root, with a trailing slash (this file sits in packages/test-kit/src or dist). */
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const BUILT_CLI = join(REPO, 'apps/worker/dist/cli.js');
 const SOURCE_CLI = join(REPO, 'apps/worker/src/cli.ts');
