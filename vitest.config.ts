@@ -20,6 +20,8 @@ export default defineConfig({
       { find: /^@xception\/classifier(\/node)?$/, replacement: src('./packages/classifier/src/node/index.ts') },
       { find: /^@xception\/training\/choices$/, replacement: src('./packages/training/src/trainable-from.ts') },
       { find: /^@xception\/training$/, replacement: src('./packages/training/src/index.ts') },
+      { find: /^@xception\/batch\/parquet$/, replacement: src('./packages/batch/src/parquet.ts') },
+      { find: /^@xception\/batch$/, replacement: src('./packages/batch/src/index.ts') },
       { find: /^@xception\/runtime$/, replacement: src('./packages/runtime/src/index.ts') },
       { find: /^@xception\/engines\/choices$/, replacement: src('./packages/engines/src/engine-choices.ts') },
       { find: /^@xception\/engines$/, replacement: src('./packages/engines/src/index.ts') },

@@ -7,7 +7,7 @@ import { expectedWeights, resolveXceptionConfig } from '@xception/core';
 import { saneRandomWeights, SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
 import { writeTfjsArtifacts } from '@xception/weights';
 import { makeHostileFolder } from './hostile-files.js';
-import { readNpy } from '../src/output/npy.js';
+import { readNpy } from '@xception/batch';
 import { jsonl, runCli, startCli } from './run-cli.js';
 
 interface Row { path: string; top?: Array<{ index: number; wnid: string; label: string; score: number }>; error?: { code: string; message: string } }

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, expect, test } from 'vitest';
 import { createXceptionFromValues } from '@xception/core';
 import { maxAbsDiff, randomImages, useBackend } from '@xception/core/testing';
-import { readNpy, writeNpy } from '../src/output/npy.js';
+import { readNpy, writeNpy } from '@xception/batch';
 import { runCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xception-predict-'));

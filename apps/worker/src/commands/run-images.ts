@@ -2,21 +2,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { CliError, EXIT } from '../cli-error.js';
-import { inOutputWords } from '../output/output-errors.js';
+import { checkModelRecord, csvHeader, describeHolder, EmbeddingJournal, hashWeights, InFlightJournal, inOutputWords, type InputEntry, inShard, listInputs, lockOutput, modelId, type ModelRecord, type OpenedResults, parquetJournalOf, pathsFileOf, resolveShard, type ResultRow, ResultsFile, shardOutputPath, stopOnSignal, type StopOnSignal, untilStopped } from '@xception/batch';
 import { decideDevice, detectCuda, NO_CUDA, type DeviceChoice, type DeviceDecision } from '../device/cuda-detect.js';
 import type { EngineChoice } from '@xception/engines';
 import { checkImageSize, openModel, runImagePipeline, type OpenedModel, type OpenModelOptions, type PipelineSummary } from '@xception/runtime';
 import { decodeTop } from '../class-names.js';
 import { withDownloadBar } from '../download-bar.js';
-import { EmbeddingJournal, pathsFileOf } from '../output/embedding-journal.js';
-import { checkModelRecord, hashWeights, modelId, type ModelRecord } from '../output/model-record.js';
-import { describeHolder, lockOutput } from '../output/output-lock.js';
-import { parquetJournalOf } from '../output/parquet-journal.js';
-import { csvHeader, ResultsFile, type OpenedResults, type ResultRow } from '../output/results-file.js';
-import { InFlightJournal } from '../pipeline/in-flight-journal.js';
-import { listInputs, type InputEntry } from '../pipeline/list-inputs.js';
-import { stopOnSignal, untilStopped, type StopOnSignal } from '../pipeline/stop-on-signal.js';
-import { inShard, resolveShard, shardOutputPath } from '../pipeline/shard.js';
 import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
 
 export interface ImagesCommandOptions {
@@ -211,7 +202,7 @@ async function runLocked(kind: 'classify' | 'embed', inputs: readonly string[], 
       if (parquetOut && (summary.done > 0 || resumed.retried > 0 || !existsSync(parquetOut))) {
         if (lost) throw lost;
         await disposeEngine(); // its memory (onnxruntime's arena) is given back before the file is encoded
-        const { writeParquetFromJournal } = await import('../output/parquet-output.js');
+        const { writeParquetFromJournal } = await import('@xception/batch/parquet');
         parquetRows = await writeParquetFromJournal(parquetOut, { kind, topK: kind === 'classify' ? o.topK : null, model: JSON.stringify({ ...record, id: model }) });
       }
       reporter.finish({

@@ -16,9 +16,7 @@ import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '@xception/engines';
 import { checkImageSize, modelIdOf, openModel, runImagePipeline } from '@xception/runtime';
 import { withDownloadBar } from '../download-bar.js';
-import type { ResultRow } from '../output/results-file.js';
-import type { InputEntry } from '../pipeline/list-inputs.js';
-import { PathSet } from '../pipeline/path-set.js';
+import { type InputEntry, PathSet, type ResultRow } from '@xception/batch';
 import { createProgressReporter, type LogFormat } from '../progress-reporter.js';
 import { loadTagRules } from './tag-rules-file.js';
 

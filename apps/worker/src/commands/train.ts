@@ -13,7 +13,7 @@ import { loadImage } from '@xception/vision-utils/node';
 import { writeKerasArchive } from '@xception/weights';
 import { CliError, EXIT } from '../cli-error.js';
 import { openModel } from '@xception/runtime';
-import { inOutputWords, makeOutputFolder } from '../output/output-errors.js';
+import { inOutputWords, makeOutputFolder } from '@xception/batch';
 import { createProgressReporter } from '../progress-reporter.js';
 import { loadWeightValues } from '../load-weights.js';
 

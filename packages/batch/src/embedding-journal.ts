@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { CliError } from '../cli-error.js';
-import { PathSet } from '../pipeline/path-set.js';
+import { PathSet } from './path-set.js';
 import { ResultsFile, type OpenedResults, type ResultRow } from './results-file.js';
 
 /** Xception's pooled features. */
