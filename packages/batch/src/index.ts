@@ -5,12 +5,13 @@
  * lock; a crash journal names the input that killed a run; SIGTERM stops the run cleanly.
  * Parquet output loads from '@xception/batch/parquet', so that its libraries load only when used.
  */
+export { BatchError, libraryWords, OPTION_ERROR_CODES, type BatchErrorCode, type BatchOption, type BatchWords } from './batch-error.js';
 export { decodePathLine, EmbeddingJournal, encodePathLine, FEATURE_WIDTH, fixedNpyHeader, NPY_HEADER_BYTES, pathsFileOf, readEmbeddingRows, readNpyShape } from './embedding-journal.js';
 export { CRASHES_BEFORE_GIVING_UP, InFlightJournal } from './in-flight-journal.js';
 export { IMAGE_EXTENSIONS, listInputs, type InputEntry, type ListOptions } from './list-inputs.js';
-export { checkModelRecord, hashWeights, modelId, type ModelRecord } from './model-record.js';
+export { checkModelRecord, hashWeights, modelId, type ModelRecord, type NamedWeights } from './model-record.js';
 export { npyHeader, readNpy, writeNpy, type NpyArray } from './npy.js';
-export { inOutputWords, makeOutputFolder } from './output-errors.js';
+export { asOutputError, makeOutputFolder } from './output-errors.js';
 export { describeHolder, lockOutput, STALE_MS, type LockHolder, type OutputLock, type OutputLockOptions } from './output-lock.js';
 export { parquetJournalOf, type ParquetKind } from './parquet-journal.js';
 export { csvRows, type PartRow } from './part-rows.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { CliError, EXIT } from '../cli-error.js';
-import { checkModelRecord, csvHeader, describeHolder, EmbeddingJournal, hashWeights, InFlightJournal, inOutputWords, type InputEntry, inShard, listInputs, lockOutput, modelId, type ModelRecord, type OpenedResults, parquetJournalOf, pathsFileOf, resolveShard, type ResultRow, ResultsFile, shardOutputPath, stopOnSignal, type StopOnSignal, untilStopped } from '@xception/batch';
+import { asOutputError, checkModelRecord, csvHeader, describeHolder, EmbeddingJournal, hashWeights, InFlightJournal, type InputEntry, inShard, listInputs, lockOutput, modelId, type ModelRecord, type OpenedResults, parquetJournalOf, pathsFileOf, resolveShard, type ResultRow, ResultsFile, shardOutputPath, stopOnSignal, type StopOnSignal, untilStopped } from '@xception/batch';
 import { decideDevice, detectCuda, NO_CUDA, type DeviceChoice, type DeviceDecision } from '../device/cuda-detect.js';
 import type { EngineChoice } from '@xception/engines';
 import { checkImageSize, openModel, runImagePipeline, type OpenedModel, type OpenModelOptions, type PipelineSummary } from '@xception/runtime';
@@ -69,18 +69,18 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
     throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot create the folder of --out ${out} (${error.code}); choose a writable --out.`);
   });
   // A folder is refused before anything (the model record beside it) is written.
-  if ((await stat(out).catch(() => null))?.isDirectory()) throw inOutputWords(Object.assign(new Error(), { code: 'EISDIR', path: out }), '--out', out);
+  if ((await stat(out).catch(() => null))?.isDirectory()) throw asOutputError(Object.assign(new Error(), { code: 'EISDIR', path: out }), out);
   const lock = await lockOutput(out, {
     waitSeconds: o.waitLock ?? 0,
     onWait: (holder) => reporter.info(`waiting for ${out}: another run is writing it (${describeHolder(holder)})`),
     onStale: (holder, seconds) => reporter.info(`waiting ${seconds} s for the lock on ${out} to go stale: its holder (${describeHolder(holder)}) stopped refreshing it, so that run is gone`),
-  }).catch((error: unknown) => { throw inOutputWords(error, '--out', out); });
+  }).catch((error: unknown) => { throw asOutputError(error, out); });
   const stop = stopOnSignal((line) => reporter.warn(line));
   stop.onAbandon(() => lock.releaseSync());
   try {
     return await runLocked(kind, inputs, o, { reporter, shard, out, npyOut, parquetOut, journal, device, lockLost: lock.compromised, stop });
   } catch (error) {
-    throw inOutputWords(error, '--out', out);
+    throw asOutputError(error, out);
   } finally {
     await lock.release();
     stop.dispose();
@@ -255,21 +255,6 @@ function openResults(kind: 'classify' | 'embed', o: ImagesCommandOptions, c: Run
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
-
-/**
- * The weights library speaks of its options (`weights: null`); on the command line the same
- * advice names the flag. Other errors pass through unchanged.
- */
-export function inFlagWords(error: unknown, spec: string): unknown {
-  const e = error as { code?: unknown; message?: string };
-  if (typeof e.code !== 'string' || !e.code.startsWith('ERR_') || typeof e.message !== 'string') return error;
-  const message = e.message
-    .replace(/'imagenet', null, or /g, '--weights imagenet, --weights none, or ')
-    .replace(/\bweights: null\b/g, '--weights none')
-    .replace(/\bweights: '([^']*)'/g, '--weights $1');
-  if (message.includes('--weights')) return new CliError(e.code, message);
-  return new CliError(e.code, message.startsWith(`${spec}: `) ? `--weights ${message}` : `--weights ${spec}: ${message}`);
-}
 
 /** Holds back the inputs a dead run had in flight, to be run one at a time at the end. */
 async function* withoutSuspects(listing: AsyncIterable<InputEntry>, suspects: Set<string>, deferred: InputEntry[]): AsyncGenerator<InputEntry> {
