@@ -19,7 +19,7 @@ export const flagWords: OptionWords = {
 
 /** @xception/batch's options (and a model record's fields) as the flags that set them. */
 const BATCH_FLAGS: Record<BatchOption, string> = {
-  out: '--out', input: '--input', shard: '--shard', waitSeconds: '--wait-lock',
+  out: '--out', input: '--input', shard: '--shard', waitSeconds: '--wait-lock', retryFailed: '--retry-failed',
   kind: 'command', weights: '--weights', top: 'top', inputSize: '--image-size', resize: '--resize', topK: '--top-k',
 };
 

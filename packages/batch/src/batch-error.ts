@@ -1,9 +1,9 @@
 /**
  * The options of @xception/batch an error can be about: a results file's path (`out`), readNpy's
- * path (`input`), resolveShard's spec (`shard`), lockOutput's `waitSeconds`, and the fields of a
- * ModelRecord (what a resumed output must agree with).
+ * path (`input`), resolveShard's spec (`shard`), lockOutput's `waitSeconds`, retrying failed rows
+ * (`retryFailed`), and the fields of a ModelRecord (what a resumed output must agree with).
  */
-export type BatchOption = 'out' | 'input' | 'shard' | 'waitSeconds' | 'kind' | 'weights' | 'top' | 'inputSize' | 'resize' | 'topK';
+export type BatchOption = 'out' | 'input' | 'shard' | 'waitSeconds' | 'retryFailed' | 'kind' | 'weights' | 'top' | 'inputSize' | 'resize' | 'topK';
 
 /**
  * How a front door names the options and the job: the library says `topK: 5` and "run the job
@@ -19,7 +19,7 @@ export interface BatchWords {
 }
 
 const LIBRARY_NAMES: Record<BatchOption, string> = {
-  out: 'output path', input: 'input', shard: 'shard', waitSeconds: 'waitSeconds',
+  out: 'output path', input: 'input', shard: 'shard', waitSeconds: 'waitSeconds', retryFailed: 'retryFailed: true',
   kind: 'kind', weights: 'weights', top: 'top', inputSize: 'inputSize', resize: 'resize', topK: 'topK',
 };
 

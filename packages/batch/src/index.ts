@@ -14,6 +14,8 @@ export { npyHeader, readNpy, writeNpy, type NpyArray } from './npy.js';
 export { asOutputError, makeOutputFolder } from './output-errors.js';
 export { describeHolder, lockOutput, STALE_MS, type LockHolder, type OutputLock, type OutputLockOptions } from './output-lock.js';
 export { parquetJournalOf, type ParquetKind } from './parquet-journal.js';
+export { claimOutput, openOutput, planOutput, removeEmptyOutput, writeParquetOutput, type OutputPlan } from './output-plan.js';
+export { runResumable, type ResumableRunOptions, type ResumableRunResult, type RunHooks, type RunSummary } from './resumable-run.js';
 export { csvRows, type PartRow } from './part-rows.js';
 export { hash64, PathSet } from './path-set.js';
 export { csvHeader, formatFor, linesOf, numberedLinesOf, parseCsvRecord, ResultsFile, type NumberedLine, type OpenedResults, type OutputFormat, type ResultRow, type TopPrediction } from './results-file.js';
