@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readParquetHeader, toRecord, writeParquet, type ParquetRecord } from '../src/output/parquet-output.js';
+import { readParquetHeader, toRecord, writeParquet, type ParquetRecord } from '@xception/batch/parquet';
 
 const { values: args } = parseArgs({ options: { embed: { type: 'string', default: '4096' }, classify: { type: 'string', default: '20000' } } });
 const dir = mkdtempSync(join(tmpdir(), 'xception-parquet-bench-'));

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { sharedPath } from '@xception/test-kit';
 import * as ort from 'onnxruntime-node';
 import { exportXceptionOnnx, ONNX_IO } from '@xception/onnx';
-import { writeNpy } from '../src/output/npy.js';
+import { writeNpy } from '@xception/batch';
 import { createInProcessEngine, createOnnxEngine, createWasmPoolEngine, onnxSessionOptions, probeTfjsNode, type EngineOptions, type InferenceEngine } from '@xception/engines';
 
 const { values: args } = parseArgs({ options: {

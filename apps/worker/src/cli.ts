@@ -80,29 +80,8 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
     });
 }
 
-export function buildProgram(): Command {
-  const program = new Command()
-    .name('xception')
-    .description("Keras' Xception (ImageNet) over folders of photos, from a laptop to a GPU cluster.")
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (text, write) => write(`xception: ${text.replace(/^error: /, '')}`) })
-    // Before any subcommand is added, so that they inherit it: usage errors exit 2, not 1.
-    .exitOverride()
-    .version(packageVersion(), '-V, --version', 'the version of xception')
-    .addHelpText('after', `${ENVIRONMENT_HELP}\n${EXIT_CODES_HELP}`);
-  imagesCommand(program, 'classify', 'Classify images into the 1000 ImageNet classes', [
-    '  xception classify ~/Pictures --recursive --out tags.jsonl',
-    "  xception classify 'photos/**/*.jpg' --out tags.csv --top-k 3",
-    '  find /data -name "*.jpg" | xception classify - --out tags.jsonl --log-format json',
-    '  xception classify /data --recursive --out tags.jsonl --shard 0/4',
-    '  xception classify /data --recursive --out tags.parquet     (written from tags.parquet.journal.jsonl when the run ends)',
-  ].join('\n'));
-  imagesCommand(program, 'embed', "Write each image's 2048-d pooled features, for similarity search", [
-    '  xception embed ~/Pictures --recursive --out features.npy     (features.npy + features.paths.txt)',
-    '  xception embed ~/Pictures --recursive --out features.parquet (path, embedding: fixed-size list of 2048 float32)',
-    '  xception embed ~/Pictures --recursive --out features.jsonl',
-  ].join('\n'));
-
+/** `xception tag`: XMP sidecars for folders of photos. */
+function tagCommand(program: Command): void {
   program
     .command('tag')
     .summary('Write XMP sidecar keywords (dc:subject, lr:hierarchicalSubject, digiKam:TagsList) as the desktop app does')
@@ -125,7 +104,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-format <format>', 'progress and summary format').choices(['text', 'json']).default('text'))
     .addHelpText('after', `\nExamples:\n  xception tag ~/Pictures\n  xception tag ~/Pictures --threshold 0.5 --dry-run\n  xception tag /srv/photos --rules ~/.config/xception-desktop/settings.json --engine onnx\n${EXIT_CODES_HELP}`)
     .action(async (folders: string[], options: TagOptions) => { process.exitCode = await (await import('./commands/tag.js')).tagCommand(folders, options, print); });
+}
 
+/** `xception train`: a classifier for your own classes. */
+function trainCommand(program: Command): void {
   program
     .command('train')
     .summary('Train a classifier for your own classes: one folder of images per class')
@@ -154,7 +136,10 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output', false)
     .addHelpText('after', '\nExamples:\n  xception train --data photos-by-class --out mine.keras\n  xception classify ~/Pictures --weights mine.keras --out mine.jsonl')
     .action(async (options: TrainOptions) => { process.exitCode = await (await import('./commands/train.js')).trainCommand(options, say); });
+}
 
+/** `xception predict` (raw output for parity checks) and `xception merge` (shards into one file). */
+function predictAndMergeCommands(program: Command): void {
   program
     .command('predict')
     .summary('Raw model output for a float32 NHWC .npy tensor, for parity checks against Keras')
@@ -177,7 +162,10 @@ export function buildProgram(): Command {
     .option('--skip-bad-rows', 'merge without the rows or parts that cannot be read (counted in the summary) instead of refusing', false)
     .addHelpText('after', '\nExample:\n  xception merge tags.jsonl tags.shard-*-of-4.jsonl')
     .action(async (out: string, parts: string[], o: { skipBadRows: boolean }) => { process.exitCode = await (await import('./commands/merge.js')).mergeCommand(out, parts, say, o); });
+}
 
+/** `xception weights fetch | path | verify | convert`. */
+function weightsCommands(program: Command): void {
   const weights = program.command('weights').summary('Fetch, verify, locate and convert weight files');
   weights.command('fetch').summary('Download the ImageNet weights into the cache (md5-checked)')
     .option('--no-top', 'the notop file (include_top=False)').option('--cache-dir <dir>', 'instead of $XCEPTION_HOME or the user cache')
@@ -198,7 +186,34 @@ export function buildProgram(): Command {
     .action(async (input: string, outDir: string, o: { quantize?: 'float16' | 'uint8' | 'uint16'; top?: boolean; to?: 'tfjs' | 'onnx' | 'keras' | 'web'; check?: boolean }) => {
       process.exitCode = await (await import('./commands/weights.js')).weightsConvert(input, outDir, o, say);
     });
+}
 
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('xception')
+    .description("Keras' Xception (ImageNet) over folders of photos, from a laptop to a GPU cluster.")
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`xception: ${text.replace(/^error: /, '')}`) })
+    // Before any subcommand is added, so that they inherit it: usage errors exit 2, not 1.
+    .exitOverride()
+    .version(packageVersion(), '-V, --version', 'the version of xception')
+    .addHelpText('after', `${ENVIRONMENT_HELP}\n${EXIT_CODES_HELP}`);
+  imagesCommand(program, 'classify', 'Classify images into the 1000 ImageNet classes', [
+    '  xception classify ~/Pictures --recursive --out tags.jsonl',
+    "  xception classify 'photos/**/*.jpg' --out tags.csv --top-k 3",
+    '  find /data -name "*.jpg" | xception classify - --out tags.jsonl --log-format json',
+    '  xception classify /data --recursive --out tags.jsonl --shard 0/4',
+    '  xception classify /data --recursive --out tags.parquet     (written from tags.parquet.journal.jsonl when the run ends)',
+  ].join('\n'));
+  imagesCommand(program, 'embed', "Write each image's 2048-d pooled features, for similarity search", [
+    '  xception embed ~/Pictures --recursive --out features.npy     (features.npy + features.paths.txt)',
+    '  xception embed ~/Pictures --recursive --out features.parquet (path, embedding: fixed-size list of 2048 float32)',
+    '  xception embed ~/Pictures --recursive --out features.jsonl',
+  ].join('\n'));
+  tagCommand(program);
+  trainCommand(program);
+  predictAndMergeCommands(program);
+  weightsCommands(program);
   program.command('doctor').summary('Which engines load here, whether the GPU can be used, which weights are cached')
     .option('--json', 'one JSON object: { ok, node, findings: [{ check, ok, detail }] }', false)
     .action(async (o: { json: boolean }) => { process.exitCode = await (await import('./commands/doctor.js')).doctorCommand(print, o); });

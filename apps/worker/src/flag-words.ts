@@ -1,3 +1,4 @@
+import type { BatchError, BatchOption, BatchWords } from '@xception/batch';
 import type { OptionWords, RuntimeError, RuntimeOption } from '@xception/runtime';
 import { CliError, EXIT } from './cli-error.js';
 
@@ -16,13 +17,32 @@ export const flagWords: OptionWords = {
     .replace(/\bweights: '([^']*)'/g, '--weights $1'),
 };
 
+/** @xception/batch's options (and a model record's fields) as the flags that set them. */
+const BATCH_FLAGS: Record<BatchOption, string> = {
+  out: '--out', input: '--input', shard: '--shard', waitSeconds: '--wait-lock', retryFailed: '--retry-failed',
+  kind: 'command', weights: '--weights', top: 'top', inputSize: '--image-size', resize: '--resize', topK: '--top-k',
+};
+
+/** @xception/batch's options in this CLI's words: `--top-k 5`, "rerun the same command", "xception embed". */
+export const batchFlagWords: BatchWords = {
+  option: (option, value) => (value === undefined ? BATCH_FLAGS[option] : `${BATCH_FLAGS[option]} ${value}`),
+  command: 'command',
+  writer: (file) => (file === 'embed' ? 'xception embed' : 'xception classify or embed'),
+};
+
 /**
- * The CLI's one hook for @xception/runtime's errors: a RuntimeError becomes a CliError in flag
- * words (its options' mistakes exit as usage errors); a weights error keeps @xception/weights'
- * code. Other errors pass through. Duck-typed, so that the CLI's start loads no engine.
+ * The CLI's one hook for the packages' typed errors: a RuntimeError or a BatchError becomes a
+ * CliError in flag words (their options' mistakes exit as usage errors); a weights error keeps
+ * @xception/weights' code. Other errors pass through. Duck-typed, so that the CLI's start loads
+ * no engine and no batch machinery.
  */
 export function inFlagWords(error: unknown): unknown {
-  if (!(error instanceof Error) || error.name !== 'RuntimeError') return error;
+  if (!(error instanceof Error)) return error;
+  if (error.name === 'BatchError') {
+    const e = error as BatchError;
+    return new CliError(e.code, e.describe(batchFlagWords), e.isOptionsError ? EXIT.usage : EXIT.error);
+  }
+  if (error.name !== 'RuntimeError') return error;
   const e = error as RuntimeError;
   const cause = (e.cause as { code?: unknown } | undefined)?.code;
   const code = e.code === 'ERR_RUNTIME_WEIGHTS' && typeof cause === 'string' ? cause : e.code;

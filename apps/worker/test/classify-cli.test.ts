@@ -8,7 +8,7 @@ import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
 import { saneRandomWeights } from '@xception/core/testing';
 import { writeTfjsArtifacts } from '@xception/weights';
 import { makeHostileFolder } from './hostile-files.js';
-import { readNpy } from '../src/output/npy.js';
+import { readNpy } from '@xception/batch';
 import { jsonl, runCli, startCli } from '@xception/test-kit/worker-cli';
 
 interface Row { path: string; top?: Array<{ index: number; wnid: string; label: string; score: number }>; error?: { code: string; message: string } }

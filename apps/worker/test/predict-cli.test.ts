@@ -7,7 +7,7 @@ import { afterAll, expect, test } from 'vitest';
 import { createXceptionFromValues } from '@xception/core';
 import { maxAbsDiff, useBackend } from '@xception/test-kit';
 import { randomImages } from '@xception/core/testing';
-import { readNpy, writeNpy } from '../src/output/npy.js';
+import { readNpy, writeNpy } from '@xception/batch';
 import { runCli } from '@xception/test-kit/worker-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'xception-predict-'));

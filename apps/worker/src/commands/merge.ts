@@ -1,11 +1,8 @@
 import { existsSync } from 'node:fs';
 import { access, copyFile, open, readFile, rename, rm } from 'node:fs/promises';
 import { CliError, EXIT } from '../cli-error.js';
-import { encodePathLine, FEATURE_WIDTH, fixedNpyHeader, pathsFileOf, readEmbeddingRows } from '../output/embedding-journal.js';
-import { readParquetHeader, readParquetRecords, writeParquet, type ParquetHeader, type ParquetRecord } from '../output/parquet-output.js';
-import { csvRows } from '../output/part-rows.js';
-import { linesOf, numberedLinesOf, ResultsFile, formatFor, parseCsvRecord } from '../output/results-file.js';
-import { PathSet } from '../pipeline/path-set.js';
+import { csvRows, encodePathLine, FEATURE_WIDTH, fixedNpyHeader, formatFor, linesOf, numberedLinesOf, parseCsvRecord, PathSet, pathsFileOf, readEmbeddingRows, ResultsFile } from '@xception/batch';
+import { readParquetHeader, readParquetRecords, writeParquet, type ParquetHeader, type ParquetRecord } from '@xception/batch/parquet';
 
 /**
  * Concatenates per-shard results into one new file, keeping the first row of any path (shards

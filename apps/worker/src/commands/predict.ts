@@ -2,7 +2,7 @@ import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice, EngineResult, InferenceEngine } from '@xception/engines';
 import { openModel } from '@xception/runtime';
 import { withDownloadBar } from '../download-bar.js';
-import { readNpy, writeNpy } from '../output/npy.js';
+import { readNpy, writeNpy } from '@xception/batch';
 
 export interface PredictOptions {
   weights: string;

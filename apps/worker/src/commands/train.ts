@@ -13,7 +13,8 @@ import { loadImage } from '@xception/vision-utils/node';
 import { writeKerasArchive } from '@xception/weights';
 import { CliError, EXIT } from '../cli-error.js';
 import { openModel } from '@xception/runtime';
-import { inOutputWords, makeOutputFolder } from '../output/output-errors.js';
+import { makeOutputFolder } from '@xception/batch';
+import { inOutputWords } from '../output-words.js';
 import { createProgressReporter } from '../progress-reporter.js';
 import { loadWeightValues } from '../load-weights.js';
 

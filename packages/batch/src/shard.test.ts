@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { CliError } from '../cli-error.js';
+import { BatchError } from './batch-error.js';
 import { inShard, resolveShard, shardOutputPath } from './shard.js';
 
 describe('resolveShard', () => {
@@ -18,16 +18,16 @@ describe('resolveShard', () => {
     expect(resolveShard(undefined, {})).toBeNull();
   });
   test.each([
-    ['3/3', {}, "--shard must be i/n with 0 <= i < n, such as 0/4; received '3/3'."],
-    ['a/b', {}, "--shard must be i/n with 0 <= i < n, such as 0/4; received 'a/b'."],
-    [undefined, { JOB_COMPLETION_INDEX: '1' }, "JOB_COMPLETION_INDEX is set but the shard count is not: set XCEPTION_SHARD_COUNT (the Job's completions) in the Job's env, or pass --shard i/n."],
+    ['3/3', {}, "shard must be i/n with 0 <= i < n, such as 0/4; received '3/3'."],
+    ['a/b', {}, "shard must be i/n with 0 <= i < n, such as 0/4; received 'a/b'."],
+    [undefined, { JOB_COMPLETION_INDEX: '1' }, "JOB_COMPLETION_INDEX is set but the shard count is not: set XCEPTION_SHARD_COUNT (the Job's completions) in the Job's env, or pass shard: i/n."],
     [undefined, { SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_COUNT: '3' }, 'The Slurm array gives shard 5 of 3, which is not a valid split; check the array or Job settings.'],
-  ])('%s %j is a usage error', (flag, env, message) => {
+  ])('%s %j is an options error, in the library\'s words', (flag, env, message) => {
     let caught: unknown;
     try { resolveShard(flag, env); } catch (error) { caught = error; }
-    expect(caught).toBeInstanceOf(CliError);
-    expect((caught as CliError).message).toBe(message);
-    expect((caught as CliError).exitCode).toBe(2);
+    expect(caught).toBeInstanceOf(BatchError);
+    expect((caught as BatchError).message).toBe(message);
+    expect((caught as BatchError).code).toBe('ERR_SHARD_INVALID');
   });
 });
 

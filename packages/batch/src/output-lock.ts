@@ -2,7 +2,7 @@ import { readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import lockfile from 'proper-lockfile';
-import { CliError } from '../cli-error.js';
+import { BatchError } from './batch-error.js';
 
 /** Who holds an output, as written beside the lock (`<out>.lock.holder.json`). */
 export interface LockHolder {
@@ -64,8 +64,8 @@ export async function lockOutput(out: string, options: OutputLockOptions = {}): 
         realpath: false,
         stale: STALE_MS,
         update: UPDATE_MS,
-        onCompromised: (error) => onCompromised(new CliError('ERR_OUTPUT_LOCK_LOST',
-          `Lost the lock on ${out} (${error.message}); another run may be writing it: stop, check, then rerun to resume.`)),
+        onCompromised: (error) => onCompromised(new BatchError('ERR_OUTPUT_LOCK_LOST',
+          () => `Lost the lock on ${out} (${error.message}); another run may be writing it: stop, check, then rerun to resume.`)),
       });
       const holder: LockHolder = { host: hostname(), pid: process.pid, since: new Date().toISOString(), lockInode: statSync(lockPath).ino };
       await writeFile(holderFile, `${JSON.stringify(holder)}\n`);
@@ -83,7 +83,7 @@ export async function lockOutput(out: string, options: OutputLockOptions = {}): 
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
-        throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot lock ${out} (${(error as Error).message}); choose a writable --out.`);
+        throw new BatchError('ERR_OUTPUT_UNWRITABLE', (w) => `Cannot lock ${out} (${(error as Error).message}); choose a writable ${w.option('out')}.`);
       }
       const holder = readHolder(lockPath, holderFile);
       if (Date.now() >= deadline && !staleWait && (!holder || holder.host !== hostname()) && await refreshesStopped(lockPath)) {
@@ -94,7 +94,7 @@ export async function lockOutput(out: string, options: OutputLockOptions = {}): 
         continue;
       }
       if (Date.now() >= deadline) {
-        throw new CliError('ERR_OUTPUT_LOCKED', `${out} is being written by another run (${describeHolder(holder)}); wait for it, pass --wait-lock <seconds>, or choose another --out.`);
+        throw new BatchError('ERR_OUTPUT_LOCKED', (w) => `${out} is being written by another run (${describeHolder(holder)}); wait for it, pass ${w.option('waitSeconds', '<seconds>')}, or choose another ${w.option('out')}.`);
       }
       if (!waited && !staleWait) { waited = true; options.onWait?.(holder); }
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(50, deadline - Date.now()))));

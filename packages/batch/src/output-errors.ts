@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CliError } from '../cli-error.js';
+import { BatchError } from './batch-error.js';
 
 /** What a file-system error code means for an output the user named, and what to do about it. */
 const MEANINGS: Record<string, { what: string; advice: string }> = {
@@ -16,19 +16,20 @@ const MEANINGS: Record<string, { what: string; advice: string }> = {
 };
 
 /**
- * The one place where a file-system error while writing an output becomes a sentence in the
- * words of its flag (`--out`). It applies to errors about the output, its siblings
+ * The one place where a file-system error while writing an output becomes a typed error
+ * (ERR_OUTPUT_UNWRITABLE) that names the output option in the caller's words. It applies to errors about the output, its siblings
  * (`<out>.model.json`, `<out>.journal.jsonl`, `<out>.training/`...) or its folder, and to those
  * with no path at all (a write on an open handle: a full disk); any other error passes unchanged.
  */
-export function inOutputWords(error: unknown, flag: string, out: string): unknown {
+export function asOutputError(error: unknown, out: string): unknown {
   const e = error as NodeJS.ErrnoException | null;
   const meaning = typeof e?.code === 'string' ? MEANINGS[e.code] : undefined;
-  if (!meaning || error instanceof CliError) return error;
+  if (!meaning || error instanceof BatchError) return error;
   const path = e!.path;
   if (path !== undefined && !path.startsWith(out) && !dirname(out).startsWith(path)) return error;
   const where = path !== undefined && path !== out ? ` (writing ${path})` : '';
-  return new CliError('ERR_OUTPUT_UNWRITABLE', `${flag} ${out} ${meaning.what}${where}, ${e!.code}; ${meaning.advice} ${flag}, then run again.`);
+  const code = e!.code;
+  return new BatchError('ERR_OUTPUT_UNWRITABLE', (w) => `${w.option('out', out)} ${meaning.what}${where}, ${code}; ${meaning.advice} ${w.option('out')}, then run again.`, { cause: error });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { CliError } from '../cli-error.js';
+import { BatchError } from './batch-error.js';
 
 /**
  * NumPy's .npy format (v1.0 to v3.0 read, v1.0 written), for float32 tensors exchanged with
@@ -17,10 +17,10 @@ export async function readNpy(path: string): Promise<NpyArray> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new CliError('ERR_NPY_UNREADABLE', `Cannot read ${path} (${(error as NodeJS.ErrnoException).code}); check the --input path.`);
+    throw new BatchError('ERR_NPY_UNREADABLE', (w) => `Cannot read ${path} (${(error as NodeJS.ErrnoException).code}); check the ${w.option('input')} path.`);
   }
   const bad = (why: string): never => {
-    throw new CliError('ERR_NPY_FORMAT', `${path} is not a float32 .npy array NumPy can write: ${why}; save it with np.save(path, x.astype(np.float32)).`);
+    throw new BatchError('ERR_NPY_FORMAT', () => `${path} is not a float32 .npy array NumPy can write: ${why}; save it with np.save(path, x.astype(np.float32)).`);
   };
   if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC)) bad('the file does not start with the .npy magic string');
   const major = bytes[6]!;

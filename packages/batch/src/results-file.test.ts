@@ -43,10 +43,10 @@ test('CSV: paths with commas, quotes and newlines survive a round trip and resum
   expect(again.resumed.rows).toBe(1);
 });
 
-test('CSV written with another --top-k is refused with what to do', async () => {
+test('CSV written with another topK is refused with what to do', async () => {
   const path = join(dir, 'k.csv');
   (await ResultsFile.open(path, { topK: 5 })).file.close();
-  await expect(ResultsFile.open(path, { topK: 3 })).rejects.toThrow(`${path} was written with other columns than --top-k 3 gives; rerun with the options it was started with, or choose another --out.`);
+  await expect(ResultsFile.open(path, { topK: 3 })).rejects.toThrow(`${path} was written with other columns than topK: 3 gives; rerun with the options it was started with, or choose another output path.`);
 });
 
 test('CSV: a torn header (kill -9 while it was written) is cut and written again, so the file resumes', async () => {
@@ -77,6 +77,6 @@ test.skipIf(!python)('CSV: a path with a lone \\r is done on resume (not redone 
 
 test.skipIf(!existsSync('/dev/full'))('a write the disk refuses (/dev/full: ENOSPC) is a one-sentence error saying to rerun', async () => {
   const { file } = await ResultsFile.open('/dev/full', { topK: 5, format: 'jsonl' });
-  await expect(file.append([{ path: '/a.jpg', top: [] }])).rejects.toThrow('Cannot write rows to /dev/full (ENOSPC: the disk is full); fix that, then rerun the same command to resume.');
+  await expect(file.append([{ path: '/a.jpg', top: [] }])).rejects.toThrow('Cannot write rows to /dev/full (ENOSPC: the disk is full); fix that, then rerun the same job to resume.');
   await file.close();
 });

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { Field, FixedSizeList, Float32, Schema, Table, tableToIPC, Utf8 } from 'apache-arrow';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
-import { CliError } from '../cli-error.js';
+import { BatchError } from './batch-error.js';
 import { FEATURE_WIDTH, readEmbeddingRows } from './embedding-journal.js';
 import { parquetJournalOf, type ParquetKind } from './parquet-journal.js';
 import { linesOf, type ResultRow } from './results-file.js';
@@ -155,7 +155,7 @@ class FileWriter extends ByteWriter {
       }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-      throw new CliError('ERR_OUTPUT_WRITE', `Cannot write ${this.path} (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); fix that, then rerun the same command: the rows are kept in its journal.`);
+      throw new BatchError('ERR_OUTPUT_WRITE', (w) => `Cannot write ${this.path} (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); fix that, then rerun the same ${w.command}: the rows are kept in its journal.`);
     }
     this.index = 0;
   }
@@ -180,7 +180,7 @@ export async function writeParquet(out: string, header: ParquetHeader, batches: 
   try {
     fd = openSync(tmp, 'w');
   } catch (error) {
-    throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot write ${out} (${(error as NodeJS.ErrnoException).code}); choose a writable --out.`);
+    throw new BatchError('ERR_OUTPUT_UNWRITABLE', (w) => `Cannot write ${out} (${(error as NodeJS.ErrnoException).code}); choose a writable ${w.option('out')}.`);
   }
   let rows = 0;
   try {
@@ -237,12 +237,12 @@ export async function readParquetHeader(path: string): Promise<{ header: Parquet
   try {
     metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
   } catch (error) {
-    throw new CliError('ERR_PARQUET_FORMAT', `${path} is not a whole Parquet file (${(error as Error).message}); rerun the command that wrote it to finish it.`);
+    throw new BatchError('ERR_PARQUET_FORMAT', (w) => `${path} is not a whole Parquet file (${(error as Error).message}); rerun the ${w.command} that wrote it to finish it.`);
   }
   const kv = new Map((metadata.key_value_metadata ?? []).map((e) => [e.key, e.value ?? null]));
   const kind = kv.get(KEY.kind);
   if (kind !== 'classify' && kind !== 'embed') {
-    throw new CliError('ERR_PARQUET_FORMAT', `${path} was not written by xception classify or embed (no ${KEY.kind} metadata).`);
+    throw new BatchError('ERR_PARQUET_FORMAT', (w) => `${path} was not written by ${w.writer('parquet')} (no ${KEY.kind} metadata).`);
   }
   const topK = kv.get(KEY.topK);
   return { header: { kind, topK: topK ? Number(topK) : null, model: kv.get(KEY.model) ?? null }, metadata };

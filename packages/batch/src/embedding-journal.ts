@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
-import { CliError } from '../cli-error.js';
-import { PathSet } from '../pipeline/path-set.js';
+import { BatchError } from './batch-error.js';
+import { PathSet } from './path-set.js';
 import { ResultsFile, type OpenedResults, type ResultRow } from './results-file.js';
 
 /** Xception's pooled features. */
@@ -32,7 +32,7 @@ export async function readNpyShape(path: string): Promise<{ rows: number; width:
     const text = head.subarray(10, Math.min(bytesRead, 10 + headerLength)).toString('latin1');
     const shape = /'shape':\s*\((\d+),\s*(\d+)\)/.exec(text);
     if (head.readUInt32BE(0) !== 0x934e554d || !shape || !/'descr':\s*'<f4'/.test(text)) {
-      throw new CliError('ERR_NPY_FORMAT', `${path} is not a 2-d float32 .npy file written by xception embed.`);
+      throw new BatchError('ERR_NPY_FORMAT', (w) => `${path} is not a 2-d float32 .npy file written by ${w.writer('embed')}.`);
     }
     return { rows: Number(shape[1]), width: Number(shape[2]), dataStart: 10 + headerLength };
   } finally {
@@ -73,7 +73,7 @@ export class EmbeddingJournal {
     if (existing) {
       const shape = await readNpyShape(npyPath);
       if (shape.width !== FEATURE_WIDTH || shape.dataStart !== NPY_HEADER_BYTES) {
-        throw new CliError('ERR_OUTPUT_MISMATCH', `${npyPath} was not written by xception embed (shape (${shape.rows}, ${shape.width})); choose another --out.`);
+        throw new BatchError('ERR_OUTPUT_MISMATCH', (w) => `${npyPath} was not written by ${w.writer('embed')} (shape (${shape.rows}, ${shape.width})); choose another ${w.option('out')}.`);
       }
       const complete = Math.min(shape.rows, Math.floor((existing.size - NPY_HEADER_BYTES) / rowBytes));
       // The paths of the complete rows, and the byte length they take.
@@ -94,7 +94,7 @@ export class EmbeddingJournal {
       npy = await open(npyPath, existing ? 'r+' : 'w+');
       paths = await open(pathsFile, 'a');
     } catch (error) {
-      throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot write ${npyPath} (${(error as NodeJS.ErrnoException).code}); choose a writable --out.`);
+      throw new BatchError('ERR_OUTPUT_UNWRITABLE', (w) => `Cannot write ${npyPath} (${(error as NodeJS.ErrnoException).code}); choose a writable ${w.option('out')}.`);
     }
     await npy.write(fixedNpyHeader(rows, FEATURE_WIDTH), 0, NPY_HEADER_BYTES, 0);
     const errors = await ResultsFile.open(options.errorsPath ?? `${npyPath}.errors.jsonl`, { topK: 0, format: 'jsonl', retryFailed: options.retryFailed ?? false, done });
@@ -122,7 +122,7 @@ export class EmbeddingJournal {
       const lines = Buffer.from(features.map((r) => `${encodePathLine(r.path)}\n`).join(''));
       const written = await this.paths.write(lines);
       if (bytesWritten !== bytes.length || written.bytesWritten !== lines.length) {
-        throw new CliError('ERR_OUTPUT_SHORT_WRITE', `A short write to ${this.path} (the disk may be full); free space, then rerun to resume.`);
+        throw new BatchError('ERR_OUTPUT_SHORT_WRITE', () => `A short write to ${this.path} (the disk may be full); free space, then rerun to resume.`);
       }
       await this.npy.datasync();
       await this.paths.datasync();
@@ -155,10 +155,10 @@ export class EmbeddingJournal {
  */
 export async function* readEmbeddingRows(npyPath: string, batchRows = 256): AsyncGenerator<Array<{ path: string; features: Float32Array }>> {
   const shape = await readNpyShape(npyPath);
-  if (shape.width !== FEATURE_WIDTH) throw new CliError('ERR_MERGE_MISMATCH', `${npyPath} has ${shape.width} columns, not ${FEATURE_WIDTH}; only xception embed files go here (nothing was written).`);
+  if (shape.width !== FEATURE_WIDTH) throw new BatchError('ERR_MERGE_MISMATCH', (w) => `${npyPath} has ${shape.width} columns, not ${FEATURE_WIDTH}; only files written by ${w.writer('embed')} go here (nothing was written).`);
   const pathsFile = pathsFileOf(npyPath);
   if (!(await stat(pathsFile).catch(() => null))) {
-    throw new CliError('ERR_MERGE_PART_MISSING', `${npyPath} has no ${pathsFile} beside it; copy it with the .npy (nothing was written).`);
+    throw new BatchError('ERR_MERGE_PART_MISSING', () => `${npyPath} has no ${pathsFile} beside it; copy it with the .npy (nothing was written).`);
   }
   const rowBytes = FEATURE_WIDTH * 4;
   const source = await open(npyPath, 'r');
@@ -169,7 +169,7 @@ export async function* readEmbeddingRows(npyPath: string, batchRows = 256): Asyn
       const buffer = Buffer.alloc(paths.length * rowBytes);
       const start = shape.dataStart + (row - paths.length) * rowBytes;
       const { bytesRead } = await source.read(buffer, 0, buffer.length, start);
-      if (bytesRead !== buffer.length) throw new CliError('ERR_MERGE_MISMATCH', `${npyPath} is shorter than its header says; rerun the command that wrote it to resume it (nothing was written).`);
+      if (bytesRead !== buffer.length) throw new BatchError('ERR_MERGE_MISMATCH', (w) => `${npyPath} is shorter than its header says; rerun the ${w.command} that wrote it to resume it (nothing was written).`);
       const features = new Float32Array(buffer.buffer, buffer.byteOffset, buffer.length / 4);
       const batch = paths.map((path, i) => ({ path, features: features.subarray(i * FEATURE_WIDTH, (i + 1) * FEATURE_WIDTH) }));
       paths = [];

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, rename, stat, truncate, type FileHandle } from 'node:fs/promises';
-import { CliError } from '../cli-error.js';
-import { PathSet } from '../pipeline/path-set.js';
+import { BatchError } from './batch-error.js';
+import { PathSet } from './path-set.js';
 
 export type OutputFormat = 'jsonl' | 'csv';
 
@@ -58,7 +58,7 @@ export class ResultsFile {
         if (format === 'csv' && first) {
           first = false;
           if (record.line !== header) {
-            throw new CliError('ERR_OUTPUT_MISMATCH', `${path} was written with other columns than --top-k ${options.topK} gives; rerun with the options it was started with, or choose another --out.`);
+            throw new BatchError('ERR_OUTPUT_MISMATCH', (w) => `${path} was written with other columns than ${w.option('topK', String(options.topK))} gives; rerun with the options it was started with, or choose another ${w.option('out')}.`);
           }
           continue;
         }
@@ -74,7 +74,7 @@ export class ResultsFile {
     try {
       handle = await open(path, 'a');
     } catch (error) {
-      throw new CliError('ERR_OUTPUT_UNWRITABLE', `Cannot write the results file ${path} (${(error as NodeJS.ErrnoException).code}); choose a writable --out.`);
+      throw new BatchError('ERR_OUTPUT_UNWRITABLE', (w) => `Cannot write the results file ${path} (${(error as NodeJS.ErrnoException).code}); choose a writable ${w.option('out')}.`);
     }
     const file = new ResultsFile(handle, path, format, options.topK);
     // A new file, or one whose only line was a torn header (cut above): the header first.
@@ -120,7 +120,7 @@ export class ResultsFile {
       await this.handle.datasync();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-      throw new CliError('ERR_OUTPUT_WRITE', `Cannot write rows to ${this.path} (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); fix that, then rerun the same command to resume.`);
+      throw new BatchError('ERR_OUTPUT_WRITE', (w) => `Cannot write rows to ${this.path} (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); fix that, then rerun the same ${w.command} to resume.`);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { CliError, EXIT } from '../cli-error.js';
+import { BatchError } from './batch-error.js';
 import { hash64 } from './path-set.js';
 
 /** Which part of the input this process handles: shard `index` of `count` (0-based). */
@@ -19,14 +19,14 @@ export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv = 
   if (flag !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(flag.trim());
     if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) {
-      throw new CliError('ERR_USAGE', `--shard must be i/n with 0 <= i < n, such as 0/4; received '${flag}'.`, EXIT.usage);
+      throw new BatchError('ERR_SHARD_INVALID', (w) => `${w.option('shard')} must be i/n with 0 <= i < n, such as 0/4; received '${flag}'.`);
     }
     return { index: Number(m[1]), count: Number(m[2]), source: '--shard' };
   }
   if (env.JOB_COMPLETION_INDEX !== undefined) {
     const count = env.XCEPTION_SHARD_COUNT ?? env.JOB_COMPLETIONS;
     if (count === undefined) {
-      throw new CliError('ERR_USAGE', 'JOB_COMPLETION_INDEX is set but the shard count is not: set XCEPTION_SHARD_COUNT (the Job\'s completions) in the Job\'s env, or pass --shard i/n.', EXIT.usage);
+      throw new BatchError('ERR_SHARD_INVALID', (w) => `JOB_COMPLETION_INDEX is set but the shard count is not: set XCEPTION_SHARD_COUNT (the Job's completions) in the Job's env, or pass ${w.option('shard', 'i/n')}.`);
     }
     return checked(Number(env.JOB_COMPLETION_INDEX), Number(count), 'Kubernetes Indexed Job');
   }
@@ -34,7 +34,7 @@ export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv = 
     const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
     const count = env.SLURM_ARRAY_TASK_COUNT;
     if (count === undefined) {
-      throw new CliError('ERR_USAGE', 'SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; pass --shard i/n.', EXIT.usage);
+      throw new BatchError('ERR_SHARD_INVALID', (w) => `SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; pass ${w.option('shard', 'i/n')}.`);
     }
     return checked(Number(env.SLURM_ARRAY_TASK_ID) - min, Number(count), 'Slurm array');
   }
@@ -43,7 +43,7 @@ export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv = 
 
 function checked(index: number, count: number, source: string): Shard {
   if (!Number.isInteger(index) || !Number.isInteger(count) || count < 1 || index < 0 || index >= count) {
-    throw new CliError('ERR_USAGE', `The ${source} gives shard ${index} of ${count}, which is not a valid split; check the array or Job settings.`, EXIT.usage);
+    throw new BatchError('ERR_SHARD_INVALID', () => `The ${source} gives shard ${index} of ${count}, which is not a valid split; check the array or Job settings.`);
   }
   return { index, count, source };
 }

@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { WeightValues } from '@xception/core';
-import { CliError } from '../cli-error.js';
+import { BatchError, type BatchWords } from './batch-error.js';
 
 /** Which model and settings produced an output: `<out>.model.json`, and `model` (its id) in every JSONL row. */
 export interface ModelRecord {
   kind: 'classify' | 'embed';
-  /** --weights as given (informative: the hash decides). */
+  /** The weights as the user named them (informative: the hash decides). */
   weights: string;
-  /** SHA-256 over the weight tensors (names, shapes, float32 values), whatever file format held them; 'random' for --weights none. */
+  /** SHA-256 over the weight tensors (names, shapes, float32 values), whatever file format held them; 'random' for no weights. */
   weightsSha256: string;
   top: boolean;
   inputSize: number;
@@ -16,8 +15,11 @@ export interface ModelRecord {
   topK: number | null;
 }
 
+/** A model's weight tensors by name (@xception/core's WeightValues has this shape; no dependency on it for a type). */
+export type NamedWeights = ReadonlyMap<string, { readonly shape: readonly number[]; readonly values: Float32Array }>;
+
 /** Hashes the values, not the file: the same weights from a .h5 or a model.json give the same record. */
-export function hashWeights(weights: WeightValues | null): string {
+export function hashWeights(weights: NamedWeights | null): string {
   if (!weights) return 'random';
   const hash = createHash('sha256');
   for (const name of [...weights.keys()].sort()) {
@@ -32,10 +34,6 @@ export function hashWeights(weights: WeightValues | null): string {
 export function modelId(record: ModelRecord): string {
   return createHash('sha256').update(JSON.stringify(comparable(record))).digest('hex').slice(0, 16);
 }
-
-const FLAG_OF: Record<keyof ReturnType<typeof comparable>, string> = {
-  kind: 'command', weightsSha256: '--weights', top: 'top', inputSize: '--image-size', resize: '--resize', topK: '--top-k',
-};
 
 function comparable(r: ModelRecord) {
   return { kind: r.kind, weightsSha256: r.weightsSha256, top: r.top, inputSize: r.inputSize, resize: r.resize, topK: r.topK };
@@ -55,13 +53,12 @@ export async function checkModelRecord(out: string, record: ModelRecord, options
     if (earlier) {
       const before = comparable(earlier);
       const now = comparable(record);
-      const differences = (Object.keys(now) as Array<keyof typeof now>)
-        .filter((k) => before[k] !== now[k])
-        .map((k) => k === 'weightsSha256'
-          ? `--weights ${record.weights} (sha256 ${short(now[k])}) instead of ${earlier!.weights} (sha256 ${short(before[k])})`
-          : `${FLAG_OF[k]} ${String(now[k])} instead of ${String(before[k])}`);
-      if (differences.length > 0) {
-        throw new CliError('ERR_OUTPUT_OTHER_MODEL', `${out} was written by another model or settings: ${differences.join('; ')}; rerun with the options it was started with, or choose another --out.`);
+      const changed = (Object.keys(now) as Array<keyof typeof now>).filter((k) => before[k] !== now[k]);
+      const differences = (w: BatchWords): string[] => changed.map((k) => k === 'weightsSha256'
+        ? `${w.option('weights', record.weights)} (sha256 ${short(now[k])}) instead of ${earlier!.weights} (sha256 ${short(before[k])})`
+        : `${w.option(k, String(now[k]))} instead of ${String(before[k])}`);
+      if (changed.length > 0) {
+        throw new BatchError('ERR_OUTPUT_OTHER_MODEL', (w) => `${out} was written by another model or settings: ${differences(w).join('; ')}; rerun with the options it was started with, or choose another ${w.option('out')}.`);
       }
       return;
     }
