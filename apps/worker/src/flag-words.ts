@@ -1,4 +1,5 @@
 import type { OptionWords, RuntimeError, RuntimeOption } from '@xception/runtime';
+import type { TrainingError, TrainingOption, TrainingWords } from '@xception/training/node';
 import { CliError, EXIT } from './cli-error.js';
 
 const FLAGS: Record<RuntimeOption, string> = { weights: '--weights', engine: '--engine', imageSize: '--image-size' };
@@ -16,13 +17,28 @@ export const flagWords: OptionWords = {
     .replace(/\bweights: '([^']*)'/g, '--weights $1'),
 };
 
+const TRAINING_FLAGS: Record<TrainingOption, string> = { data: '--data', out: '--out', validationSplit: '--val-split' };
+
+/** @xception/training's trainClassifier options in `xception train`'s words: `--data DIR`, `--val-split 0.5`. */
+export const trainingFlagWords: TrainingWords = {
+  name: (option) => TRAINING_FLAGS[option],
+  option: (option, value) => `${TRAINING_FLAGS[option]} ${value}`,
+};
+
 /**
- * The CLI's one hook for @xception/runtime's errors: a RuntimeError becomes a CliError in flag
- * words (its options' mistakes exit as usage errors); a weights error keeps @xception/weights'
- * code. Other errors pass through. Duck-typed, so that the CLI's start loads no engine.
+ * The CLI's one hook for the packages' option errors: a RuntimeError (@xception/runtime) or a
+ * TrainingError (@xception/training) becomes a CliError in flag words. Options' mistakes exit
+ * as usage errors (an unreadable image or engine as errors); a weights error keeps
+ * @xception/weights' code. Other errors pass through. Duck-typed, so that the CLI's start loads
+ * no engine and no training.
  */
 export function inFlagWords(error: unknown): unknown {
-  if (!(error instanceof Error) || error.name !== 'RuntimeError') return error;
+  if (!(error instanceof Error)) return error;
+  if (error.name === 'TrainingError') {
+    const e = error as TrainingError;
+    return new CliError(e.code, e.describe(trainingFlagWords), e.code === 'ERR_TRAIN_IMAGE' ? EXIT.error : EXIT.usage);
+  }
+  if (error.name !== 'RuntimeError') return error;
   const e = error as RuntimeError;
   const cause = (e.cause as { code?: unknown } | undefined)?.code;
   const code = e.code === 'ERR_RUNTIME_WEIGHTS' && typeof cause === 'string' ? cause : e.code;
