@@ -1,3 +1,5 @@
+import { WordedError } from '@xception/runtime';
+
 /** The options of trainClassifier() an error can be about. */
 export type TrainingOption = 'data' | 'out' | 'validationSplit';
 
@@ -30,18 +32,9 @@ export type TrainingErrorCode = 'ERR_TRAIN_OUT' | 'ERR_TRAIN_OPTION' | 'ERR_TRAI
  * A user's mistake that stops training, said once here; each front door says it in its own
  * words with describe() (the CLI: its flags).
  */
-export class TrainingError extends Error {
+export class TrainingError extends WordedError<TrainingErrorCode, TrainingOption, TrainingWords> {
   override readonly name = 'TrainingError';
-  constructor(
-    readonly code: TrainingErrorCode,
-    readonly option: TrainingOption,
-    private readonly sentence: (words: TrainingWords) => string,
-  ) {
-    super(sentence(trainingLibraryWords));
-  }
-
-  /** One sentence, naming the options the way the caller's interface does. */
-  describe(words: TrainingWords): string {
-    return this.sentence(words);
+  constructor(code: TrainingErrorCode, option: TrainingOption, sentence: (words: TrainingWords) => string) {
+    super(code, option, sentence, trainingLibraryWords);
   }
 }
