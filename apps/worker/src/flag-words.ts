@@ -1,5 +1,6 @@
 import type { BatchError, BatchOption, BatchWords } from '@xception/batch';
 import type { OptionWords, RuntimeError, RuntimeOption } from '@xception/runtime';
+import type { TrainingError, TrainingOption, TrainingWords } from '@xception/training/node';
 import { CliError, EXIT } from './cli-error.js';
 
 const FLAGS: Record<RuntimeOption, string> = { weights: '--weights', engine: '--engine', imageSize: '--image-size' };
@@ -30,17 +31,30 @@ export const batchFlagWords: BatchWords = {
   writer: (file) => (file === 'embed' ? 'xception embed' : 'xception classify or embed'),
 };
 
+const TRAINING_FLAGS: Record<TrainingOption, string> = { data: '--data', out: '--out', validationSplit: '--val-split' };
+
+/** @xception/training's trainClassifier options in `xception train`'s words: `--data DIR`, `--val-split 0.5`. */
+export const trainingFlagWords: TrainingWords = {
+  name: (option) => TRAINING_FLAGS[option],
+  option: (option, value) => `${TRAINING_FLAGS[option]} ${value}`,
+};
+
 /**
- * The CLI's one hook for the packages' typed errors: a RuntimeError or a BatchError becomes a
- * CliError in flag words (their options' mistakes exit as usage errors); a weights error keeps
- * @xception/weights' code. Other errors pass through. Duck-typed, so that the CLI's start loads
- * no engine and no batch machinery.
+ * The CLI's one hook for the packages' typed errors: a RuntimeError, BatchError or
+ * TrainingError becomes a CliError in flag words. Options' mistakes exit as usage errors (an
+ * unreadable image, engine or output as errors); a weights error keeps @xception/weights' code.
+ * Other errors pass through. Duck-typed, so that the CLI's start loads no engine, no batch
+ * machinery and no training.
  */
 export function inFlagWords(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   if (error.name === 'BatchError') {
     const e = error as BatchError;
     return new CliError(e.code, e.describe(batchFlagWords), e.isOptionsError ? EXIT.usage : EXIT.error);
+  }
+  if (error.name === 'TrainingError') {
+    const e = error as TrainingError;
+    return new CliError(e.code, e.describe(trainingFlagWords), e.code === 'ERR_TRAIN_IMAGE' ? EXIT.error : EXIT.usage);
   }
   if (error.name !== 'RuntimeError') return error;
   const e = error as RuntimeError;

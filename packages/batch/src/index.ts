@@ -11,7 +11,7 @@ export { CRASHES_BEFORE_GIVING_UP, InFlightJournal } from './in-flight-journal.j
 export { IMAGE_EXTENSIONS, listInputs, type InputEntry, type ListOptions } from './list-inputs.js';
 export { checkModelRecord, hashWeights, modelId, type ModelRecord, type NamedWeights } from './model-record.js';
 export { npyHeader, readNpy, writeNpy, type NpyArray } from './npy.js';
-export { asOutputError, makeOutputFolder } from './output-errors.js';
+export { asOutputError } from './output-errors.js';
 export { describeHolder, lockOutput, STALE_MS, type LockHolder, type OutputLock, type OutputLockOptions } from './output-lock.js';
 export { parquetJournalOf, type ParquetKind } from './parquet-journal.js';
 export { claimOutput, openOutput, planOutput, removeEmptyOutput, writeParquetOutput, type OutputPlan } from './output-plan.js';

@@ -3,7 +3,9 @@
  * app, @xception/classifier), and the decode → batch → engine pipeline they run it with.
  */
 export { modelIdOf, openModel, type OpenedModel, type OpenModelOptions } from './open-model.js';
+export { readWeightValues } from './read-weight-values.js';
 export { checkImageSize, IMAGENET_SIZE } from './model-rules.js';
+export { WordedError } from './worded-error.js';
 export { libraryWords, reasonOf, RuntimeError, type OptionWords, type RuntimeErrorCode, type RuntimeOption } from './runtime-error.js';
 export { runImagePipeline, type DecodedInput, type FailedInput, type PipelineCounts, type PipelineInput, type PipelineOptions, type PipelineSummary } from './image-pipeline.js';
 export { Semaphore } from './semaphore.js';

@@ -8,6 +8,7 @@ import { openClassifierWeights, readWeights, weightsModelId, type ProgressCallba
 import { checkImageSize, IMAGENET_SIZE } from './model-rules.js';
 import { createOnnxFileEngine } from './onnx-file-engine.js';
 import { reasonOf, RuntimeError } from './runtime-error.js';
+import { weightsError } from './weights-error.js';
 
 export interface OpenModelOptions {
   /** Where inference runs (@xception/engines): 'auto' (default) tries onnx, tfjs-node, wasm, then cpu. */
@@ -145,19 +146,6 @@ async function startEngine(choice: EngineChoice, source: string, given: EngineOp
     }
     throw weightsError(source, error);
   }
-}
-
-/** An error of @xception/weights (ERR_WEIGHTS_*, ERR_DOWNLOAD_*) as a RuntimeError about `weights`; others pass through. */
-function weightsError(source: string, error: unknown): unknown {
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code !== 'string' || !/^ERR_(WEIGHTS|DOWNLOAD)_/.test(code)) return error;
-  const reason = reasonOf(error);
-  return new RuntimeError('ERR_RUNTIME_WEIGHTS', 'weights', (w) => {
-    const text = w.reword ? w.reword(reason) : reason;
-    // A sentence that already names the option (re-worded: `pass --weights imagenet`) is not prefixed with it again.
-    if (text.includes(w.option('weights', ''))) return `${text}.`;
-    return text.startsWith(source) ? `${w.option('weights', source)}${text.slice(source.length)}.` : `${w.option('weights', source)}: ${text}.`;
-  }, { cause: error });
 }
 
 /** A ready .onnx file (`xception weights convert --to onnx`): onnxruntime only, at the size fixed in it. */

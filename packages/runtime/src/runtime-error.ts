@@ -1,3 +1,5 @@
+import { WordedError } from './worded-error.js';
+
 /** The options of openModel() an error can be about. */
 export type RuntimeOption = 'weights' | 'engine' | 'imageSize';
 
@@ -33,20 +35,10 @@ export type RuntimeErrorCode = 'ERR_RUNTIME_OPTIONS' | 'ERR_RUNTIME_WEIGHTS' | '
  * A typed failure to open the model. `option` says which option it is about; the sentence is
  * written once, here, and each front door says it in its own words with describe().
  */
-export class RuntimeError extends Error {
+export class RuntimeError extends WordedError<RuntimeErrorCode, RuntimeOption, OptionWords> {
   override readonly name = 'RuntimeError';
-  constructor(
-    readonly code: RuntimeErrorCode,
-    readonly option: RuntimeOption,
-    private readonly sentence: (words: OptionWords) => string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(sentence(libraryWords), options.cause === undefined ? undefined : { cause: options.cause });
-  }
-
-  /** One sentence, naming the options the way the caller's interface does. */
-  describe(words: OptionWords): string {
-    return this.sentence(words);
+  constructor(code: RuntimeErrorCode, option: RuntimeOption, sentence: (words: OptionWords) => string, options: { cause?: unknown } = {}) {
+    super(code, option, sentence, libraryWords, options);
   }
 }
 

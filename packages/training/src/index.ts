@@ -8,3 +8,4 @@ export { fit, type FitOptions, type FitResult, type EpochLog, type TrainingState
 export { encodeCheckpoint, decodeCheckpoint, writeCheckpointFile, readCheckpointFile, type Checkpoint } from './checkpoint.js';
 export { ensureGradients } from './register-gradients.js';
 export { restoreTaughtTag, teachTag, type TeachTagOptions, type TaughtTag } from './teach-tag.js';
+export { teachTagCrossFitted, type CrossFitTagOptions, type CrossFittedTag } from './cross-fit-tag.js';

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
 import { seededRandom } from '@xception/core';
-import { useBackend } from '@xception/test-kit';
+import { runOnlyNodeExample, useBackend } from '@xception/test-kit';
+import { writeTinyDataset } from './node/test-support/tiny-dataset.js';
 import { adaptNormalization, createDenseHead, fit, foldHead, type EpochLog } from './index.js';
 
 // The README's example on 60 seeded features that a linear head can separate.
@@ -34,3 +38,22 @@ test("the README's example runs, and the folded head predicts what the head does
   x.dispose();
   head.dispose();
 });
+
+// The README's trainClassifier example as a plain Node script on the built package: a tiny
+// seeded dataset, no ImageNet weights, 71x71 and 2 epochs.
+test("the README's trainClassifier example runs in plain Node and writes the model", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xception-training-readme-'));
+  try {
+    await writeTinyDataset(join(dir, 'data'), 4);
+    const lines = runOnlyNodeExample(new URL('../README.md', import.meta.url), [
+      ["'photos-by-class'", JSON.stringify(join(dir, 'data'))],
+      ["weights: 'imagenet', epochs: 20", "weights: null, engine: 'wasm', imageSize: 71, batchSize: 4, epochs: 2"],
+    ]).trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^epoch 1\/2: val_accuracy [\d.]+$/);
+    expect(lines[1]).toMatch(/^epoch 2\/2: val_accuracy [\d.]+$/);
+    expect(lines[2]).toBe('bright, dark: trained on 6 images, model in mine.keras');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 180_000);

@@ -1,7 +1,7 @@
 // teachTag runs on tfjs-core; the main process (and the served shell's) may have no backend otherwise.
 import '@tensorflow/tfjs-backend-cpu';
 import { silenceCpuBackendBanner } from '@xception/core';
-import { teachTag, type TaughtTag } from '@xception/training';
+import { teachTagCrossFitted, type TaughtTag } from '@xception/training';
 import type { Prediction } from '../shared/api.js';
 import type { LibraryModel } from '../shared/library-model.js';
 import { NotEnoughExamplesError } from './errors.js';
@@ -82,18 +82,10 @@ export async function teachTagFromLibrary(library: LibraryModel, tag: string, se
   }
 
   await silenceCpuBackendBanner(); // a small head on cpu on purpose: no "install tfjs-node" banner in the app's log
-  const folds = [negatives.filter((_, i) => i % 2 === 0), negatives.filter((_, i) => i % 2 === 1)];
-  const heads: TaughtTag[] = [];
-  for (const fold of folds) {
-    const stride = Math.max(1, fold.length / MAX_NEGATIVES_PER_HEAD);
-    const sample = Array.from({ length: Math.min(fold.length, MAX_NEGATIVES_PER_HEAD) }, (_, i) => fold[Math.floor(i * stride)]!.features);
-    heads.push(await teachTag({ positives, negatives: sample, seed, onEpochEnd: yieldToEventLoop }));
-  }
-  const scores = folds.flatMap((fold, k) => {
-    const candidates = fold.filter((n) => !n.removedByHand);
-    const other = heads[1 - k]!.score(candidates.map((n) => n.features));
-    return candidates.map((n, i) => ({ id: n.id, score: other[i]! }));
+  const { heads, negativeScores } = await teachTagCrossFitted({
+    positives, negatives: negatives.map((n) => n.features), seed, maxNegativesPerHead: MAX_NEGATIVES_PER_HEAD, onEpochEnd: yieldToEventLoop,
   });
+  const scores = negatives.flatMap((n, i) => (n.removedByHand ? [] : [{ id: n.id, score: negativeScores[i]! }]));
   scores.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
   return { tag, autoApply: false, model, heads, positives: positives.length, negatives: negatives.length, scores };
 }
