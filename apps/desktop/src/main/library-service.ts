@@ -96,7 +96,7 @@ export interface LibraryService {
 /** A tag typed in the page, checked once where it enters; the message is for the person who typed it. */
 function usableTag(raw: string): string {
   const tag = cleanTagName(raw);
-  if (!tag) throw new DesktopError('invalid-argument', `The tag ${JSON.stringify(raw)} cannot be used: a tag has 1–100 characters, none of | / \\ < > and no control character; type it again without them.`);
+  if (!tag) throw new DesktopError('ERR_INVALID_ARGUMENT', `The tag ${JSON.stringify(raw)} cannot be used: a tag has 1–100 characters, none of | / \\ < > and no control character; type it again without them.`);
   return tag;
 }
 
@@ -117,7 +117,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
   const recordOf = async (photo: string): Promise<PhotoRecord> => {
     const path = await guard.check(photo);
     const record = library.get(path);
-    if (!record) throw new DesktopError('invalid-argument', `The photo '${photo}' is not in the library; scan its folder first.`);
+    if (!record) throw new DesktopError('ERR_INVALID_ARGUMENT', `The photo '${photo}' is not in the library; scan its folder first.`);
     return record;
   };
 
@@ -231,7 +231,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
   /** The record as the photo's previous edit left it (its folder may have gone meanwhile). */
   const currentRecord = (id: string): PhotoRecord => {
     const record = library.get(id);
-    if (!record) throw new DesktopError('invalid-argument', `The photo '${id}' is no longer in the library; scan its folder again.`);
+    if (!record) throw new DesktopError('ERR_INVALID_ARGUMENT', `The photo '${id}' is no longer in the library; scan its folder again.`);
     return record;
   };
 
