@@ -23,7 +23,7 @@ export function usableTagName(raw: string): string {
 }
 
 /** Adds a hand tag (once, whatever its case); a model tag of that name removed by hand earlier is no longer removed. */
-export function addPhotoTag(record: PhotoRecord, raw: string, rules: SidecarRules): Promise<PhotoRecord> {
+export async function addPhotoTag(record: PhotoRecord, raw: string, rules: SidecarRules): Promise<PhotoRecord> {
   const tag = usableTagName(raw);
   const isTag = sameTag(tag);
   return writeRecordSidecar({
