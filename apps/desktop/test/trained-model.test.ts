@@ -126,7 +126,7 @@ describe.skipIf(skip)(`tagger serve --weights model.keras (a trained model's own
 
   it("the desktop's webgl engine refuses the trained model in settings' words rather than name it by ImageNet's classes", async () => {
     await expect(webglWeightsFrom(keras)).rejects.toMatchObject({
-      code: 'engine-unavailable',
+      code: 'ERR_ENGINE_UNAVAILABLE',
       message: "The 'webgl' engine runs ImageNet's 1000 classes at 299x299 only, and model.keras has its own 3 classes at 71x71; choose auto, onnx or wasm as the engine in settings.",
     });
   });

@@ -5,7 +5,7 @@ import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 
 /** A write target that is a symlink leading out of its own folder (see resolveWriteTarget). */
 export class SymlinkOutsideFolderError extends Error {
-  readonly code = 'ESYMLINKOUTSIDE';
+  readonly code = 'ERR_SYMLINK_OUTSIDE_FOLDER';
   constructor(readonly path: string, readonly target: string) {
     super(`'${path}' is a symlink to '${target}', outside its folder`);
   }

@@ -7,6 +7,13 @@ import type { Prediction } from './types.js';
  */
 export const OWN_CLASS_INDEX = -1;
 
+/**
+ * The class number a taught tag's prediction carries (the desktop's "Teach a tag"): outside
+ * ImageNet's 0..999 so it joins no ImageNet group, and digits because the sidecar stores
+ * predictions as "class|label|score".
+ */
+export const TAUGHT_TAG_CLASS = 1_000_000;
+
 /** A ranked class as the classifiers give it: `wnid` is ImageNet's id, or null ('' in older rows) for a model's own class. */
 export interface RankedClassLike {
   readonly index: number;

@@ -16,8 +16,8 @@ export interface IndexedLibrary {
  * The local index: `index.json` (folders and photo records) and the feature cache
  * (`features.json` + `features-<generation>.f32`, see feature-cache.ts: pooled features for
  * "similar photos", keyed by path, size and mtime), in the app's data folder. It is a cache:
- * everything in index.json can be rebuilt from the sidecars (the desktop's library-service
- * rebuildIndex), and the features of unchanged photos come back from the feature cache. A JSON file rather than sqlite: no native
+ * everything in index.json can be rebuilt from the sidecars (rebuildIndex, rebuild-index.ts),
+ * and the features of unchanged photos come back from the feature cache. A JSON file rather than sqlite: no native
  * module to build, and 20,000 records load in well under a second.
  */
 export interface IndexStore {

@@ -8,14 +8,22 @@ import { asList, EXIFTOOL, exiftoolReadAll, makeTempDir, SKIP_NO_EXIFTOOL } from
 const photos = sharedPath('images', 'imagenet-samples');
 
 describe.skipIf(!photos || !EXIFTOOL)(`the README's example ${photos ? '' : SKIP_NO_SHARED} ${EXIFTOOL ? '' : SKIP_NO_EXIFTOOL}`, () => {
-  it('runs as written (on a temp folder) and exiftool reads the keywords it says', () => {
+  it('runs as written (on a temp folder) and exiftool reads the keywords it says; then the operations, and exiftool reads their edits', () => {
     const examples = readmeExamples(fileURLToPath(new URL('../README.md', import.meta.url)));
-    expect(examples.map((e) => e.where)).toEqual(['node']);
+    expect(examples.map((e) => e.where)).toEqual(['node', 'node']);
     const dir = makeTempDir('xception-readme-');
     const name = readdirSync(photos!).sort()[0]!;
     copyFileSync(join(photos!, name), join(dir, name));
     // A plain Node script on the built package; the photo folder is a temp copy.
     runNodeExample(substitute(examples[0]!, [["'/photos'", JSON.stringify(dir)]]), { cwd: dir });
     expect(asList(exiftoolReadAll(join(dir, `${name}.xmp`))['XMP-dc:Subject'])).toEqual(['dog', 'golden retriever']);
+
+    const printed = runNodeExample(substitute(examples[1]!, [["'/photos'", JSON.stringify(dir)]]), { cwd: dir });
+    expect(printed).toMatch(/^\{ added: 1, changed: 0, removed: 0, unchanged: 0 \}\n$/);
+    const fields = exiftoolReadAll(join(dir, `${name}.xmp`));
+    expect(asList(fields['XMP-dc:Subject'])).toEqual(['golden retriever', 'beach']);
+    expect(asList(fields['XMP-xcp:UserTags'])).toEqual(['beach']);
+    expect(asList(fields['XMP-xcp:RemovedTags'])).toEqual(['dog']);
+    expect(readdirSync(join(dir, 'library-index')).sort()).toEqual(expect.arrayContaining(['folders.json', 'index.json']));
   });
 });

@@ -27,7 +27,7 @@ export interface ScanOptions {
 
 /** A photo whose file name is not valid UTF-8, which cannot be opened by the name Node gives it. */
 export class PhotoNameNotUtf8Error extends Error {
-  readonly code = 'name-not-utf8';
+  readonly code = 'ERR_PHOTO_NAME_NOT_UTF8';
   constructor() {
     super("the file name is not valid UTF-8 (\uFFFD marks the bytes that are not), so the photo cannot be opened by its name; rename it to UTF-8, e.g. with 'convmv -f latin1 -t utf8 --notest'");
     this.name = 'PhotoNameNotUtf8Error';

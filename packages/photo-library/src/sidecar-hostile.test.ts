@@ -64,7 +64,7 @@ describe('sidecar rewrites keep what the owner set', () => {
     const before = readFileSync(target, 'utf8');
     symlinkSync(target, `${photo}.xmp`);
     const error = await writePhotoSidecar(photo, tagsWith(['x'])).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'sidecar-symlink-outside', message: `The sidecar '${photo}.xmp' is a symlink to '${target}', outside the photo's folder; it was left untouched: put the sidecar itself beside the photo, then re-tag.` });
+    expect(error).toMatchObject({ code: 'ERR_SIDECAR_SYMLINK_OUTSIDE', message: `The sidecar '${photo}.xmp' is a symlink to '${target}', outside the photo's folder; it was left untouched: put the sidecar itself beside the photo, then re-tag.` });
     expect(lstatSync(`${photo}.xmp`).isSymbolicLink()).toBe(true);
     expect(readFileSync(target, 'utf8')).toBe(before);
   });
@@ -94,7 +94,7 @@ describe('text XML cannot hold never reaches a sidecar', () => {
     await writePhotoSidecar(photo, tagsWith(['fine']));
     for (const bad of ['\u0001', '\uffff', '\u0008']) {
       const error = await writePhotoSidecar(photo, tagsWith(['fine'], [`cat${bad}`])).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'tag-unusable' });
+      expect(error).toMatchObject({ code: 'ERR_TAG_UNUSABLE' });
       expect(expatVerdict(`${photo}.xmp`)).toBe('ok');
     }
   });
@@ -129,7 +129,7 @@ describe('sidecar size bounds', () => {
     })`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     const result = JSON.parse(child.stdout) as { code: string; message: string; rss: number };
-    expect(result.code).toBe('sidecar-too-large');
+    expect(result.code).toBe('ERR_SIDECAR_TOO_LARGE');
     expect(result.message).toBe(`The sidecar '${photo}.xmp' is ${(size / 2 ** 20).toFixed(1)} MiB, over the 8 MiB a sidecar may have; it was left untouched: trim its keywords in another tool, or move it away, then re-tag.`);
     // Node itself takes ~40-60 MB; reading the file whole would add its 61 MB at least.
     expect(result.rss).toBeLessThan(size);

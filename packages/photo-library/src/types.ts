@@ -30,6 +30,12 @@ export interface TagRuleSettings {
   mergeMode: MergeMode;
 }
 
+/** Everything that decides a sidecar's keywords: the tag rules and the hierarchy's root. */
+export interface SidecarRules extends TagRuleSettings {
+  /** First component of the lr:hierarchicalSubject / digiKam:TagsList entries, e.g. 'Xception'. */
+  hierarchyRoot: string;
+}
+
 export type PhotoStatus = 'new' | 'changed' | 'tagged' | 'error';
 
 /** What the index knows about one photo; everything but its features is in its sidecar too. */

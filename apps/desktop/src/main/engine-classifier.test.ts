@@ -26,7 +26,7 @@ describe('engine classifier (the utility process on @xception/engines)', () => {
   it.skipIf(hasTfjsNode)("refuses the 'tfjs-node' engine in the settings' words when it is not installed", async () => {
     const engine = createEngineClassifier({ engine: 'tfjs-node', weights: null, imageSize: 71 });
     const error = (await engine.load().then(() => null, (e: unknown) => e)) as Error & { code: string };
-    expect(error).toMatchObject({ code: 'engine-unavailable' });
+    expect(error).toMatchObject({ code: 'ERR_ENGINE_UNAVAILABLE' });
     expect(error.message).toMatch(/^The 'tfjs-node' engine cannot load: @tensorflow\/tfjs-node-gpu is not installed; @tensorflow\/tfjs-node is not installed; install @tensorflow\/tfjs-node \(or -node-gpu\) where libtensorflow can be downloaded, or use the 'wasm' engine\. Choose another engine in settings\.$/);
   });
 

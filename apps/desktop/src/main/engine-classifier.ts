@@ -88,7 +88,7 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
   };
 
   const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
-    if (!engine || !topKOf) throw new DesktopError('classifier-failed', 'The model is not loaded; call load() first.');
+    if (!engine || !topKOf) throw new DesktopError('ERR_CLASSIFIER_FAILED', 'The model is not loaded; call load() first.');
     const mine = photos.map((photo) => ahead.get(photo) ?? decode(photo));
     // The next batch decodes (sharp's own threads) while this one runs in the engine's thread.
     const following = new Map<string, Promise<Decoded | Error>>();
@@ -153,7 +153,7 @@ function inSettingWords(error: unknown): unknown {
   if (e.code === 'ERR_RUNTIME_WEIGHTS') return e.cause ?? e;
   const sentence = e.describe(settingWords);
   const advice = e.code === 'ERR_ENGINE_UNAVAILABLE' ? ' Choose another engine in settings.' : '';
-  return new DesktopError(e.code === 'ERR_ENGINE_UNAVAILABLE' ? 'engine-unavailable' : 'classifier-failed', `${sentence[0]!.toUpperCase()}${sentence.slice(1)}${advice}`, { cause: error });
+  return new DesktopError(e.code === 'ERR_ENGINE_UNAVAILABLE' ? 'ERR_ENGINE_UNAVAILABLE' : 'ERR_CLASSIFIER_FAILED', `${sentence[0]!.toUpperCase()}${sentence.slice(1)}${advice}`, { cause: error });
 }
 
 /**

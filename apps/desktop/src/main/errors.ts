@@ -1,15 +1,13 @@
-/** Every error the app's main process raises on purpose; `code` is stable for the UI. */
+/**
+ * Every error the app's main process raises on purpose; `code` is stable for the UI. `ERR_*`,
+ * as every package's codes are (the photo library's sidecar errors reach the UI with theirs).
+ */
 export type DesktopErrorCode =
-  | 'path-outside-library'
-  | 'invalid-argument'
-  | 'sidecar-unreadable'
-  | 'sidecar-write-failed'
-  | 'index-unreadable'
-  | 'classifier-failed'
-  | 'weights-offline'
-  | 'weights-unavailable'
-  | 'engine-unavailable'
-  | 'not-enough-examples';
+  | 'ERR_PATH_OUTSIDE_LIBRARY'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_CLASSIFIER_FAILED'
+  | 'ERR_ENGINE_UNAVAILABLE'
+  | 'ERR_NOT_ENOUGH_EXAMPLES';
 
 export class DesktopError extends Error {
   constructor(
@@ -25,7 +23,7 @@ export class DesktopError extends Error {
 /** A renderer asked about a path that is not inside any folder the user added. */
 export class PathOutsideLibraryError extends DesktopError {
   constructor(path: string) {
-    super('path-outside-library', `The path '${path}' is not inside a folder added to the library; add its folder first.`);
+    super('ERR_PATH_OUTSIDE_LIBRARY', `The path '${path}' is not inside a folder added to the library; add its folder first.`);
     this.name = 'PathOutsideLibraryError';
   }
 }
@@ -33,14 +31,14 @@ export class PathOutsideLibraryError extends DesktopError {
 /** An IPC argument failed validation. */
 export class InvalidArgumentError extends DesktopError {
   constructor(channel: string, detail: string) {
-    super('invalid-argument', `Invalid argument to '${channel}': ${detail}; the renderer must send what the preload API types say.`);
+    super('ERR_INVALID_ARGUMENT', `Invalid argument to '${channel}': ${detail}; the renderer must send what the preload API types say.`);
     this.name = 'InvalidArgumentError';
   }
 }
 
 export class ClassifierError extends DesktopError {
   constructor(photo: string, cause: unknown) {
-    super('classifier-failed', `Could not tag '${photo}' (${messageOf(cause)}); the photo may be damaged or not an image.`, { cause });
+    super('ERR_CLASSIFIER_FAILED', `Could not tag '${photo}' (${messageOf(cause)}); the photo may be damaged or not an image.`, { cause });
     this.name = 'ClassifierError';
   }
 }
@@ -48,7 +46,7 @@ export class ClassifierError extends DesktopError {
 /** "Teach a tag" was pressed with too few examples (hand-tagged photos the model has run on) or counter-examples. */
 export class NotEnoughExamplesError extends DesktopError {
   constructor(message: string) {
-    super('not-enough-examples', message);
+    super('ERR_NOT_ENOUGH_EXAMPLES', message);
     this.name = 'NotEnoughExamplesError';
   }
 }
@@ -57,5 +55,5 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-// The photo library's own errors (sidecars), under the same codes.
+// The photo library's own errors (sidecars), with their own ERR_SIDECAR_* codes.
 export { SidecarUnreadableError, SidecarWriteError } from '@xception/photo-library';

@@ -29,7 +29,7 @@ export function registerIpcHandlers({ ipcMain, isTrustedSender, ...options }: Ip
   for (const name of methods.names) {
     ipcMain.handle(CHANNELS[name], async (event, ...args) => {
       const url = event.senderFrame?.url ?? '';
-      if (!isTrustedSender(url)) throw new DesktopError('invalid-argument', `IPC from '${url}' refused: only the app's own page may call the main process.`);
+      if (!isTrustedSender(url)) throw new DesktopError('ERR_INVALID_ARGUMENT', `IPC from '${url}' refused: only the app's own page may call the main process.`);
       return methods.call(name, args);
     });
   }

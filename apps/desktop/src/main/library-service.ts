@@ -1,15 +1,17 @@
 import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  cleanTagName,
+  addPhotoTag,
+  addScanCounts,
+  applyTaughtTag,
   createIndexStore,
-  diffScan,
-  readPhotoSidecar,
-  scanFolder,
-  sidecarTagsFor,
-  writePhotoSidecarWithState,
+  rebuildIndex,
+  reconcileFolder,
+  removePhotoTag,
+  TAUGHT_TAG_CLASS,
+  usableTagName,
+  writeRecordSidecar,
   type IndexStore,
-  type ScannedPhoto,
   type TagRuleSettings,
 } from '@xception/photo-library';
 import type {
@@ -32,7 +34,7 @@ import { DesktopError, InvalidArgumentError, messageOf } from './errors.js';
 import { createPathGuard, isInsideFolder, type PathGuard } from './path-guard.js';
 import { createSettingsStore, type SettingsStore } from './settings-store.js';
 import { createTaggingQueue, type TaggingJob, type TaggingQueue } from './tagging-queue.js';
-import { TAUGHT_TAG_CLASS, taughtPredictionsFor, teachTagFromLibrary, type TaughtHeads } from './tag-teacher.js';
+import { taughtPredictionsFor, teachTagFromLibrary, type TaughtHeads } from './tag-teacher.js';
 import { createTaughtTagsStore, type TaughtTagsStore } from './taught-tags-store.js';
 
 export { TAUGHT_TAG_CLASS };
@@ -93,16 +95,20 @@ export interface LibraryService {
   dispose(): Promise<void>;
 }
 
-/** A tag typed in the page, checked once where it enters; the message is for the person who typed it. */
+/** A tag typed in the page, checked once where it enters (the photo library's sentence), refused as the page's mistake. */
 function usableTag(raw: string): string {
-  const tag = cleanTagName(raw);
-  if (!tag) throw new DesktopError('invalid-argument', `The tag ${JSON.stringify(raw)} cannot be used: a tag has 1–100 characters, none of | / \\ < > and no control character; type it again without them.`);
-  return tag;
+  try {
+    return usableTagName(raw);
+  } catch (error) {
+    throw new DesktopError('ERR_INVALID_ARGUMENT', messageOf(error), { cause: error });
+  }
 }
 
 const rulesOf = (s: Settings): TagRuleSettings => ({ threshold: s.threshold, ignoreLabels: s.ignoreLabels, renames: s.renames, mergeMode: s.mergeMode });
 const RULE_KEYS: readonly (keyof Settings)[] = ['threshold', 'ignoreLabels', 'renames', 'mergeMode', 'hierarchyRoot'];
 const MODEL_KEYS: readonly (keyof Settings)[] = ['engine', 'weights'];
+/** Scans confined as the path guard is: a symlink out of the folder is neither read nor tagged. */
+const SCAN = { confineSymlinks: true } as const;
 
 export function createLibraryService(options: LibraryServiceOptions): LibraryService {
   const indexStore = options.indexStore ?? createIndexStore(join(options.dataDir, 'library'));
@@ -117,7 +123,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
   const recordOf = async (photo: string): Promise<PhotoRecord> => {
     const path = await guard.check(photo);
     const record = library.get(path);
-    if (!record) throw new DesktopError('invalid-argument', `The photo '${photo}' is not in the library; scan its folder first.`);
+    if (!record) throw new DesktopError('ERR_INVALID_ARGUMENT', `The photo '${photo}' is not in the library; scan its folder first.`);
     return record;
   };
 
@@ -139,36 +145,11 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     return next;
   };
 
-  /** Writes what the index knows about a photo into its sidecar (merging, atomically); called inside editPhoto. */
-  const writeSidecar = async (record: PhotoRecord): Promise<void> => {
-    const tags = sidecarTagsFor({ predictions: record.predictions, model: record.model ?? null, added: record.added, removed: record.removed }, rulesOf(settings), settings.hierarchyRoot);
-    const written = await writePhotoSidecarWithState(record.id, tags);
-    // Keywords deleted by hand in another tool come back as hand removals: keep the index in step.
-    if (written.removedTags.length !== record.removed.length) {
-      record.removed = written.removedTags;
-      library.upsert(record);
-    }
-  };
-
-  const recordFromScan = async (photo: ScannedPhoto): Promise<PhotoRecord> => {
-    const record: PhotoRecord = { id: photo.path, folder: photo.folder, name: photo.name, size: photo.size, mtimeMs: photo.mtimeMs, status: 'new', predictions: [], added: [], removed: [] };
-    // A sidecar the app wrote earlier (another machine, a lost index) brings the tags back.
-    try {
-      const sidecar = await readPhotoSidecar(photo.path);
-      if (sidecar?.app) {
-        record.predictions = [...sidecar.app.predictions];
-        record.added = [...sidecar.app.userTags];
-        record.removed = [...sidecar.app.removedTags];
-        if (sidecar.app.model) {
-          record.model = sidecar.app.model;
-          record.status = 'tagged';
-        }
-      }
-    } catch (error) {
-      record.status = 'error';
-      record.error = messageOf(error);
-    }
-    return record;
+  /** Writes what the index knows about a photo into its sidecar (writeRecordSidecar); called inside editPhoto. */
+  const writeSidecar = async (record: PhotoRecord): Promise<PhotoRecord> => {
+    const written = await writeRecordSidecar(record, settings);
+    if (written !== record) library.upsert(written);
+    return written;
   };
 
   const queue: TaggingQueue = createTaggingQueue({
@@ -210,60 +191,23 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     return { path: folder, photoCount };
   };
 
-  const scanOne = async (folder: string, summary: ScanSummary): Promise<void> => {
-    // Confined as the path guard is: a symlink out of the folder is neither read nor tagged.
-    const scanned = await scanFolder(folder, { confineSymlinks: true });
-    const known = new Map<string, PhotoRecord>();
-    for (const record of library.all()) if (record.folder === folder) known.set(record.id, record);
-    const diff = diffScan(scanned, known);
-    for (const photo of diff.added) library.upsert(await recordFromScan(photo));
-    for (const photo of diff.changed) {
-      // Changed bytes: the predictions are stale, hand edits stay.
-      library.upsert({ ...known.get(photo.path)!, size: photo.size, mtimeMs: photo.mtimeMs, status: 'changed' });
-    }
-    for (const path of diff.removed) library.remove(path);
-    summary.added += diff.added.length;
-    summary.changed += diff.changed.length;
-    summary.removed += diff.removed.length;
-    summary.unchanged += diff.unchanged.length;
-  };
-
   /** The record as the photo's previous edit left it (its folder may have gone meanwhile). */
   const currentRecord = (id: string): PhotoRecord => {
     const record = library.get(id);
-    if (!record) throw new DesktopError('invalid-argument', `The photo '${id}' is no longer in the library; scan its folder again.`);
+    if (!record) throw new DesktopError('ERR_INVALID_ARGUMENT', `The photo '${id}' is no longer in the library; scan its folder again.`);
     return record;
   };
 
-  const saveEdit = async (updated: PhotoRecord): Promise<PhotoSummary> => {
-    await writeSidecar(updated);
-    library.upsert(updated);
-    await indexStore.save(library, folders);
+  /** One hand edit of the photo library (addPhotoTag, removePhotoTag) on the current record; stored and saved when it changed something. */
+  const editTags = (id: string, edit: (record: PhotoRecord) => Promise<PhotoRecord>): Promise<PhotoSummary> => editPhoto(id, async () => {
+    const record = currentRecord(id);
+    const updated = await edit(record);
+    if (updated !== record) {
+      library.upsert(updated);
+      await indexStore.save(library, folders);
+    }
     return library.summaryOf(updated);
-  };
-
-  const addTagNow = (id: string, tag: string): Promise<PhotoSummary> => {
-    const record = currentRecord(id);
-    const lower = tag.toLowerCase();
-    return saveEdit({
-      ...record,
-      added: record.added.some((t) => t.toLowerCase() === lower) ? record.added : [...record.added, tag],
-      removed: record.removed.filter((t) => t.toLowerCase() !== lower),
-    });
-  };
-
-  const removeTagNow = async (id: string, tag: string): Promise<PhotoSummary> => {
-    const record = currentRecord(id);
-    const lower = tag.toLowerCase();
-    const isUser = record.added.some((t) => t.toLowerCase() === lower);
-    const isModel = library.tagsOf(record).some((t) => t.source === 'model' && t.name.toLowerCase() === lower);
-    if (!isUser && !isModel) return library.summaryOf(record);
-    return saveEdit({
-      ...record,
-      added: record.added.filter((t) => t.toLowerCase() !== lower),
-      removed: isModel && !record.removed.some((t) => t.toLowerCase() === lower) ? [...record.removed, tag] : record.removed,
-    });
-  };
+  });
 
   const service: LibraryService = {
     guard,
@@ -285,7 +229,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       // Adding a parent of added folders replaces them.
       for (const inner of folders.filter((f) => isInsideFolder(f, folder))) await service.removeFolder(inner);
       folders = [...folders, folder];
-      await scanOne(folder, { added: 0, changed: 0, removed: 0, unchanged: 0 });
+      await reconcileFolder(library, folder, SCAN);
       await indexStore.save(library, folders);
       return folderInfo(folder);
     },
@@ -297,8 +241,8 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       await indexStore.save(library, folders);
     },
     async scan() {
-      const summary: ScanSummary = { added: 0, changed: 0, removed: 0, unchanged: 0 };
-      for (const folder of folders) await scanOne(folder, summary);
+      let summary: ScanSummary = { added: 0, changed: 0, removed: 0, unchanged: 0 };
+      for (const folder of folders) summary = addScanCounts(summary, await reconcileFolder(library, folder, SCAN));
       await indexStore.save(library, folders);
       return summary;
     },
@@ -311,11 +255,11 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     async addTag(photo, raw) {
       const { id } = await recordOf(photo);
       const tag = usableTag(raw);
-      return editPhoto(id, () => addTagNow(id, tag));
+      return editTags(id, (record) => addPhotoTag(record, tag, settings));
     },
     async removeTag(photo, tag) {
       const { id } = await recordOf(photo);
-      return editPhoto(id, () => removeTagNow(id, tag));
+      return editTags(id, (record) => removePhotoTag(record, tag, settings));
     },
     async teachTag(raw, { autoApply = false } = {}) {
       const tag = usableTag(raw);
@@ -326,17 +270,12 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       await taughtStore.save(taught.values());
       let applied = 0;
       if (autoApply) {
-        // Above the rules' threshold: a model tag (shown with its score, removable like any model tag).
         for (const { id, score } of heads.scores) {
-          if (score < settings.threshold) continue;
           const wrote = await editPhoto(id, async () => {
             const record = library.get(id);
-            if (!record?.model) return false;
-            const predictions = [...record.predictions.filter((p) => !(p.index === TAUGHT_TAG_CLASS && p.label.toLowerCase() === tag.toLowerCase())), { index: TAUGHT_TAG_CLASS, label: tag, score }];
-            const updated: PhotoRecord = { ...record, predictions };
-            await writeSidecar(updated);
-            library.upsert(updated);
-            return true;
+            const updated = record ? await applyTaughtTag(record, tag, score, settings) : null;
+            if (updated) library.upsert(updated);
+            return updated !== null;
           });
           if (wrote) applied++;
         }
@@ -388,23 +327,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       }
       return { ...settings };
     },
-    async rebuildIndex() {
-      // Features computed in this session but not yet saved survive the rebuild too.
-      const kept = new Map<string, { size: number; mtimeMs: number; values: Float32Array }>();
-      for (const record of library.all()) {
-        const values = library.features(record.id);
-        if (values) kept.set(record.id, { size: record.size, mtimeMs: record.mtimeMs, values });
-      }
-      for (const record of [...library.all()]) library.remove(record.id);
-      for (const folder of folders) await scanOne(folder, { added: 0, changed: 0, removed: 0, unchanged: 0 });
-      for (const record of library.all()) {
-        const old = kept.get(record.id);
-        if (old && old.size === record.size && old.mtimeMs === record.mtimeMs) library.setFeatures(record.id, old.values);
-      }
-      // The rest from the feature cache beside the index (sidecars do not carry features).
-      await indexStore.restoreFeatures(library);
-      await indexStore.save(library, folders);
-    },
+    rebuildIndex: () => rebuildIndex(library, folders, indexStore, SCAN),
     flush: () => indexStore.save(library, folders),
     async dispose() {
       queue.cancel();

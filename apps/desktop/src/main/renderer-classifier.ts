@@ -47,7 +47,7 @@ export function createRendererClassifier(options: RendererClassifierOptions): Cl
       if (!entry) return;
       pending.delete(reply.id);
       if (reply.ok) entry.resolve(reply.result);
-      else entry.reject(new DesktopError('classifier-failed', `The webgl engine failed: ${reply.message}`));
+      else entry.reject(new DesktopError('ERR_CLASSIFIER_FAILED', `The webgl engine failed: ${reply.message}`));
     },
     async load(onProgress) {
       const model = await options.loadModel(onProgress);
@@ -64,7 +64,7 @@ export function createRendererClassifier(options: RendererClassifierOptions): Cl
       if (pending.size === 0 && backend === null) return;
       await request({ type: 'dispose' }).catch(() => undefined);
       backend = null;
-      for (const entry of pending.values()) entry.reject(new DesktopError('classifier-failed', 'The webgl engine was stopped.'));
+      for (const entry of pending.values()) entry.reject(new DesktopError('ERR_CLASSIFIER_FAILED', 'The webgl engine was stopped.'));
       pending.clear();
     },
   };
@@ -106,7 +106,7 @@ export async function webglWeightsFrom(source: 'imagenet' | string, onProgress?:
   const size = reading.inputSize ?? 299;
   if (reading.classes !== 1000 || reading.classNames !== null || size !== 299) {
     const name = source.split(/[\\/]/).pop();
-    throw new DesktopError('engine-unavailable', `The 'webgl' engine runs ImageNet's 1000 classes at 299x299 only, and ${name} has ${reading.classNames ? `its own ${reading.classes} classes` : `${reading.classes} classes`} at ${size}x${size}; choose auto, onnx or wasm as the engine in settings.`);
+    throw new DesktopError('ERR_ENGINE_UNAVAILABLE', `The 'webgl' engine runs ImageNet's 1000 classes at 299x299 only, and ${name} has ${reading.classNames ? `its own ${reading.classes} classes` : `${reading.classes} classes`} at ${size}x${size}; choose auto, onnx or wasm as the engine in settings.`);
   }
   return { inputShape: null, weights: [...reading.values].map(([name, w]) => ({ name, shape: [...w.shape], values: w.values })) };
 }

@@ -16,11 +16,9 @@ const MAX_NEGATIVES_PER_HEAD = 500;
 /** Training runs on the main thread: it gives the event loop (IPC, HTTP, the tagging queue) a turn after every epoch. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/**
- * The class number a taught tag's model prediction carries: outside ImageNet's 0..999 so it joins
- * no ImageNet group, and digits because the sidecar stores predictions as "class|label|score".
- */
-export const TAUGHT_TAG_CLASS = 1_000_000;
+// The class number a taught tag's prediction carries is the photo library's (applyTaughtTag writes it).
+import { TAUGHT_TAG_CLASS } from '@xception/photo-library';
+export { TAUGHT_TAG_CLASS };
 
 export interface TaughtHeads {
   tag: string;

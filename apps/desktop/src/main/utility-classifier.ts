@@ -43,11 +43,11 @@ export function createUtilityClassifier(fork: () => UtilityProcessLike, settings
       }
       pending.delete(message.id);
       if (message.ok) entry.resolve(message.result);
-      else entry.reject(new DesktopError('classifier-failed', message.message));
+      else entry.reject(new DesktopError('ERR_CLASSIFIER_FAILED', message.message));
     });
     created.on('exit', (code: number) => {
       child = null;
-      for (const entry of pending.values()) entry.reject(new DesktopError('classifier-failed', `The inference process stopped (exit code ${code}); tagging will restart it.`));
+      for (const entry of pending.values()) entry.reject(new DesktopError('ERR_CLASSIFIER_FAILED', `The inference process stopped (exit code ${code}); tagging will restart it.`));
       pending.clear();
     });
     child = created;
@@ -65,7 +65,7 @@ export function createUtilityClassifier(fork: () => UtilityProcessLike, settings
 
   const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
     const reply = (await request({ type: 'classify', photos: [...photos], topK, next: [...next] })) as ClassifyReply;
-    return reply.items.map((item) => ('error' in item ? new DesktopError('classifier-failed', item.error) : { predictions: item.predictions, features: Float32Array.from(item.features) }));
+    return reply.items.map((item) => ('error' in item ? new DesktopError('ERR_CLASSIFIER_FAILED', item.error) : { predictions: item.predictions, features: Float32Array.from(item.features) }));
   };
   const random = options.randomWeights;
 

@@ -31,7 +31,7 @@ export function createServedBridge(location: Location = window.location): Xcepti
     (method: string) =>
     async (...args: unknown[]): Promise<never> => {
       const response = await fetch(`${SERVED_API_PREFIX}${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ args }), credentials: 'same-origin' });
-      const reply = (await response.json().catch(() => ({ ok: false, error: { code: 'http', message: `HTTP ${response.status} from ${method}` } }))) as ServedReply;
+      const reply = (await response.json().catch(() => ({ ok: false, error: { code: 'ERR_HTTP', message: `HTTP ${response.status} from ${method}` } }))) as ServedReply;
       if (!reply.ok) throw new Error(reply.error.message);
       return reply.value as never;
     };

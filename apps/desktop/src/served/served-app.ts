@@ -201,8 +201,8 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
     service,
     nameOf: (name) => `${SERVED_API_PREFIX}${name}`,
     pickers: {
-      pickFolders: () => Promise.reject(new DesktopError('invalid-argument', REFUSED.addFolders!)),
-      pickWeightsFile: () => Promise.reject(new DesktopError('invalid-argument', REFUSED.chooseWeightsFile!)),
+      pickFolders: () => Promise.reject(new DesktopError('ERR_INVALID_ARGUMENT', REFUSED.addFolders!)),
+      pickWeightsFile: () => Promise.reject(new DesktopError('ERR_INVALID_ARGUMENT', REFUSED.chooseWeightsFile!)),
     },
   });
   const thumbnails = createThumbnailService({ cacheDir: join(options.dataDir, 'thumbnails'), guard: service.guard, ...(options.resize ? { resize: options.resize } : {}) });
@@ -243,7 +243,7 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
       if (!/^application\/json\b/.test(request.headers['content-type'] ?? '')) throw new HttpRefusal(415, 'Calls must be JSON (content-type: application/json).');
       const body = (await readJson(request)) as { args?: unknown } | null;
       if (!body || !Array.isArray(body.args)) throw new HttpRefusal(400, 'The body must be {"args": [...]}.');
-      if (REFUSED[name]) throw new DesktopError('invalid-argument', REFUSED[name]);
+      if (REFUSED[name]) throw new DesktopError('ERR_INVALID_ARGUMENT', REFUSED[name]);
       sendJson(response, 200, { ok: true, value: await methods.call(name, body.args) });
       return;
     }
@@ -270,7 +270,7 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
     handle(request, response).catch((error: unknown) => {
       if (response.headersSent) return void response.destroy();
       const status = error instanceof HttpRefusal ? error.status : error instanceof DesktopError ? 400 : 500;
-      if (request.url?.startsWith(SERVED_API_PREFIX)) sendJson(response, status, { ok: false, error: { code: (error as { code?: string }).code ?? 'http', message: messageOf(error) } });
+      if (request.url?.startsWith(SERVED_API_PREFIX)) sendJson(response, status, { ok: false, error: { code: (error as { code?: string }).code ?? 'ERR_HTTP', message: messageOf(error) } });
       else send(response, status, messageOf(error));
     });
   };

@@ -99,7 +99,7 @@ export async function serve(folders: string[], options: ServeOptions, out: { pri
       // Photos tagged by other weights (ImageNet's, an older model.keras) are tagged again at start.
       currentModelId: async (current) => modelIdOf(random ? null : current.weights),
       createClassifier: async (current) => {
-        if (current.engine === 'webgl') throw new DesktopError('engine-unavailable', "The 'webgl' engine runs only in the desktop app; choose auto, onnx or wasm in settings.");
+        if (current.engine === 'webgl') throw new DesktopError('ERR_ENGINE_UNAVAILABLE', "The 'webgl' engine runs only in the desktop app; choose auto, onnx or wasm in settings.");
         return createEngineClassifier({
           engine: current.engine,
           weights: random ? null : current.weights,
@@ -170,8 +170,10 @@ async function main(): Promise<void> {
       process.exitCode = error.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (error instanceof TaggerError || error instanceof DesktopError) {
-      out.say(`tagger: ${error.message}`);
+    // Every typed error (the app's, the photo library's, the runtime's) has an ERR_* code and one sentence.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (error instanceof TaggerError || (typeof code === 'string' && code.startsWith('ERR_'))) {
+      out.say(`tagger: ${(error as Error).message}`);
       process.exitCode = 1;
       return;
     }
