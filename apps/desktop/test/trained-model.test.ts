@@ -7,8 +7,8 @@ import { saneRandomWeights, sharedPath, SKIP_NO_SHARED } from '@xception/core/te
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '@xception/photo-library/testing';
 import { writeKerasArchive } from '@xception/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webglWeightsFrom } from '../src/main/renderer-classifier.js';
-import { makeTempDir } from '../src/main/test-support/temp-dir.js';
+import { webglWeightsFrom } from '../src/core/renderer-classifier.js';
+import { makeTempDir } from '../src/core/test-support/temp-dir.js';
 import type { ServedApp } from '../src/served/served-app.js';
 import { buildProgram } from '../src/served/tagger-cli.js';
 import { runCli } from '../../worker/test/run-cli.js';

@@ -5,12 +5,12 @@ import { extname, join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { InvokeChannel, Settings, TaggingProgress } from '../shared/api.js';
-import { createBridgeMethods } from '../main/bridge-methods.js';
-import type { Classifier } from '../main/classifier.js';
-import { DesktopError, messageOf } from '../main/errors.js';
-import { createProgressForwarder } from '../main/ipc-handlers.js';
-import { createLibraryService, type LibraryService } from '../main/library-service.js';
-import { createThumbnailService, type Resizer } from '../main/thumbnails.js';
+import { createBridgeMethods } from '../core/bridge-methods.js';
+import type { Classifier } from '../core/classifier.js';
+import { DesktopError, messageOf } from '../core/errors.js';
+import { createProgressForwarder } from '../electron/ipc-handlers.js';
+import { createLibraryService, type LibraryService } from '../core/library-service.js';
+import { createThumbnailService, type Resizer } from '../core/thumbnails.js';
 import { SERVED_API_PREFIX, SERVED_EVENTS_PATH, SERVED_THUMBNAIL_PATH, type ServedEvent } from '../shared/served-protocol.js';
 import { createAccessRules, type AccessRules } from './served-security.js';
 

@@ -1,6 +1,6 @@
 import type { FolderInfo, GpuInfo, InferenceReply, InvokeChannel, Settings, TeachTagOptions } from '../shared/api.js';
 import { InvalidArgumentError } from './errors.js';
-import { ARGUMENT_SCHEMAS } from './ipc-schemas.js';
+import { ARGUMENT_SCHEMAS } from './bridge-schemas.js';
 import type { LibraryService } from './library-service.js';
 
 /** The system pickers (Electron's dialog in the app; the served shell has none and refuses). */

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '../shared/api.js';
 import { createProgressForwarder, registerIpcHandlers, type IpcEventLike, type IpcMainLike } from './ipc-handlers.js';
-import { createLibraryService } from './library-service.js';
-import { createStandInClassifier } from './test-support/stand-in-classifier.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { createLibraryService } from '../core/library-service.js';
+import { createStandInClassifier } from '../core/test-support/stand-in-classifier.js';
+import { makeTempDir } from '../core/test-support/temp-dir.js';
 
 /** A stand-in for Electron's ipcMain: records handlers and lets the test invoke them. */
 function fakeIpcMain() {

@@ -1,5 +1,5 @@
 import { effectiveTags, type PhotoRecord, type TagRuleSettings } from '@xception/photo-library/rules';
-import type { LibraryQuery, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount } from './api.js';
+import type { LibraryQuery, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount } from '../shared/api.js';
 
 export type { PhotoRecord };
 

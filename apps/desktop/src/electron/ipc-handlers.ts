@@ -1,6 +1,6 @@
 import { CHANNELS, type TaggingProgress } from '../shared/api.js';
-import { createBridgeMethods, type BridgeMethodsOptions } from './bridge-methods.js';
-import { DesktopError } from './errors.js';
+import { createBridgeMethods, type BridgeMethodsOptions } from '../core/bridge-methods.js';
+import { DesktopError } from '../core/errors.js';
 
 /** The parts of Electron's ipcMain and IpcMainInvokeEvent used here (injected). */
 export interface IpcEventLike {
@@ -11,7 +11,7 @@ export interface IpcMainLike {
   removeHandler(channel: string): void;
 }
 
-export type { Pickers } from './bridge-methods.js';
+export type { Pickers } from '../core/bridge-methods.js';
 
 export interface IpcHandlerOptions extends Omit<BridgeMethodsOptions, 'nameOf'> {
   ipcMain: IpcMainLike;
