@@ -11,7 +11,7 @@ import { IMAGENET_REGISTRY, type WeightsRegistry } from '@xception/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadPort, startStaticServer, type StaticServer } from '@xception/core/testing';
 import { CHANNELS, type TaggingProgress } from '../src/shared/api.js';
-import { createProgressForwarder } from '../src/electron/ipc-handlers.js';
+import { createProgressForwarder } from '../src/core/progress-forwarder.js';
 import { createLibraryService } from '../src/core/library-service.js';
 import { createEngineClassifier, describeLoadError } from '../src/core/engine-classifier.js';
 import { makeTempDir } from '../src/core/test-support/temp-dir.js';

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStandInClassifier } from '../core/test-support/stand-in-classifier.js';
 import { makeTempDir } from '../core/test-support/temp-dir.js';
 import { sharpResizer } from '../core/thumbnails.js';
-import { SERVED_CONTENT_SECURITY_POLICY, startServedApp, type ServedApp } from './served-app.js';
+import { startServedApp, type ServedApp } from './served-app.js';
+import { SERVED_CONTENT_SECURITY_POLICY } from './security-headers.js';
 import { buildProgram, TaggerError } from './tagger-cli.js';
 import { createAccessRules, exposureWarning } from './served-security.js';
 
