@@ -47,6 +47,8 @@ export interface TaggingQueue {
   resetClassifier(): Promise<void>;
 }
 
+interface Batch { jobs: TaggingJob[]; modelId: string; results: Promise<Array<Classification | Error>> }
+
 /**
  * Runs tagging jobs in batches off the UI (the classifier itself runs in a utility process).
  * One batch is in inference at a time, and the classifier decodes the next one meanwhile; the
@@ -55,188 +57,216 @@ export interface TaggingQueue {
  * cancelling or quitting never loses finished work, and waits for one batch at most.
  */
 export function createTaggingQueue(options: TaggingQueueOptions): TaggingQueue {
-  const pending: TaggingJob[] = [];
-  const queued = new Set<string>();
-  let state: TaggingProgress = { state: 'idle', done: 0, failed: 0, total: 0 };
-  let running: Promise<void> | null = null;
-  let paused = false;
-  let wake: (() => void) | null = null;
-  let classifier: Classifier | null = null;
-  let waitingOnPause = false;
-  let idleWaiters: (() => void)[] = [];
-  const isIdle = (): boolean => !running || waitingOnPause;
-  const flushIdle = (): void => {
-    if (!isIdle()) return;
-    const waiters = idleWaiters;
-    idleWaiters = [];
+  return new BatchTaggingQueue(options);
+}
+
+class BatchTaggingQueue implements TaggingQueue {
+  private readonly pending: TaggingJob[] = [];
+  private readonly queued = new Set<string>();
+  private state: TaggingProgress = { state: 'idle', done: 0, failed: 0, total: 0 };
+  private running: Promise<void> | null = null;
+  private paused = false;
+  private wake: (() => void) | null = null;
+  private classifier: Classifier | null = null;
+  private waitingOnPause = false;
+  private idleWaiters: (() => void)[] = [];
+  private sinceCheckpoint = 0;
+  private readonly every: number;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: TaggingQueueOptions) {
+    this.every = options.checkpointEvery ?? 25;
+    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 8));
+  }
+
+  enqueue(jobs: readonly TaggingJob[]): void {
+    if (!this.running) this.emit({ state: 'running', done: 0, failed: 0, total: 0, message: undefined });
+    let added = 0;
+    for (const job of jobs) {
+      if (this.queued.has(job.photo)) {
+        // A classify request upgrades a queued rewrite of the same photo.
+        if (job.kind === 'classify') this.pending.find((p) => p.photo === job.photo)!.kind = 'classify';
+        continue;
+      }
+      this.queued.add(job.photo);
+      this.pending.push({ ...job });
+      added++;
+    }
+    this.emit({ total: this.state.total + added });
+    if (!this.paused) this.start();
+  }
+
+  pause(): void {
+    this.paused = true;
+    if (!this.running) this.emit({ state: 'paused' });
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+    if (this.pending.length > 0) this.start();
+    else if (this.state.state === 'paused') this.emit({ state: 'done' });
+  }
+
+  cancel(): void {
+    const dropped = this.pending.length;
+    this.dropPending();
+    this.emit({ state: 'cancelled', total: this.state.total - dropped, current: undefined });
+    this.paused = false;
+    this.wake?.();
+  }
+
+  progress(): TaggingProgress {
+    return { ...this.state };
+  }
+
+  async resetClassifier(): Promise<void> {
+    const old = this.classifier;
+    this.classifier = null;
+    await old?.dispose();
+  }
+
+  whenIdle(): Promise<void> {
+    return this.isIdle() ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.running || this.waitingOnPause;
+  }
+
+  private flushIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
     for (const resolve of waiters) resolve();
-  };
-  const every = options.checkpointEvery ?? 25;
-  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 8));
+  }
 
-  const emit = (patch: Partial<TaggingProgress>): void => {
-    state = { ...state, ...patch };
-    if (patch.current === undefined && 'current' in patch) delete state.current;
-    options.onProgress({ ...state });
-  };
+  private emit(patch: Partial<TaggingProgress>): void {
+    this.state = { ...this.state, ...patch };
+    if (patch.current === undefined && 'current' in patch) delete this.state.current;
+    this.options.onProgress({ ...this.state });
+  }
 
-  const loadClassifier = async (): Promise<Classifier | null> => {
-    if (classifier) return classifier;
-    emit({ state: 'loading-model' });
+  private dropPending(): void {
+    this.pending.length = 0;
+    this.queued.clear();
+  }
+
+  private start(): void {
+    if (this.running) return;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      // Jobs added while the loop was finishing.
+      if (this.pending.length > 0 && !this.paused) this.start();
+      this.flushIdle();
+    });
+  }
+
+  private async loadClassifier(): Promise<Classifier | null> {
+    if (this.classifier) return this.classifier;
+    this.emit({ state: 'loading-model' });
     try {
-      const created = await options.classifier();
-      await created.load((p) => emit({ download: { loaded: p.loaded, total: p.total } }));
-      classifier = created;
-      const { download: _, ...rest } = state;
-      state = rest;
+      const created = await this.options.classifier();
+      await created.load((p) => this.emit({ download: { loaded: p.loaded, total: p.total } }));
+      this.classifier = created;
+      const { download: _, ...rest } = this.state;
+      this.state = rest;
       return created;
     } catch (error) {
-      emit({ state: 'failed', message: options.describeLoadError?.(error) ?? messageOf(error), current: undefined });
+      this.emit({ state: 'failed', message: this.options.describeLoadError?.(error) ?? messageOf(error), current: undefined });
       return null;
     }
-  };
+  }
 
-  interface Batch { jobs: TaggingJob[]; modelId: string; results: Promise<Array<Classification | Error>> }
-
-  const takeBatch = (model: Classifier): Batch => {
+  private takeBatch(model: Classifier): Batch {
     // A classifier without classifyBatch (the renderer's webgl) runs photo by photo: batches of
     // one keep pause and cancel waiting for one photo, not eight.
-    const size = model.classifyBatch ? batchSize : 1;
+    const size = model.classifyBatch ? this.batchSize : 1;
     const jobs: TaggingJob[] = [];
-    while (jobs.length < size && pending[0]?.kind === 'classify') {
-      const job = pending.shift()!;
-      queued.delete(job.photo);
+    while (jobs.length < size && this.pending[0]?.kind === 'classify') {
+      const job = this.pending.shift()!;
+      this.queued.delete(job.photo);
       jobs.push(job);
     }
-    const next = pending.slice(0, size).filter((j) => j.kind === 'classify').map((j) => j.photo);
-    emit({ state: 'running', current: jobs[0]!.photo });
+    const next = this.pending.slice(0, size).filter((j) => j.kind === 'classify').map((j) => j.photo);
+    this.emit({ state: 'running', current: jobs[0]!.photo });
     const photos = jobs.map((j) => j.photo);
     // A failure of the whole call (the utility process died) fails each photo of the batch.
-    const results = classifyMany(model, photos, options.topK(), next).catch((error: unknown) => photos.map(() => (error instanceof Error ? error : new Error(String(error)))));
+    const results = classifyMany(model, photos, this.options.topK(), next).catch((error: unknown) => photos.map(() => (error instanceof Error ? error : new Error(String(error)))));
     return { jobs, modelId: model.modelId, results };
-  };
+  }
 
-  const store = async (job: TaggingJob, work: () => Promise<void>): Promise<void> => {
+  private async store(job: TaggingJob, work: () => Promise<void>): Promise<void> {
     try {
       await work();
-      emit({ done: state.done + 1 });
+      this.emit({ done: this.state.done + 1 });
     } catch (error) {
-      await options.onFailed(job.photo, error instanceof Error ? error : new Error(String(error)));
-      emit({ failed: state.failed + 1 });
+      await this.options.onFailed(job.photo, error instanceof Error ? error : new Error(String(error)));
+      this.emit({ failed: this.state.failed + 1 });
     }
-  };
+  }
 
-  const loop = async (): Promise<void> => {
-    let sinceCheckpoint = 0;
-    const checkpoint = async (photos: number): Promise<void> => {
-      sinceCheckpoint += photos;
-      if (sinceCheckpoint < every) return;
-      sinceCheckpoint = 0;
-      await options.onCheckpoint?.();
-    };
+  private async storeBatch(finished: Batch, results: ReadonlyArray<Classification | Error>): Promise<void> {
+    for (const [i, job] of finished.jobs.entries()) {
+      const result = results[i]!;
+      await this.store(job, async () => {
+        if (result instanceof Error) throw new ClassifierError(job.photo, result);
+        await this.options.onClassified(job.photo, result, finished.modelId);
+      });
+    }
+    await this.checkpoint(finished.jobs.length);
+  }
+
+  private async checkpoint(photos: number): Promise<void> {
+    this.sinceCheckpoint += photos;
+    if (this.sinceCheckpoint < this.every) return;
+    this.sinceCheckpoint = 0;
+    await this.options.onCheckpoint?.();
+  }
+
+  /** Waits, idle as far as whenIdle() is concerned, until resume() or cancel(). */
+  private async waitWhilePaused(): Promise<void> {
+    this.emit({ state: 'paused', current: undefined });
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.waitingOnPause = true;
+      this.flushIdle();
+    });
+    this.wake = null;
+    this.waitingOnPause = false;
+  }
+
+  /** A rewrite: the rules again over stored predictions, no model. */
+  private async rewriteNext(): Promise<void> {
+    const job = this.pending.shift()!;
+    this.queued.delete(job.photo);
+    this.emit({ state: 'running', current: job.photo });
+    await this.store(job, () => this.options.onRewrite(job.photo));
+    await this.checkpoint(1);
+  }
+
+  private async loop(): Promise<void> {
+    this.sinceCheckpoint = 0;
     let inFlight: Batch | null = null;
     for (;;) {
       // 1. The batch in flight's inference ends...
-      const finished = inFlight ? { ...inFlight, results: await inFlight.results } : null;
+      const finished = inFlight;
+      const results = finished ? await finished.results : [];
       inFlight = null;
       // 2. ...and the next one starts at once (unless paused or cancelled meanwhile), so that it
       // runs while the finished one is stored.
-      if (!paused && pending[0]?.kind === 'classify') {
-        const model = await loadClassifier();
-        if (model) inFlight = takeBatch(model);
-        else {
-          pending.length = 0;
-          queued.clear();
-        }
+      if (!this.paused && this.pending[0]?.kind === 'classify') {
+        const model = await this.loadClassifier();
+        if (model) inFlight = this.takeBatch(model);
+        else this.dropPending();
       }
-      if (finished) {
-        for (const [i, job] of finished.jobs.entries()) {
-          const result = finished.results[i]!;
-          await store(job, async () => {
-            if (result instanceof Error) throw new ClassifierError(job.photo, result);
-            await options.onClassified(job.photo, result, finished.modelId);
-          });
-        }
-        await checkpoint(finished.jobs.length);
-        continue;
-      }
-      if (inFlight) continue;
-      if (pending.length === 0) break;
-      if (paused) {
-        emit({ state: 'paused', current: undefined });
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          waitingOnPause = true;
-          flushIdle();
-        });
-        wake = null;
-        waitingOnPause = false;
-        continue;
-      }
-      // A rewrite: the rules again over stored predictions, no model.
-      const job = pending.shift()!;
-      queued.delete(job.photo);
-      emit({ state: 'running', current: job.photo });
-      await store(job, () => options.onRewrite(job.photo));
-      await checkpoint(1);
+      if (finished) await this.storeBatch(finished, results);
+      else if (inFlight) continue;
+      else if (this.pending.length === 0) break;
+      else if (this.paused) await this.waitWhilePaused();
+      else await this.rewriteNext();
     }
-    await options.onCheckpoint?.();
-    if (state.state !== 'failed' && state.state !== 'cancelled') emit({ state: 'done', current: undefined });
-  };
-
-  const start = (): void => {
-    if (running) return;
-    running = loop().finally(() => {
-      running = null;
-      // Jobs added while the loop was finishing.
-      if (pending.length > 0 && !paused) start();
-      flushIdle();
-    });
-  };
-
-  return {
-    enqueue(jobs) {
-      if (!running) emit({ state: 'running', done: 0, failed: 0, total: 0, message: undefined });
-      let added = 0;
-      for (const job of jobs) {
-        if (queued.has(job.photo)) {
-          // A classify request upgrades a queued rewrite of the same photo.
-          if (job.kind === 'classify') pending.find((p) => p.photo === job.photo)!.kind = 'classify';
-          continue;
-        }
-        queued.add(job.photo);
-        pending.push({ ...job });
-        added++;
-      }
-      emit({ total: state.total + added });
-      if (!paused) start();
-    },
-    pause() {
-      paused = true;
-      if (!running) emit({ state: 'paused' });
-    },
-    resume() {
-      paused = false;
-      wake?.();
-      if (pending.length > 0) start();
-      else if (state.state === 'paused') emit({ state: 'done' });
-    },
-    cancel() {
-      const dropped = pending.length;
-      pending.length = 0;
-      queued.clear();
-      emit({ state: 'cancelled', total: state.total - dropped, current: undefined });
-      paused = false;
-      wake?.();
-    },
-    progress: () => ({ ...state }),
-    async resetClassifier() {
-      const old = classifier;
-      classifier = null;
-      await old?.dispose();
-    },
-    whenIdle() {
-      return isIdle() ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
-    },
-  };
+    await this.options.onCheckpoint?.();
+    if (this.state.state !== 'failed' && this.state.state !== 'cancelled') this.emit({ state: 'done', current: undefined });
+  }
 }
