@@ -20,9 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sharedPath } from '@xception/test-kit';
 import { DEFAULT_SETTINGS, type TaggingProgress } from '../src/shared/api.js';
-import { createLibraryService } from '../src/main/library-service.js';
-import { createUtilityClassifier } from '../src/main/utility-classifier.js';
-import { forkNodeUtilityProcess } from '../src/main/test-support/node-utility-process.js';
+import { createLibraryService } from '../src/core/library-service.js';
+import { createUtilityClassifier } from '../src/core/utility-classifier.js';
+import { forkNodeUtilityProcess } from '../src/core/test-support/node-utility-process.js';
 // @ts-expect-error: a plain ESM build script without type declarations
 import { buildAll } from '../scripts/build.mjs';
 
@@ -44,7 +44,7 @@ if (!existsSync(cli)) {
 // packages resolve; dist/ is git-ignored), as the CLI side runs its built dist/cli.js.
 const bundle = join(fileURLToPath(new URL('../dist/', import.meta.url)), 'bench');
 await buildAll(bundle);
-const hostEntry = join(bundle, 'main', 'inference-host.js');
+const hostEntry = join(bundle, 'electron', 'inference-host.js');
 const names = readdirSync(samples).filter((n) => /\.(jpe?g|png)$/i.test(n)).sort();
 const count = Number(args.photos) > 0 ? Math.min(Number(args.photos), names.length) : names.length;
 const threads = availableParallelism();

@@ -50,8 +50,8 @@ export async function buildAll(outDir) {
   // first). @xception/engines starts its worker threads from engine-thread.js (and exports ONNX
   // models in onnx-export-thread.js) beside the module that imports it: here inference-host.js,
   // so those files are built beside it.
-  await build({ ...nodeBuild, outdir: outDir, entryPoints: { 'main/main': src('main/main.ts'), 'main/inference-host': src('main/inference-host.ts'), 'main/engine-thread': engineThread, 'main/onnx-export-thread': onnxExportThread } });
-  await build({ entryPoints: [src('preload/preload.ts')], outfile: join(outDir, 'preload', 'preload.cjs'), bundle: true, format: 'cjs', platform: 'node', target: 'node20', external: ['electron'], sourcemap: true, logLevel: 'warning' });
+  await build({ ...nodeBuild, outdir: outDir, entryPoints: { 'electron/main': src('electron/main.ts'), 'electron/inference-host': src('electron/inference-host.ts'), 'electron/engine-thread': engineThread, 'electron/onnx-export-thread': onnxExportThread } });
+  await build({ entryPoints: [src('electron/preload.ts')], outfile: join(outDir, 'electron', 'preload.cjs'), bundle: true, format: 'cjs', platform: 'node', target: 'node20', external: ['electron'], sourcemap: true, logLevel: 'warning' });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../src/shared/api.js';
-import type { Classification } from '../src/main/classifier.js';
-import { createEngineClassifier } from '../src/main/engine-classifier.js';
-import { createUtilityClassifier } from '../src/main/utility-classifier.js';
-import { forkNodeUtilityProcess } from '../src/main/test-support/node-utility-process.js';
-import { makeTempDir } from '../src/main/test-support/temp-dir.js';
+import type { Classification } from '../src/core/classifier.js';
+import { createEngineClassifier } from '../src/core/engine-classifier.js';
+import { createUtilityClassifier } from '../src/core/utility-classifier.js';
+import { forkNodeUtilityProcess } from '../src/core/test-support/node-utility-process.js';
+import { makeTempDir } from '../src/core/test-support/temp-dir.js';
 // @ts-expect-error: a plain ESM build script without type declarations
 import { buildAll } from '../scripts/build.mjs';
 
@@ -85,7 +85,7 @@ describe('the inference host in a child process', () => {
 
     it('runs onnx in the worker thread built beside inference-host.js', async () => {
       await buildAll(out);
-      const classifier = createUtilityClassifier(() => forkNodeUtilityProcess(join(out, 'main', 'inference-host.js')), settings, random);
+      const classifier = createUtilityClassifier(() => forkNodeUtilityProcess(join(out, 'electron', 'inference-host.js')), settings, random);
       try {
         await classifier.load();
         expect(classifier.backend()).toMatch(/^onnx .*, in a worker thread$/);

@@ -3,10 +3,10 @@ import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedPath, SKIP_NO_SHARED } from '@xception/test-kit';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createLibraryService } from '../src/main/library-service.js';
+import { createLibraryService } from '../src/core/library-service.js';
 import { readPhotoSidecar } from '@xception/photo-library';
-import { createEngineClassifier } from '../src/main/engine-classifier.js';
-import { makeTempDir } from '../src/main/test-support/temp-dir.js';
+import { createEngineClassifier } from '../src/core/engine-classifier.js';
+import { makeTempDir } from '../src/core/test-support/temp-dir.js';
 
 const PHOTOS = ['n02088364_beagle.JPEG', 'n01440764_tench.JPEG', 'n01532829_house_finch.JPEG'];
 const samples = sharedPath('images', 'imagenet-samples');

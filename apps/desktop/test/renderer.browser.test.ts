@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StandInData, StandInPhoto } from './stand-in-bridge.js';
 // @ts-expect-error: a plain ESM build script without type declarations
 import { buildRenderer } from '../scripts/build.mjs';
-import { makeTempDir } from '../src/main/test-support/temp-dir.js';
+import { makeTempDir } from '../src/core/test-support/temp-dir.js';
 
 const samples = sharedPath('images', 'imagenet-samples');
 const labelsTsv = sharedPath('images', 'labels.tsv');

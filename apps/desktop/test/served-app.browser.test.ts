@@ -7,7 +7,7 @@ import { modelTagsFrom } from '@xception/photo-library/rules';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '@xception/photo-library/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from '../src/main/test-support/temp-dir.js';
+import { makeTempDir } from '../src/core/test-support/temp-dir.js';
 import { runCli } from '@xception/test-kit/worker-cli';
 import { servedTagger } from './served-build.js';
 
@@ -157,7 +157,7 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference at $
     await expect.poll(async () => `${await page.textContent('#teach-status')} ${await page.textContent('#progress')}`).toMatch(/^Learnt “kept” from 2 photos \(against 5\)\. Suggestions: /);
     expect(await page.locator('.suggestion').count()).toBe(5);
     // Seeded random weights give features without meaning, so the ranking itself is checked in
-    // src/main/tag-teacher.test.ts; here: the page lists them best first, each with Accept.
+    // src/core/tag-teacher.test.ts; here: the page lists them best first, each with Accept.
     const percents = (await page.locator('.suggestion .score').allTextContents()).map((t) => Number(t.replace('%', '')));
     expect(percents).toEqual([...percents].sort((a, b) => b - a));
     await page.locator(`.suggestion[data-id="${join(album, names[6]!)}"] .accept`).click();

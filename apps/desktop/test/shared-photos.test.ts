@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { sharedPath, SKIP_NO_SHARED } from '@xception/test-kit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Prediction } from '../src/shared/api.js';
-import { createLibraryService } from '../src/main/library-service.js';
-import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '../src/main/test-support/exiftool.js';
-import { createStandInClassifier } from '../src/main/test-support/stand-in-classifier.js';
-import { makeTempDir } from '../src/main/test-support/temp-dir.js';
+import { createLibraryService } from '../src/core/library-service.js';
+import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '../src/core/test-support/exiftool.js';
+import { createStandInClassifier } from '../src/core/test-support/stand-in-classifier.js';
+import { makeTempDir } from '../src/core/test-support/temp-dir.js';
 
 const samples = sharedPath('images', 'imagenet-samples');
 const labelsTsv = sharedPath('images', 'labels.tsv');

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
 import { asList, EXIFTOOL, exiftoolReadAll, exiftoolWrite, makeTempDir, SKIP_NO_EXIFTOOL } from '@xception/photo-library/testing';
 import type { Prediction } from '../src/shared/api.js';
-import { createLibraryService } from '../src/main/library-service.js';
-import { createStandInClassifier } from '../src/main/test-support/stand-in-classifier.js';
+import { createLibraryService } from '../src/core/library-service.js';
+import { createStandInClassifier } from '../src/core/test-support/stand-in-classifier.js';
 import { runCli } from '@xception/test-kit/worker-cli';
 
 /**

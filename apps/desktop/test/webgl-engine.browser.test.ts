@@ -16,15 +16,15 @@ import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuInfo, InferenceReply, WebglModelPayload } from '../src/shared/api.js';
-import type { Classification } from '../src/main/classifier.js';
-import { createLibraryService } from '../src/main/library-service.js';
-import { createRendererClassifier, webglTopK } from '../src/main/renderer-classifier.js';
+import type { Classification } from '../src/core/classifier.js';
+import { createLibraryService } from '../src/core/library-service.js';
+import { createRendererClassifier, webglTopK } from '../src/core/renderer-classifier.js';
 import { readPhotoSidecar } from '@xception/photo-library';
-import { CONTENT_SECURITY_POLICY } from '../src/main/window-security.js';
-import { createEngineClassifier } from '../src/main/engine-classifier.js';
+import { CONTENT_SECURITY_POLICY } from '../src/electron/window-security.js';
+import { createEngineClassifier } from '../src/core/engine-classifier.js';
 // @ts-expect-error: a plain ESM build script without type declarations
 import { buildRenderer } from '../scripts/build.mjs';
-import { makeTempDir } from '../src/main/test-support/temp-dir.js';
+import { makeTempDir } from '../src/core/test-support/temp-dir.js';
 
 const skip = HAVE_CHROMIUM ? null : SKIP_NO_CHROMIUM;
 const appDir = fileURLToPath(new URL('..', import.meta.url));

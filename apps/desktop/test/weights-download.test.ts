@@ -11,10 +11,10 @@ import { IMAGENET_REGISTRY, type WeightsRegistry } from '@xception/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadPort, startStaticServer, type StaticServer } from '@xception/test-kit';
 import { CHANNELS, type TaggingProgress } from '../src/shared/api.js';
-import { createProgressForwarder } from '../src/main/ipc-handlers.js';
-import { createLibraryService } from '../src/main/library-service.js';
-import { createEngineClassifier, describeLoadError } from '../src/main/engine-classifier.js';
-import { makeTempDir } from '../src/main/test-support/temp-dir.js';
+import { createProgressForwarder } from '../src/core/progress-forwarder.js';
+import { createLibraryService } from '../src/core/library-service.js';
+import { createEngineClassifier, describeLoadError } from '../src/core/engine-classifier.js';
+import { makeTempDir } from '../src/core/test-support/temp-dir.js';
 
 // A small fake weights file: not an HDF5 file, so reading fails after a complete, verified download.
 const payload = Buffer.alloc(200_000, 7);

@@ -94,11 +94,8 @@ export async function runImagePipeline<Row>(o: PipelineOptions<Row>): Promise<Pi
     track(batches, (async () => {
       await inFlight.acquire();
       try {
-        const [h, w] = o.imageSize;
-        const pixels = new Uint8Array(items.length * h * w * 3);
-        items.forEach((item, i) => pixels.set(item.pixels, i * h * w * 3));
         const t0 = performance.now();
-        const result = await o.engine.run({ pixels, count: items.length, height: h, width: w });
+        const result = await runBatch(o.engine, items, o.imageSize);
         const ms = performance.now() - t0;
         inferMs += ms;
         await write(o.toRows(items, result, ms / items.length));
@@ -124,7 +121,7 @@ export async function runImagePipeline<Row>(o: PipelineOptions<Row>): Promise<Pi
     await slots.acquire(1);
     await o.onStart?.(entry.path);
     track(decoding, (async () => {
-      const decoded = await decode(entry, o.imageSize, o.image);
+      const decoded = await decodeInput(entry, o.imageSize, o.image);
       if ('error' in decoded) {
         slots.release(1);
         await write([decoded]);
@@ -146,7 +143,19 @@ export async function runImagePipeline<Row>(o: PipelineOptions<Row>): Promise<Pi
 
 const isFailed = (row: unknown): row is FailedInput => typeof row === 'object' && row !== null && 'error' in row && (row as FailedInput).error !== undefined;
 
-async function decode(input: PipelineInput & { ok: true }, size: readonly [number, number], image: ImageLoadOptions | undefined): Promise<DecodedInput | FailedInput> {
+/**
+ * Packs decoded images (uint8 RGB at `imageSize`) NHWC into one batch and runs it: the step
+ * between decoding and rows, for a caller that schedules its own batches (the desktop's
+ * tagging queue, which decodes the next batch while this one runs).
+ */
+export async function runBatch(engine: InferenceEngine, items: ReadonlyArray<{ readonly pixels: Uint8Array }>, [h, w]: readonly [number, number]): Promise<EngineResult> {
+  const pixels = new Uint8Array(items.length * h * w * 3);
+  items.forEach((item, i) => pixels.set(item.pixels, i * h * w * 3));
+  return engine.run({ pixels, count: items.length, height: h, width: w });
+}
+
+/** Decodes one input at `size` (sharp; a file is opened read-only); never rejects: a failure is its row. */
+export async function decodeInput(input: PipelineInput & { ok: true }, size: readonly [number, number], image?: ImageLoadOptions): Promise<DecodedInput | FailedInput> {
   const t0 = performance.now();
   try {
     const file = input.bytes ? null : await stat(input.path);

@@ -7,6 +7,6 @@ export { readWeightValues } from './read-weight-values.js';
 export { checkImageSize, IMAGENET_SIZE } from './model-rules.js';
 export { WordedError } from './worded-error.js';
 export { libraryWords, reasonOf, RuntimeError, type OptionWords, type RuntimeErrorCode, type RuntimeOption } from './runtime-error.js';
-export { runImagePipeline, type DecodedInput, type FailedInput, type PipelineCounts, type PipelineInput, type PipelineOptions, type PipelineSummary } from './image-pipeline.js';
+export { decodeInput, runBatch, runImagePipeline, type DecodedInput, type FailedInput, type PipelineCounts, type PipelineInput, type PipelineOptions, type PipelineSummary } from './image-pipeline.js';
 export { Semaphore } from './semaphore.js';
 export { ENGINE_CHOICES, type EngineChoice, type EngineResult, type InferenceEngine } from '@xception/engines';

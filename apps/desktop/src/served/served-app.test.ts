@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStandInClassifier } from '../main/test-support/stand-in-classifier.js';
-import { makeTempDir } from '../main/test-support/temp-dir.js';
-import { sharpResizer } from '../main/thumbnails.js';
-import { SERVED_CONTENT_SECURITY_POLICY, startServedApp, type ServedApp } from './served-app.js';
+import { createStandInClassifier } from '../core/test-support/stand-in-classifier.js';
+import { makeTempDir } from '../core/test-support/temp-dir.js';
+import { sharpResizer } from '../core/thumbnails.js';
+import { startServedApp, type ServedApp } from './served-app.js';
+import { SERVED_CONTENT_SECURITY_POLICY } from './security-headers.js';
 import { buildProgram, TaggerError } from './tagger-cli.js';
 import { createAccessRules, exposureWarning } from './served-security.js';
 

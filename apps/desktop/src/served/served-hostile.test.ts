@@ -8,9 +8,9 @@ import sharp from 'sharp';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oraclePython, SKIP_NO_ORACLE_PYTHON } from '@xception/test-kit';
-import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '../main/test-support/exiftool.js';
-import { createStandInClassifier } from '../main/test-support/stand-in-classifier.js';
-import { makeTempDir } from '../main/test-support/temp-dir.js';
+import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '../core/test-support/exiftool.js';
+import { createStandInClassifier } from '../core/test-support/stand-in-classifier.js';
+import { makeTempDir } from '../core/test-support/temp-dir.js';
 import { startServedApp, type ServedApp } from './served-app.js';
 
 const python = oraclePython();

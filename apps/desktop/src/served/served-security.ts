@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
  * the printed address and exchanged for an HttpOnly, SameSite=Strict cookie; a Host-header
  * allow-list against DNS rebinding; the page's own origin required on the WebSocket and on every
  * state-changing request (CSRF). Pure functions of the request's headers, so that the HTTP
- * server (served-app.ts) asks and the tests check them one by one.
+ * server (access-gate.ts, events-socket.ts) asks and the tests check them one by one.
  */
 export interface AccessRules {
   readonly token: string;

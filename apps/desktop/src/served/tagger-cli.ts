@@ -9,8 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Settings, TaggingProgress, WeightsChoice } from '../shared/api.js';
-import type { UtilityEngineChoice } from '../main/engine-classifier.js';
-import { DesktopError } from '../main/errors.js';
+import type { UtilityEngineChoice } from '../core/engine-classifier.js';
+import { DesktopError } from '../core/errors.js';
 import type { ServedApp } from './served-app.js';
 import { addressFor, exposureWarning } from './served-security.js';
 
@@ -83,7 +83,7 @@ export async function serve(folders: string[], options: ServeOptions, out: { pri
   const warning = exposureWarning(options.host);
   if (warning) out.say(warning);
   // Imported here, not above: a wrong flag is answered without loading the engines, tfjs and sharp.
-  const [{ startServedApp }, { createEngineClassifier, describeLoadError, modelIdOf }] = await Promise.all([import('./served-app.js'), import('../main/engine-classifier.js')]);
+  const [{ startServedApp }, { createEngineClassifier, describeLoadError, modelIdOf }] = await Promise.all([import('./served-app.js'), import('../core/engine-classifier.js')]);
   let app: ServedApp;
   try {
     app = await startServedApp({

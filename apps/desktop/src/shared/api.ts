@@ -1,7 +1,7 @@
 /**
  * The typed surface between the renderer and the main process. The preload exposes exactly
  * `XceptionBridge` as `window.xception`; the main process validates every argument again
- * (the renderer is untrusted), see main/ipc-schemas.ts.
+ * (the renderer is untrusted), see core/bridge-schemas.ts.
  */
 
 /**

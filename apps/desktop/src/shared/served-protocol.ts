@@ -1,5 +1,5 @@
 /**
- * The served shell's wire format (see served/served-app.ts and renderer/served-bridge.ts):
+ * The served shell's wire format (see served/rpc-dispatch.ts, served/events-socket.ts and renderer/served-bridge.ts):
  * each XceptionBridge request method is `POST /api/<method>` with body `{"args": [...]}`,
  * answered `{"ok": true, "value": ...}` or `{"ok": false, "error": {"code", "message"}}`;
  * events arrive over one WebSocket at /events.

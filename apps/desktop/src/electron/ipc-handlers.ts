@@ -1,6 +1,6 @@
-import { CHANNELS, type TaggingProgress } from '../shared/api.js';
-import { createBridgeMethods, type BridgeMethodsOptions } from './bridge-methods.js';
-import { DesktopError } from './errors.js';
+import { CHANNELS } from '../shared/api.js';
+import { createBridgeMethods, type BridgeMethodsOptions } from '../core/bridge-methods.js';
+import { DesktopError } from '../core/errors.js';
 
 /** The parts of Electron's ipcMain and IpcMainInvokeEvent used here (injected). */
 export interface IpcEventLike {
@@ -11,7 +11,7 @@ export interface IpcMainLike {
   removeHandler(channel: string): void;
 }
 
-export type { Pickers } from './bridge-methods.js';
+export type { Pickers } from '../core/bridge-methods.js';
 
 export interface IpcHandlerOptions extends Omit<BridgeMethodsOptions, 'nameOf'> {
   ipcMain: IpcMainLike;
@@ -34,24 +34,4 @@ export function registerIpcHandlers({ ipcMain, isTrustedSender, ...options }: Ip
     });
   }
   return () => methods.names.forEach((name) => ipcMain.removeHandler(CHANNELS[name]));
-}
-
-/** Forwards tagging progress to the window (throttled: at most one message per 100 ms, the last always sent). */
-export function createProgressForwarder(send: (channel: string, progress: TaggingProgress) => void, intervalMs = 100): (p: TaggingProgress) => void {
-  let last = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let latest: TaggingProgress | null = null;
-  const flush = (): void => {
-    timer = null;
-    last = Date.now();
-    if (latest) send(CHANNELS.progress, latest);
-  };
-  return (progress) => {
-    latest = progress;
-    const final = progress.state !== 'running' && progress.state !== 'loading-model';
-    if (final || Date.now() - last >= intervalMs) {
-      if (timer) clearTimeout(timer);
-      flush();
-    } else timer ??= setTimeout(flush, intervalMs);
-  };
 }

@@ -3,9 +3,9 @@
  * on @xception/engines (engine-classifier.ts). It speaks a tiny message protocol
  * (inference-protocol.ts) over `process.parentPort`.
  */
-import type { ClassifyReply, ClassifyReplyItem, HostRequest, HostResponse, LoadReply } from './inference-protocol.js';
-import { createEngineClassifier, describeLoadError } from './engine-classifier.js';
-import { messageOf } from './errors.js';
+import type { ClassifyReply, ClassifyReplyItem, HostRequest, HostResponse, LoadReply } from '../core/inference-protocol.js';
+import { createEngineClassifier, describeLoadError } from '../core/engine-classifier.js';
+import { messageOf } from '../core/errors.js';
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: HostRequest }) => void): void;

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { silenceCpuBackendBanner } from '@xception/core';
 import { teachTagCrossFitted, type TaughtTag } from '@xception/training';
 import type { Prediction } from '../shared/api.js';
-import type { LibraryModel } from '../shared/library-model.js';
+import type { LibraryModel } from './library-model.js';
 import { NotEnoughExamplesError } from './errors.js';
 
 /** Fewer hand-tagged photos teach nothing a user would trust; one photo is "similar photos". */

@@ -4,9 +4,10 @@ import { z } from 'zod';
 import type { InvokeChannel } from '../shared/api.js';
 
 /**
- * Schemas for every IPC argument. The renderer is treated as untrusted: whatever the preload
- * types say, the main process parses each argument here before using it; paths are further
- * checked against the added folders by the path guard.
+ * Schemas for every bridge argument, whichever shell it came through (Electron's IPC, the served
+ * shell's HTTP). The page is treated as untrusted: whatever the preload or served-bridge types
+ * say, bridge-methods.ts parses each argument here before using it; paths are further checked
+ * against the added folders by the path guard.
  */
 const absolutePath = z
   .string()

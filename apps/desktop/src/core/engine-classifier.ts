@@ -1,8 +1,7 @@
 import type { EngineChoice, Prediction, WeightsChoice } from '../shared/api.js';
 import type { Classification, Classifier, ClassifierLoadProgress } from './classifier.js';
 import { DesktopError, messageOf } from './errors.js';
-import type { InferenceEngine } from '@xception/engines';
-import type { OptionWords, RuntimeError } from '@xception/runtime';
+import type { DecodedInput, FailedInput, OpenedModel, OptionWords, RuntimeError } from '@xception/runtime';
 import type { WeightsRegistry } from '@xception/weights';
 
 /** The engines that run in the utility process ('webgl' runs in the renderer). */
@@ -29,80 +28,45 @@ export interface EngineClassifierOptions {
   log?: (line: string) => void;
 }
 
-interface Decoded { pixels: Uint8Array }
+type Runtime = typeof import('@xception/runtime');
+
+/** The model once loaded: what a batch needs. */
+interface LoadedModel {
+  runtime: Runtime;
+  model: OpenedModel;
+  /** ImageNet's names for ImageNet's head, the model's class names for a trained one (which then joins no ImageNet group). */
+  topK(output: Float32Array, count: number, k: number): Prediction[][];
+}
 
 /**
  * Xception on @xception/engines as a Classifier: 'auto' takes onnx (onnxruntime-node in a
- * worker thread) when it loads, then tfjs-node, then the wasm pool. Photos are decoded with
- * sharp (read-only) and run in batches; the photos of the next batch are decoded while this one
- * runs, as the worker's pipeline does. Everything heavy is imported lazily, so that the main
- * process and the tests that do not classify never load an engine: this module runs inside the
- * utility process (inference-host.ts).
+ * worker thread) when it loads, then tfjs-node, then the wasm pool. Photos are decoded and run
+ * by @xception/runtime's pipeline steps (decodeInput: sharp, read-only; runBatch), batch by
+ * batch as the tagging queue asks; the photos of the next batch are decoded while this one runs.
+ * Everything heavy is imported lazily, so that the main process and the tests that do not
+ * classify never load an engine: this module runs inside the utility process (inference-host.ts).
  */
 export function createEngineClassifier(options: EngineClassifierOptions): Classifier & { backend(): string | null } {
-  /** The model's input side: known once the weights are read (a .keras file says it). */
-  let size = options.imageSize ?? 299;
-  let engine: InferenceEngine | null = null;
+  let loaded: LoadedModel | null = null;
   let loading: Promise<void> | null = null;
-  let topKOf: ((output: Float32Array, count: number, k: number) => Prediction[][]) | null = null;
-  /** Decodes started ahead of their batch (`next`), by path; at most one batch's worth. */
-  let ahead = new Map<string, Promise<Decoded | Error>>();
+  /** Decodes started ahead of their batch (`next`), by path; at most one batch's worth. decodeInput never rejects. */
+  let ahead = new Map<string, Promise<DecodedInput | FailedInput>>();
   /** The file's name until load() has hashed it (see modelIdOf). */
-  let modelId = options.weights === null ? 'random' : options.weights.kind === 'imagenet' ? 'imagenet' : `file:${options.weights.path.split(/[\\/]/).pop()}`;
-
-  /** Never rejects: a decode started ahead may never be awaited (cancel), and must not go unhandled. */
-  const decode = async (photo: string): Promise<Decoded | Error> => {
-    try {
-      const vision = await import('@xception/vision-utils/node');
-      // loadImage opens the photo read-only through sharp; the original is never written.
-      return { pixels: (await vision.loadImage(photo, { size })).pixels };
-    } catch (error) {
-      return error instanceof Error ? error : new Error(String(error));
-    }
-  };
-
-  const loadModel = async (onProgress?: (p: ClassifierLoadProgress) => void): Promise<void> => {
-    const [runtime, vision, library] = await Promise.all([import('@xception/runtime'), import('@xception/vision-utils'), import('@xception/photo-library/rules')]);
-    const source = options.weights === null ? null : options.weights.kind === 'imagenet' ? 'imagenet' : options.weights.path;
-    const { registry, cacheDir, env } = options.download ?? {};
-    const model = await runtime.openModel(source, {
-      engine: options.engine,
-      // With random weights only: ImageNet's run at 299, a .keras file at the size it was saved with.
-      ...(source === null && options.imageSize ? { imageSize: options.imageSize } : {}),
-      ...(options.random?.seed === undefined ? {} : { seed: options.random.seed }),
-      ...(options.threads ? { threads: options.threads } : {}),
-      ...(registry ? { registry } : {}),
-      ...(cacheDir ? { cacheDir } : {}),
-      ...(env ? { env } : {}),
-      // Its progress events are { phase, bytes, totalBytes }; the toolbar shows the download.
-      onProgress: (event) => {
-        if (event.phase === 'download') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
-      },
-      ...(options.log ? { log: options.log } : {}),
-    }).catch((error: unknown) => { throw inSettingWords(error); });
-    engine = model.engine;
-    size = model.imageSize;
-    modelId = model.modelId;
-    // ImageNet's names for ImageNet's head, the model's class names for a trained one (which then joins no ImageNet group).
-    topKOf = (output, count, k) => vision.rankClasses({ data: output, rows: count, classes: model.classes, classNames: model.classNames }, k).map((row) => library.predictionsForTags(row));
-  };
+  const namedBeforeLoad = options.weights === null ? 'random' : options.weights.kind === 'imagenet' ? 'imagenet' : `file:${options.weights.path.split(/[\\/]/).pop()}`;
 
   const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
-    if (!engine || !topKOf) throw new DesktopError('ERR_CLASSIFIER_FAILED', 'The model is not loaded; call load() first.');
-    const mine = photos.map((photo) => ahead.get(photo) ?? decode(photo));
+    const m = loaded;
+    if (!m) throw new DesktopError('ERR_CLASSIFIER_FAILED', 'The model is not loaded; call load() first.');
+    const decode = (photo: string) => ahead.get(photo) ?? m.runtime.decodeInput({ path: photo, ok: true }, m.model.inputShape);
+    const mine = photos.map(decode);
     // The next batch decodes (sharp's own threads) while this one runs in the engine's thread.
-    const following = new Map<string, Promise<Decoded | Error>>();
-    for (const photo of next) following.set(photo, ahead.get(photo) ?? decode(photo));
-    ahead = following;
+    ahead = new Map(next.map((photo) => [photo, decode(photo)]));
     const decoded = await Promise.all(mine);
-    const good = decoded.flatMap((d, i) => (d instanceof Error ? [] : [{ i, pixels: d.pixels }]));
-    const results: Array<Classification | Error> = decoded.map((d) => (d instanceof Error ? d : new Error('not run')));
+    const results: Array<Classification | Error> = decoded.map((d) => ('error' in d ? Object.assign(new Error(d.error.message), { code: d.error.code }) : new Error('not run')));
+    const good = decoded.flatMap((d, i) => ('error' in d ? [] : [{ i, d }]));
     if (good.length === 0) return results;
-    const image = size * size * 3;
-    const pixels = new Uint8Array(good.length * image);
-    good.forEach((g, j) => pixels.set(g.pixels, j * image));
-    const { output, features } = await engine.run({ pixels, count: good.length, height: size, width: size });
-    const top = topKOf(output, good.length, topK);
+    const { output, features } = await m.runtime.runBatch(m.model.engine, good.map((g) => g.d), m.model.inputShape);
+    const top = m.topK(output, good.length, topK);
     good.forEach((g, j) => {
       results[g.i] = { predictions: top[j]!, features: features.slice(j * 2048, (j + 1) * 2048) };
     });
@@ -111,11 +75,11 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
 
   return {
     get modelId() {
-      return modelId;
+      return loaded?.model.modelId ?? namedBeforeLoad;
     },
-    backend: () => engine?.detail ?? null,
+    backend: () => loaded?.model.engine.detail ?? null,
     async load(onProgress) {
-      loading ??= loadModel(onProgress).catch((error: unknown) => {
+      loading ??= openClassifierModel(options, onProgress).then((m) => void (loaded = m), (error: unknown) => {
         loading = null;
         throw error;
       });
@@ -128,13 +92,38 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
       return result!;
     },
     async dispose() {
-      const old = engine;
-      engine = null;
+      const old = loaded;
+      loaded = null;
       loading = null;
       ahead = new Map();
-      await old?.dispose();
+      await old?.model.dispose();
     },
   };
+}
+
+/** openModel with the settings' weights and engine; its errors in the settings' words. */
+async function openClassifierModel(options: EngineClassifierOptions, onProgress?: (p: ClassifierLoadProgress) => void): Promise<LoadedModel> {
+  const [runtime, vision, library] = await Promise.all([import('@xception/runtime'), import('@xception/vision-utils'), import('@xception/photo-library/rules')]);
+  const source = options.weights === null ? null : options.weights.kind === 'imagenet' ? 'imagenet' : options.weights.path;
+  const { registry, cacheDir, env } = options.download ?? {};
+  const model = await runtime.openModel(source, {
+    engine: options.engine,
+    // With random weights only: ImageNet's run at 299, a .keras file at the size it was saved with.
+    ...(source === null && options.imageSize ? { imageSize: options.imageSize } : {}),
+    ...(options.random?.seed === undefined ? {} : { seed: options.random.seed }),
+    ...(options.threads ? { threads: options.threads } : {}),
+    ...(registry ? { registry } : {}),
+    ...(cacheDir ? { cacheDir } : {}),
+    ...(env ? { env } : {}),
+    // Its progress events are { phase, bytes, totalBytes }; the toolbar shows the download.
+    onProgress: (event) => {
+      if (event.phase === 'download') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
+    },
+    ...(options.log ? { log: options.log } : {}),
+  }).catch((error: unknown) => { throw inSettingWords(error); });
+  const topK = (output: Float32Array, count: number, k: number): Prediction[][] =>
+    vision.rankClasses({ data: output, rows: count, classes: model.classes, classNames: model.classNames }, k).map((row) => library.predictionsForTags(row));
+  return { runtime, model, topK };
 }
 
 /** The settings' words for @xception/runtime's options: "the 'onnx' engine", "the weights file x.keras". */

@@ -1,6 +1,6 @@
 import type { FolderInfo, GpuInfo, InferenceReply, InvokeChannel, Settings, TeachTagOptions } from '../shared/api.js';
 import { InvalidArgumentError } from './errors.js';
-import { ARGUMENT_SCHEMAS } from './ipc-schemas.js';
+import { ARGUMENT_SCHEMAS } from './bridge-schemas.js';
 import type { LibraryService } from './library-service.js';
 
 /** The system pickers (Electron's dialog in the app; the served shell has none and refuses). */
@@ -30,7 +30,7 @@ export interface BridgeMethods {
 /**
  * Every `XceptionBridge` request method, validated and dispatched to the library service: the
  * one implementation both shells share. Electron's IPC (ipc-handlers.ts) and the served
- * HTTP shell (served/served-app.ts) differ only in how a call arrives and who may make it.
+ * HTTP shell (served/rpc-dispatch.ts) differ only in how a call arrives and who may make it.
  */
 export function createBridgeMethods({ service, pickers, inference, nameOf = (m) => m }: BridgeMethodsOptions): BridgeMethods {
   // A weights file path is accepted only if the user picked it in the system dialog.

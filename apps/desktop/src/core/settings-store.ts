@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DEFAULT_SETTINGS, type Settings } from '../shared/api.js';
 import { writeFileAtomic } from '@xception/photo-library';
-import { settingsPatchSchema } from './ipc-schemas.js';
+import { settingsPatchSchema } from './bridge-schemas.js';
 
 export interface SettingsStore {
   load(): Promise<Settings>;

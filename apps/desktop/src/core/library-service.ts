@@ -28,7 +28,7 @@ import type {
   TeachTagOptions,
   TeachTagResult,
 } from '../shared/api.js';
-import { createLibraryModel, type LibraryModel, type PhotoRecord } from '../shared/library-model.js';
+import { createLibraryModel, type LibraryModel, type PhotoRecord } from './library-model.js';
 import type { Classifier } from './classifier.js';
 import { DesktopError, InvalidArgumentError, messageOf } from './errors.js';
 import { createPathGuard, isInsideFolder, type PathGuard } from './path-guard.js';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLibraryModel } from '../shared/library-model.js';
+import { createLibraryModel } from './library-model.js';
 import { cachedFor, createIndexStore, readFeatureCache, writeFeatureCache } from '@xception/photo-library';
 import { makeTempDir } from './test-support/temp-dir.js';
 

@@ -4,7 +4,7 @@ import type { UtilityProcessLike } from '../utility-classifier.js';
 
 const SHIM = fileURLToPath(new URL('./utility-process-shim.mjs', import.meta.url));
 /** The inference host from its TypeScript sources (run through tsx). */
-export const HOST_SOURCE = fileURLToPath(new URL('../inference-host.ts', import.meta.url));
+export const HOST_SOURCE = fileURLToPath(new URL('../../electron/inference-host.ts', import.meta.url));
 
 /**
  * `utilityProcess.fork(inference-host.js)` without Electron: a Node child process whose

@@ -1,5 +1,5 @@
 import { effectiveTags, type PhotoRecord, type TagRuleSettings } from '@xception/photo-library/rules';
-import type { LibraryQuery, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount } from './api.js';
+import type { LibraryQuery, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount } from '../shared/api.js';
 
 export type { PhotoRecord };
 
@@ -62,14 +62,8 @@ export function createLibraryModel(rules: TagRuleSettings): LibraryModel {
     },
     all: () => records.values(),
     setFeatures(id, values) {
-      if (!values) {
-        features.delete(id);
-        return;
-      }
-      let norm = 0;
-      for (const v of values) norm += v * v;
-      norm = Math.sqrt(norm) || 1;
-      features.set(id, Float32Array.from(values, (v) => v / norm));
+      if (values) features.set(id, normalised(values));
+      else features.delete(id);
     },
     features: (id) => features.get(id),
     tagsOf,
@@ -77,44 +71,62 @@ export function createLibraryModel(rules: TagRuleSettings): LibraryModel {
     query(query) {
       const wanted = (query.tags ?? []).map((t) => t.toLowerCase());
       const text = query.text?.trim().toLowerCase() ?? '';
-      const matches = sorted().filter((record) => {
-        const names = tagsOf(record).map((t) => t.name.toLowerCase());
-        if (!wanted.every((w) => names.includes(w))) return false;
-        if (text && !record.name.toLowerCase().includes(text) && !names.some((n) => n.includes(text))) return false;
-        return true;
-      });
+      const matches = sorted().filter((record) => matchesQuery(record, tagsOf(record), wanted, text));
       const offset = Math.max(0, query.offset ?? 0);
       const limit = Math.max(0, query.limit ?? 200);
       return { total: matches.length, offset, photos: matches.slice(offset, offset + limit).map(summaryOf) };
     },
-    tagCounts() {
-      const counts = new Map<string, TagCount>();
-      for (const record of records.values()) {
-        for (const tag of tagsOf(record)) {
-          const key = tag.name.toLowerCase();
-          const entry = counts.get(key) ?? { name: tag.name, count: 0 };
-          entry.count++;
-          counts.set(key, entry);
-        }
-      }
-      return [...counts.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
-    },
+    tagCounts: () => countTags([...records.values()].map(tagsOf)),
     similar(id, count) {
-      const target = features.get(id);
-      if (!target) return [];
-      const scored: { id: string; similarity: number }[] = [];
-      for (const [other, values] of features) {
-        if (other === id || !records.has(other)) continue;
-        let dot = 0;
-        for (let i = 0; i < values.length; i++) dot += values[i]! * target[i]!;
-        scored.push({ id: other, similarity: dot });
-      }
-      scored.sort((a, b) => b.similarity - a.similarity);
-      return scored.slice(0, count).map((s) => ({ photo: summaryOf(records.get(s.id)!), similarity: s.similarity }));
+      return nearest(features, id, count, (other) => records.has(other)).map((s) => ({ photo: summaryOf(records.get(s.id)!), similarity: s.similarity }));
     },
     setRules(rules) {
       current = rules;
       tagCache = new WeakMap();
     },
   };
+}
+
+/** L2-normalised, so that similarity is a dot product. */
+function normalised(values: Float32Array): Float32Array {
+  let norm = 0;
+  for (const v of values) norm += v * v;
+  norm = Math.sqrt(norm) || 1;
+  return Float32Array.from(values, (v) => v / norm);
+}
+
+/** Every wanted tag (lower case), and the text in the file name or a tag name. */
+function matchesQuery(record: PhotoRecord, tags: readonly PhotoTag[], wanted: readonly string[], text: string): boolean {
+  const names = tags.map((t) => t.name.toLowerCase());
+  if (!wanted.every((w) => names.includes(w))) return false;
+  return !text || record.name.toLowerCase().includes(text) || names.some((n) => n.includes(text));
+}
+
+/** Photos per tag name (case-insensitive, the first spelling kept), most first. */
+function countTags(tagsPerPhoto: Iterable<readonly PhotoTag[]>): TagCount[] {
+  const counts = new Map<string, TagCount>();
+  for (const tags of tagsPerPhoto) {
+    for (const tag of tags) {
+      const key = tag.name.toLowerCase();
+      const entry = counts.get(key) ?? { name: tag.name, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
+    }
+  }
+  return [...counts.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+}
+
+/** The `count` photos whose (normalised) features are closest to `id`'s by cosine similarity, best first. */
+function nearest(features: ReadonlyMap<string, Float32Array>, id: string, count: number, inLibrary: (id: string) => boolean): Array<{ id: string; similarity: number }> {
+  const target = features.get(id);
+  if (!target) return [];
+  const scored: { id: string; similarity: number }[] = [];
+  for (const [other, values] of features) {
+    if (other === id || !inLibrary(other)) continue;
+    let dot = 0;
+    for (let i = 0; i < values.length; i++) dot += values[i]! * target[i]!;
+    scored.push({ id: other, similarity: dot });
+  }
+  scored.sort((a, b) => b.similarity - a.similarity);
+  return scored.slice(0, count);
 }

@@ -8,13 +8,14 @@ import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, utilityProcess } from 'electron';
 import { CHANNELS, THUMBNAIL_SCHEME, type GpuInfo } from '../shared/api.js';
-import { createRendererClassifier, resolveEngine, webglTopK, webglWeightsFrom } from './renderer-classifier.js';
-import { createProgressForwarder, registerIpcHandlers } from './ipc-handlers.js';
-import { createLibraryService } from './library-service.js';
-import { createThumbnailService } from './thumbnails.js';
-import { createUtilityClassifier, type UtilityProcessLike } from './utility-classifier.js';
+import { createRendererClassifier, resolveEngine, webglTopK, webglWeightsFrom } from '../core/renderer-classifier.js';
+import { registerIpcHandlers } from './ipc-handlers.js';
+import { createProgressForwarder } from '../core/progress-forwarder.js';
+import { createLibraryService } from '../core/library-service.js';
+import { createThumbnailService } from '../core/thumbnails.js';
+import { createUtilityClassifier, type UtilityProcessLike } from '../core/utility-classifier.js';
 import { APP_ORIGIN, APP_SCHEME, CONTENT_SECURITY_POLICY, isAppUrl, lockDown, secureWebPreferences } from './window-security.js';
-import { describeLoadError, modelIdOf } from './engine-classifier.js';
+import { describeLoadError, modelIdOf } from '../core/engine-classifier.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rendererDir = join(here, '..', 'renderer');
@@ -89,7 +90,7 @@ async function start(): Promise<void> {
     },
   });
 
-  window = new BrowserWindow({ width: 1280, height: 860, title: 'Xception photo tagger', backgroundColor: '#15171a', webPreferences: secureWebPreferences(join(here, '..', 'preload', 'preload.cjs')) });
+  window = new BrowserWindow({ width: 1280, height: 860, title: 'Xception photo tagger', backgroundColor: '#15171a', webPreferences: secureWebPreferences(join(here, 'preload.cjs')) });
   lockDown(window.webContents, session.defaultSession);
   await window.loadURL(`${APP_ORIGIN}/index.html`);
 
