@@ -1,9 +1,9 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { SKIP_NO_SHARED, sharedPath } from '@xception/core/testing';
+import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
 import { makeTempDir } from '@xception/photo-library/testing';
-import { runCli } from './run-cli.js';
+import { runCli } from '@xception/test-kit/worker-cli';
 
 /**
  * The photo library's typed errors (ERR_SIDECAR_*) as `xception tag` meets them for real: a
