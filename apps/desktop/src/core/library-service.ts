@@ -29,8 +29,9 @@ import type {
   TeachTagResult,
 } from '../shared/api.js';
 import { createLibraryModel, type LibraryModel, type PhotoRecord } from './library-model.js';
-import type { Classifier } from './classifier.js';
+import type { Classification, Classifier } from './classifier.js';
 import { DesktopError, InvalidArgumentError, messageOf } from './errors.js';
+import { PhotoEditQueue } from './photo-edit-queue.js';
 import { createPathGuard, isInsideFolder, type PathGuard } from './path-guard.js';
 import { createSettingsStore, type SettingsStore } from './settings-store.js';
 import { createTaggingQueue, type TaggingJob, type TaggingQueue } from './tagging-queue.js';
@@ -110,231 +111,275 @@ const MODEL_KEYS: readonly (keyof Settings)[] = ['engine', 'weights'];
 /** Scans confined as the path guard is: a symlink out of the folder is neither read nor tagged. */
 const SCAN = { confineSymlinks: true } as const;
 
+/** Makes the library service (LibraryServiceCore); call init() before anything else. */
 export function createLibraryService(options: LibraryServiceOptions): LibraryService {
-  const indexStore = options.indexStore ?? createIndexStore(join(options.dataDir, 'library'));
-  const settingsStore = options.settingsStore ?? createSettingsStore(join(options.dataDir, 'settings.json'));
-  const taughtStore = options.taughtTagsStore ?? createTaughtTagsStore(join(options.dataDir, 'taught-tags.json'));
-  let settings: Settings;
-  let folders: string[] = [];
-  const library = createLibraryModel({ threshold: 0.3, ignoreLabels: [], renames: {}, mergeMode: 'hierarchy' });
-  const guard = createPathGuard(() => folders);
-  const taught = new Map<string, TaughtHeads>();
+  return new LibraryServiceCore(options);
+}
 
-  const recordOf = async (photo: string): Promise<PhotoRecord> => {
-    const path = await guard.check(photo);
-    const record = library.get(path);
+/**
+ * The app's library: its folders, the index, the settings, tagging and taught tags, with the
+ * photo library's rules (@xception/photo-library) doing each edit. Every sidecar write goes
+ * through `edits`, one photo at a time.
+ */
+class LibraryServiceCore implements LibraryService {
+  readonly library: LibraryModel = createLibraryModel({ threshold: 0.3, ignoreLabels: [], renames: {}, mergeMode: 'hierarchy' });
+  readonly guard: PathGuard;
+  private readonly indexStore: IndexStore;
+  private readonly settingsStore: SettingsStore;
+  private readonly taughtStore: TaughtTagsStore;
+  private readonly taught = new Map<string, TaughtHeads>();
+  private readonly edits = new PhotoEditQueue();
+  private readonly queue: TaggingQueue;
+  private settings!: Settings;
+  private folders: string[] = [];
+
+  constructor(private readonly options: LibraryServiceOptions) {
+    this.indexStore = options.indexStore ?? createIndexStore(join(options.dataDir, 'library'));
+    this.settingsStore = options.settingsStore ?? createSettingsStore(join(options.dataDir, 'settings.json'));
+    this.taughtStore = options.taughtTagsStore ?? createTaughtTagsStore(join(options.dataDir, 'taught-tags.json'));
+    this.guard = createPathGuard(() => this.folders);
+    this.queue = createTaggingQueue({
+      classifier: () => options.createClassifier(this.settings),
+      topK: () => this.settings.topK,
+      onClassified: (photo, result, modelId) => this.edits.run(photo, () => this.storeClassification(photo, result, modelId)),
+      onRewrite: (photo) => this.edits.run(photo, async () => {
+        const record = this.library.get(photo);
+        if (record && record.status === 'tagged') await this.writeSidecar(record);
+      }),
+      onFailed: (photo, error) => {
+        const record = this.library.get(photo);
+        if (record) this.library.upsert({ ...record, status: 'error', error: error.message });
+      },
+      onProgress: (p) => options.onProgress?.(p),
+      onCheckpoint: () => this.save(),
+      ...(options.describeLoadError ? { describeLoadError: options.describeLoadError } : {}),
+    });
+  }
+
+  async init(): Promise<void> {
+    this.settings = await this.settingsStore.load();
+    for (const heads of await this.taughtStore.load()) this.taught.set(heads.tag.toLowerCase(), heads);
+    this.library.setRules(rulesOf(this.settings));
+    const loaded = await this.indexStore.load(this.library);
+    this.folders = loaded.folders;
+    if (!loaded.ok) await this.rebuildIndex();
+  }
+
+  listFolders(): FolderInfo[] {
+    return this.folders.map((folder) => this.folderInfo(folder));
+  }
+
+  async addFolder(path: string): Promise<FolderInfo> {
+    const info = await stat(path).catch(() => null);
+    if (!info?.isDirectory()) throw new InvalidArgumentError('addFolder', `'${path}' is not a folder`);
+    const folder = await realpath(resolve(path));
+    const outer = this.folders.find((f) => isInsideFolder(folder, f));
+    if (outer) return this.folderInfo(outer);
+    // Adding a parent of added folders replaces them.
+    for (const inner of this.folders.filter((f) => isInsideFolder(f, folder))) await this.removeFolder(inner);
+    this.folders = [...this.folders, folder];
+    await reconcileFolder(this.library, folder, SCAN);
+    await this.save();
+    return this.folderInfo(folder);
+  }
+
+  async removeFolder(path: string): Promise<void> {
+    const folder = this.folders.find((f) => f === resolve(path));
+    if (!folder) return;
+    this.folders = this.folders.filter((f) => f !== folder);
+    for (const record of [...this.library.all()]) if (record.folder === folder) this.library.remove(record.id);
+    await this.save();
+  }
+
+  async scan(): Promise<ScanSummary> {
+    let summary: ScanSummary = { added: 0, changed: 0, removed: 0, unchanged: 0 };
+    for (const folder of this.folders) summary = addScanCounts(summary, await reconcileFolder(this.library, folder, SCAN));
+    await this.save();
+    return summary;
+  }
+
+  query(query: LibraryQuery): QueryResult {
+    return this.library.query(query);
+  }
+
+  tagCounts(): TagCount[] {
+    return this.library.tagCounts();
+  }
+
+  async similar(photo: string, count: number): Promise<SimilarPhoto[]> {
+    const record = await this.recordOf(photo);
+    return this.library.similar(record.id, count);
+  }
+
+  async addTag(photo: string, raw: string): Promise<PhotoSummary> {
+    const { id } = await this.recordOf(photo);
+    const tag = usableTag(raw);
+    return this.editTags(id, (record) => addPhotoTag(record, tag, this.settings));
+  }
+
+  async removeTag(photo: string, tag: string): Promise<PhotoSummary> {
+    const { id } = await this.recordOf(photo);
+    return this.editTags(id, (record) => removePhotoTag(record, tag, this.settings));
+  }
+
+  async teachTag(raw: string, { autoApply = false }: TeachTagOptions = {}): Promise<TeachTagResult> {
+    const tag = usableTag(raw);
+    // The current weights' photos only (a half-finished re-tag after a change of weights leaves others).
+    const current = this.options.currentModelId ? await this.options.currentModelId(this.settings).catch(() => null) : null;
+    const heads = { ...(await teachTagFromLibrary(this.library, tag, 0, current)), autoApply };
+    this.taught.set(tag.toLowerCase(), heads);
+    await this.taughtStore.save(this.taught.values());
+    const applied = autoApply ? await this.applyTaught(tag, heads.scores) : 0;
+    return { tag, positives: heads.positives, negatives: heads.negatives, suggestions: this.suggestionsFor(tag, heads.scores), applied };
+  }
+
+  async acceptSuggestion(photo: string, tag: string): Promise<PhotoSummary> {
+    const summary = await this.addTag(photo, tag);
+    const heads = this.taught.get(tag.toLowerCase());
+    if (heads) heads.scores = heads.scores.filter((s) => s.id !== summary.id);
+    return summary;
+  }
+
+  taughtTags(): ReadonlyMap<string, TaughtHeads> {
+    return this.taught;
+  }
+
+  async startTagging({ scope }: StartTaggingOptions): Promise<void> {
+    // Unreadable weights: the queue's load says so in one sentence (describeLoadError); tagged photos wait.
+    const current = scope === 'new' && this.options.currentModelId ? await this.options.currentModelId(this.settings).catch(() => null) : null;
+    const jobs: TaggingJob[] = [];
+    for (const record of this.library.all()) {
+      const otherModel = current !== null && record.model !== current;
+      if (scope === 'all' || record.status !== 'tagged' || otherModel || !this.library.features(record.id)) jobs.push({ photo: record.id, kind: 'classify' });
+    }
+    jobs.sort((a, b) => (a.photo < b.photo ? -1 : 1));
+    this.queue.enqueue(jobs);
+  }
+
+  pauseTagging(): void { this.queue.pause(); }
+  resumeTagging(): void { this.queue.resume(); }
+  cancelTagging(): void { this.queue.cancel(); }
+  progress(): TaggingProgress { return this.queue.progress(); }
+  whenIdle(): Promise<void> { return this.queue.whenIdle(); }
+  getSettings(): Settings { return { ...this.settings }; }
+
+  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    const before = this.settings;
+    this.settings = { ...before, ...patch };
+    await this.settingsStore.save(this.settings);
+    const changed = (keys: readonly (keyof Settings)[]): boolean => keys.some((k) => JSON.stringify(before[k]) !== JSON.stringify(this.settings[k]));
+    if (changed(MODEL_KEYS)) await this.queue.resetClassifier();
+    if (changed(RULE_KEYS)) {
+      this.library.setRules(rulesOf(this.settings));
+      // Rules need no inference: rewrite the sidecars from the stored predictions.
+      const jobs: TaggingJob[] = [];
+      for (const record of this.library.all()) if (record.status === 'tagged') jobs.push({ photo: record.id, kind: 'rewrite' });
+      if (jobs.length > 0) this.queue.enqueue(jobs);
+    }
+    return { ...this.settings };
+  }
+
+  rebuildIndex(): Promise<void> {
+    return rebuildIndex(this.library, this.folders, this.indexStore, SCAN);
+  }
+
+  flush(): Promise<void> {
+    return this.save();
+  }
+
+  async dispose(): Promise<void> {
+    this.queue.cancel();
+    await this.queue.whenIdle();
+    await this.queue.resetClassifier();
+    await this.save();
+  }
+
+  private save(): Promise<void> {
+    return this.indexStore.save(this.library, this.folders);
+  }
+
+  private folderInfo(folder: string): FolderInfo {
+    let photoCount = 0;
+    for (const record of this.library.all()) if (record.folder === folder) photoCount++;
+    return { path: folder, photoCount };
+  }
+
+  /** The photo's record, by a path the page sent (checked by the path guard first). */
+  private async recordOf(photo: string): Promise<PhotoRecord> {
+    const path = await this.guard.check(photo);
+    const record = this.library.get(path);
     if (!record) throw new DesktopError('ERR_INVALID_ARGUMENT', `The photo '${photo}' is not in the library; scan its folder first.`);
     return record;
-  };
-
-  /**
-   * One photo's edits, one at a time: each change reads the record as the previous one left it,
-   * writes the sidecar, then updates the index. Without this, two edits at once (two addTag
-   * calls, a tag and a re-tag) both start from the same record and the later write loses the
-   * other's tag. Every sidecar write of the service goes through here.
-   */
-  const photoQueues = new Map<string, Promise<unknown>>();
-  const editPhoto = <T>(id: string, edit: () => Promise<T>): Promise<T> => {
-    const previous = photoQueues.get(id) ?? Promise.resolve();
-    const next = previous.then(edit, edit);
-    const settled = next.catch(() => undefined);
-    photoQueues.set(id, settled);
-    void settled.then(() => {
-      if (photoQueues.get(id) === settled) photoQueues.delete(id);
-    });
-    return next;
-  };
-
-  /** Writes what the index knows about a photo into its sidecar (writeRecordSidecar); called inside editPhoto. */
-  const writeSidecar = async (record: PhotoRecord): Promise<PhotoRecord> => {
-    const written = await writeRecordSidecar(record, settings);
-    if (written !== record) library.upsert(written);
-    return written;
-  };
-
-  const queue: TaggingQueue = createTaggingQueue({
-    classifier: () => options.createClassifier(settings),
-    topK: () => settings.topK,
-    onClassified: (photo, result, modelId) => editPhoto(photo, async () => {
-      const record = library.get(photo);
-      if (!record) return; // its folder was removed meanwhile
-      library.setFeatures(photo, result.features);
-      // Auto-applied taught tags are predictions too: scored again here (on the features as the
-      // library keeps them, which the heads learnt from), so re-tagging keeps them and new photos get them.
-      const fromTaught = taughtPredictionsFor(taught.values(), record, library.features(photo)!, modelId, settings.threshold);
-      const updated: PhotoRecord = { ...record, predictions: [...result.predictions, ...fromTaught], model: modelId, status: 'tagged' };
-      delete updated.error;
-      library.upsert(updated);
-      try {
-        await writeSidecar(updated);
-      } catch (error) {
-        library.upsert({ ...updated, status: 'error', error: messageOf(error) });
-        throw error;
-      }
-    }),
-    onRewrite: (photo) => editPhoto(photo, async () => {
-      const record = library.get(photo);
-      if (record && record.status === 'tagged') await writeSidecar(record);
-    }),
-    onFailed(photo, error) {
-      const record = library.get(photo);
-      if (record) library.upsert({ ...record, status: 'error', error: error.message });
-    },
-    onProgress: (p) => options.onProgress?.(p),
-    onCheckpoint: () => indexStore.save(library, folders),
-    ...(options.describeLoadError ? { describeLoadError: options.describeLoadError } : {}),
-  });
-
-  const folderInfo = (folder: string): FolderInfo => {
-    let photoCount = 0;
-    for (const record of library.all()) if (record.folder === folder) photoCount++;
-    return { path: folder, photoCount };
-  };
+  }
 
   /** The record as the photo's previous edit left it (its folder may have gone meanwhile). */
-  const currentRecord = (id: string): PhotoRecord => {
-    const record = library.get(id);
+  private currentRecord(id: string): PhotoRecord {
+    const record = this.library.get(id);
     if (!record) throw new DesktopError('ERR_INVALID_ARGUMENT', `The photo '${id}' is no longer in the library; scan its folder again.`);
     return record;
-  };
+  }
+
+  /** Writes what the index knows about a photo into its sidecar (writeRecordSidecar); called inside an edit. */
+  private async writeSidecar(record: PhotoRecord): Promise<PhotoRecord> {
+    const written = await writeRecordSidecar(record, this.settings);
+    if (written !== record) this.library.upsert(written);
+    return written;
+  }
 
   /** One hand edit of the photo library (addPhotoTag, removePhotoTag) on the current record; stored and saved when it changed something. */
-  const editTags = (id: string, edit: (record: PhotoRecord) => Promise<PhotoRecord>): Promise<PhotoSummary> => editPhoto(id, async () => {
-    const record = currentRecord(id);
-    const updated = await edit(record);
-    if (updated !== record) {
-      library.upsert(updated);
-      await indexStore.save(library, folders);
-    }
-    return library.summaryOf(updated);
-  });
+  private editTags(id: string, edit: (record: PhotoRecord) => Promise<PhotoRecord>): Promise<PhotoSummary> {
+    return this.edits.run(id, async () => {
+      const record = this.currentRecord(id);
+      const updated = await edit(record);
+      if (updated !== record) {
+        this.library.upsert(updated);
+        await this.save();
+      }
+      return this.library.summaryOf(updated);
+    });
+  }
 
-  const service: LibraryService = {
-    guard,
-    library,
-    async init() {
-      settings = await settingsStore.load();
-      for (const heads of await taughtStore.load()) taught.set(heads.tag.toLowerCase(), heads);
-      library.setRules(rulesOf(settings));
-      const loaded = await indexStore.load(library);
-      folders = loaded.folders;
-      if (!loaded.ok) await service.rebuildIndex();
-    },
-    listFolders: () => folders.map(folderInfo),
-    async addFolder(path) {
-      const info = await stat(path).catch(() => null);
-      if (!info?.isDirectory()) throw new InvalidArgumentError('addFolder', `'${path}' is not a folder`);
-      const folder = await realpath(resolve(path));
-      if (folders.some((f) => isInsideFolder(folder, f))) return folderInfo(folders.find((f) => isInsideFolder(folder, f))!);
-      // Adding a parent of added folders replaces them.
-      for (const inner of folders.filter((f) => isInsideFolder(f, folder))) await service.removeFolder(inner);
-      folders = [...folders, folder];
-      await reconcileFolder(library, folder, SCAN);
-      await indexStore.save(library, folders);
-      return folderInfo(folder);
-    },
-    async removeFolder(path) {
-      const folder = folders.find((f) => f === resolve(path));
-      if (!folder) return;
-      folders = folders.filter((f) => f !== folder);
-      for (const record of [...library.all()]) if (record.folder === folder) library.remove(record.id);
-      await indexStore.save(library, folders);
-    },
-    async scan() {
-      let summary: ScanSummary = { added: 0, changed: 0, removed: 0, unchanged: 0 };
-      for (const folder of folders) summary = addScanCounts(summary, await reconcileFolder(library, folder, SCAN));
-      await indexStore.save(library, folders);
-      return summary;
-    },
-    query: (query) => library.query(query),
-    tagCounts: () => library.tagCounts(),
-    async similar(photo, count) {
-      const record = await recordOf(photo);
-      return library.similar(record.id, count);
-    },
-    async addTag(photo, raw) {
-      const { id } = await recordOf(photo);
-      const tag = usableTag(raw);
-      return editTags(id, (record) => addPhotoTag(record, tag, settings));
-    },
-    async removeTag(photo, tag) {
-      const { id } = await recordOf(photo);
-      return editTags(id, (record) => removePhotoTag(record, tag, settings));
-    },
-    async teachTag(raw, { autoApply = false } = {}) {
-      const tag = usableTag(raw);
-      // The current weights' photos only (a half-finished re-tag after a change of weights leaves others).
-      const current = options.currentModelId ? await options.currentModelId(settings).catch(() => null) : null;
-      const heads = { ...(await teachTagFromLibrary(library, tag, 0, current)), autoApply };
-      taught.set(tag.toLowerCase(), heads);
-      await taughtStore.save(taught.values());
-      let applied = 0;
-      if (autoApply) {
-        for (const { id, score } of heads.scores) {
-          const wrote = await editPhoto(id, async () => {
-            const record = library.get(id);
-            const updated = record ? await applyTaughtTag(record, tag, score, settings) : null;
-            if (updated) library.upsert(updated);
-            return updated !== null;
-          });
-          if (wrote) applied++;
-        }
-        if (applied > 0) await indexStore.save(library, folders);
-      }
-      const suggestions = heads.scores.flatMap(({ id, score }) => {
-        const record = library.get(id);
-        if (!record || library.tagsOf(record).some((t) => t.name.toLowerCase() === tag.toLowerCase())) return [];
-        return [{ photo: library.summaryOf(record), score }];
+  /** One photo's classification into the index and its sidecar; runs inside the photo's edit. */
+  private async storeClassification(photo: string, result: Classification, modelId: string): Promise<void> {
+    const record = this.library.get(photo);
+    if (!record) return; // its folder was removed meanwhile
+    this.library.setFeatures(photo, result.features);
+    // Auto-applied taught tags are predictions too: scored again here (on the features as the
+    // library keeps them, which the heads learnt from), so re-tagging keeps them and new photos get them.
+    const fromTaught = taughtPredictionsFor(this.taught.values(), record, this.library.features(photo)!, modelId, this.settings.threshold);
+    const updated: PhotoRecord = { ...record, predictions: [...result.predictions, ...fromTaught], model: modelId, status: 'tagged' };
+    delete updated.error;
+    this.library.upsert(updated);
+    try {
+      await this.writeSidecar(updated);
+    } catch (error) {
+      this.library.upsert({ ...updated, status: 'error', error: messageOf(error) });
+      throw error;
+    }
+  }
+
+  /** Writes a taught tag onto the photos its heads score (applyTaughtTag decides which); the count written. */
+  private async applyTaught(tag: string, scores: ReadonlyArray<{ id: string; score: number }>): Promise<number> {
+    let applied = 0;
+    for (const { id, score } of scores) {
+      const wrote = await this.edits.run(id, async () => {
+        const record = this.library.get(id);
+        const updated = record ? await applyTaughtTag(record, tag, score, this.settings) : null;
+        if (updated) this.library.upsert(updated);
+        return updated !== null;
       });
-      return { tag, positives: heads.positives, negatives: heads.negatives, suggestions, applied };
-    },
-    async acceptSuggestion(photo, tag) {
-      const summary = await service.addTag(photo, tag);
-      const heads = taught.get(tag.toLowerCase());
-      if (heads) heads.scores = heads.scores.filter((s) => s.id !== summary.id);
-      return summary;
-    },
-    taughtTags: () => taught,
-    async startTagging({ scope }) {
-      const jobs: TaggingJob[] = [];
-      // Unreadable weights: the queue's load says so in one sentence (describeLoadError); tagged photos wait.
-      const current = scope === 'new' && options.currentModelId ? await options.currentModelId(settings).catch(() => null) : null;
-      for (const record of library.all()) {
-        const otherModel = current !== null && record.model !== current;
-        if (scope === 'all' || record.status !== 'tagged' || otherModel || !library.features(record.id)) jobs.push({ photo: record.id, kind: 'classify' });
-      }
-      jobs.sort((a, b) => (a.photo < b.photo ? -1 : 1));
-      queue.enqueue(jobs);
-    },
-    pauseTagging: () => queue.pause(),
-    resumeTagging: () => queue.resume(),
-    cancelTagging: () => queue.cancel(),
-    progress: () => queue.progress(),
-    whenIdle: () => queue.whenIdle(),
-    getSettings: () => ({ ...settings }),
-    async updateSettings(patch) {
-      const before = settings;
-      settings = { ...settings, ...patch };
-      await settingsStore.save(settings);
-      const changed = (keys: readonly (keyof Settings)[]): boolean => keys.some((k) => JSON.stringify(before[k]) !== JSON.stringify(settings[k]));
-      if (changed(MODEL_KEYS)) await queue.resetClassifier();
-      if (changed(RULE_KEYS)) {
-        library.setRules(rulesOf(settings));
-        // Rules need no inference: rewrite the sidecars from the stored predictions.
-        const jobs: TaggingJob[] = [];
-        for (const record of library.all()) if (record.status === 'tagged') jobs.push({ photo: record.id, kind: 'rewrite' });
-        if (jobs.length > 0) queue.enqueue(jobs);
-      }
-      return { ...settings };
-    },
-    rebuildIndex: () => rebuildIndex(library, folders, indexStore, SCAN),
-    flush: () => indexStore.save(library, folders),
-    async dispose() {
-      queue.cancel();
-      await queue.whenIdle();
-      await queue.resetClassifier();
-      await indexStore.save(library, folders);
-    },
-  };
-  return service;
+      if (wrote) applied++;
+    }
+    if (applied > 0) await this.save();
+    return applied;
+  }
+
+  /** The scored photos that do not carry the tag yet, as the page lists them. */
+  private suggestionsFor(tag: string, scores: ReadonlyArray<{ id: string; score: number }>): TeachTagResult['suggestions'] {
+    return scores.flatMap(({ id, score }) => {
+      const record = this.library.get(id);
+      if (!record || this.library.tagsOf(record).some((t) => t.name.toLowerCase() === tag.toLowerCase())) return [];
+      return [{ photo: this.library.summaryOf(record), score }];
+    });
+  }
 }
