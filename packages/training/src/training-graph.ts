@@ -46,6 +46,119 @@ function blockOf(name: string): number {
   return name === 'input_1' ? 0 : 15;
 }
 
+interface WeightTensors {
+  /** Every weight by Keras name: constants before the trainable blocks, tf.Variables from them on. */
+  tensors: Map<string, tf.Tensor>;
+  trainableVariables: tf.Variable[];
+  movingStatistics: tf.Variable[];
+  /** The trainable kernels, for Keras' l2 kernel regularizer. */
+  regularized: tf.Variable[];
+}
+
+function checkOptions({ config, trainableFrom }: TrainingGraphOptions): void {
+  if (!config.includeTop || config.classifierActivation !== 'softmax') {
+    throw new RangeError('createTrainingGraph needs a configuration with a softmax top (includeTop: true, classifierActivation: \'softmax\').');
+  }
+  if (!TRAINABLE_FROM_CHOICES.includes(trainableFrom)) {
+    throw new RangeError(`trainableFrom is '${trainableFrom}'; use one of ${TRAINABLE_FROM_CHOICES.join(', ')}.`);
+  }
+}
+
+/** The weights as tensors: a frozen layer's as constants, a trainable one's as tf.Variables (moving statistics not trained by gradients). */
+function createWeightTensors(nodes: readonly GraphNode[], values: WeightValues, isTrainable: (node: GraphNode) => boolean): WeightTensors {
+  const made: WeightTensors = { tensors: new Map(), trainableVariables: [], movingStatistics: [], regularized: [] };
+  for (const node of nodes) {
+    for (const spec of node.weights) {
+      const given = values.get(spec.name);
+      if (!given || given.values.length !== spec.shape.reduce((a, b) => a * b, 1)) {
+        throw new RangeError(`values lack weight '${spec.name}' of shape [${spec.shape}]; pass the weights expectedWeights(config) lists.`);
+      }
+      const value = (): tf.Tensor => tf.tensor(given.values, [...spec.shape], 'float32');
+      if (!isTrainable(node)) {
+        made.tensors.set(spec.name, value());
+        continue;
+      }
+      const moving = spec.name.endsWith('/moving_mean') || spec.name.endsWith('/moving_variance');
+      const variable = tf.tidy(() => tf.variable(value(), !moving));
+      made.tensors.set(spec.name, variable);
+      (moving ? made.movingStatistics : made.trainableVariables).push(variable);
+      if (/kernel$/.test(spec.name)) made.regularized.push(variable);
+    }
+  }
+  return made;
+}
+
+/** The one frozen layer the trainable part reads. */
+function boundaryOf(trainableNodes: readonly GraphNode[]): string {
+  const regionNames = new Set(trainableNodes.map((n) => n.name));
+  const boundaries = [...new Set(trainableNodes.flatMap((n) => n.inputs).filter((i) => !regionNames.has(i)))];
+  if (boundaries.length !== 1) throw new Error(`training graph bug: the trainable part reads ${boundaries.length} frozen layers (${boundaries.join(', ')})`);
+  return boundaries[0]!;
+}
+
+/** What one layer needs to run besides its inputs. */
+interface LayerContext {
+  weight(node: GraphNode, variable: string): tf.Tensor;
+  isTrainable(node: GraphNode): boolean;
+  inTrainableRegion(node: GraphNode): boolean;
+  /** The graph's output layer: its softmax is left to the loss. */
+  output: string;
+  /** True where trainable BatchNorms use the batch's statistics (training, batchNorm not 'inference'). */
+  batchStatistics: boolean;
+  updates: PendingAssign[] | undefined;
+}
+
+/** Keras' BatchNormalization: in training, the batch's mean and (biased) variance, with the moving statistics' updates queued. */
+function batchNormLayer(node: GraphNode & { op: 'batchNorm' }, x: tf.Tensor, ctx: LayerContext): tf.Tensor {
+  const gamma = ctx.weight(node, 'gamma');
+  const beta = ctx.weight(node, 'beta');
+  if (!ctx.batchStatistics || !ctx.isTrainable(node)) {
+    return tf.batchNorm(x, ctx.weight(node, 'moving_mean'), ctx.weight(node, 'moving_variance'), beta, gamma, node.epsilon);
+  }
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const momentum = 0.99;
+  for (const [name, batchValue] of [['moving_mean', mean], ['moving_variance', variance]] as const) {
+    const variable = ctx.weight(node, name) as tf.Variable;
+    ctx.updates?.push({ variable, value: tf.keep(tf.add(tf.mul(variable, momentum), tf.mul(batchValue, 1 - momentum))) });
+  }
+  return tf.batchNorm(x, mean, variance, beta, gamma, node.epsilon);
+}
+
+function applyLayer(node: GraphNode, inputs: tf.Tensor[], ctx: LayerContext): tf.Tensor {
+  const [x] = inputs as [tf.Tensor];
+  switch (node.op) {
+    case 'input': return x;
+    // Trainable convs in the form whose gradients are fast on every backend (differentiable-convs.ts).
+    case 'conv2d':
+      return (ctx.isTrainable(node) ? differentiable.conv2d : tf.conv2d)(x as tf.Tensor4D, ctx.weight(node, 'kernel') as tf.Tensor4D, node.strides, node.padding);
+    case 'separableConv2d':
+      return (ctx.isTrainable(node) ? differentiable.separableConv2d : tf.separableConv2d)(
+        x as tf.Tensor4D, ctx.weight(node, 'depthwise_kernel') as tf.Tensor4D, ctx.weight(node, 'pointwise_kernel') as tf.Tensor4D, node.strides, node.padding);
+    case 'batchNorm': return batchNormLayer(node, x, ctx);
+    case 'relu': return tf.relu(x);
+    case 'maxPool':
+      return (ctx.inTrainableRegion(node) ? differentiable.maxPool : tf.maxPool)(x as tf.Tensor4D, node.poolSize, node.strides, node.padding);
+    case 'add': return tf.add(inputs[0]!, inputs[1]!);
+    case 'globalAvgPool': return tf.mean(x, [1, 2]);
+    case 'globalMaxPool': return tf.max(x, [1, 2]);
+    case 'dense': {
+      const logits = tf.add(tf.matMul(x as tf.Tensor2D, ctx.weight(node, 'kernel') as tf.Tensor2D), ctx.weight(node, 'bias'));
+      // The classifier's softmax is left to the loss (Keras' cross-entropy takes its logits too).
+      return node.name === ctx.output ? logits : node.activation === 'softmax' ? tf.softmax(logits) : node.activation === 'sigmoid' ? tf.sigmoid(logits) : logits;
+    }
+  }
+}
+
+/** Runs `nodes` in order from `input` (given as x) and returns `output`'s value. */
+function runNodes(nodes: readonly GraphNode[], input: string, x: tf.Tensor, output: string, ctx: LayerContext): tf.Tensor {
+  const values = new Map<string, tf.Tensor>([[input, x]]);
+  for (const node of nodes) {
+    if (node.op === 'input') continue;
+    values.set(node.name, applyLayer(node, node.inputs.map((i) => values.get(i)!), ctx));
+  }
+  return values.get(output)!;
+}
+
 /**
  * Xception in training form, from describeXception (the one description of the network): each
  * layer as Keras runs it, BatchNorm unfolded. Layers from `trainableFrom` on hold tf.Variables
@@ -54,98 +167,27 @@ function blockOf(name: string): number {
  * statistics, as Keras runs a layer whose `trainable` is False.
  */
 export function createTrainingGraph(options: TrainingGraphOptions): TrainingGraph {
+  checkOptions(options);
   const { config, trainableFrom } = options;
-  if (!config.includeTop || config.classifierActivation !== 'softmax') {
-    throw new RangeError('createTrainingGraph needs a configuration with a softmax top (includeTop: true, classifierActivation: \'softmax\').');
-  }
-  if (!TRAINABLE_FROM_CHOICES.includes(trainableFrom)) {
-    throw new RangeError(`trainableFrom is '${trainableFrom}'; use one of ${TRAINABLE_FROM_CHOICES.join(', ')}.`);
-  }
   const l2 = options.l2 ?? 0;
   const graph = describeXception(config);
   const firstTrainable = trainableFrom === 'predictions' ? 15 : Number(trainableFrom.slice(5));
   const isTrainable = (node: GraphNode): boolean => node.weights.length > 0 && blockOf(node.name) >= firstTrainable;
-
-  const tensors = new Map<string, tf.Tensor>();
-  const trainableVariables: tf.Variable[] = [];
-  const movingStatistics: tf.Variable[] = [];
-  const regularized: tf.Variable[] = [];
-  for (const node of graph.nodes) {
-    for (const spec of node.weights) {
-      const given = options.values.get(spec.name);
-      if (!given || given.values.length !== spec.shape.reduce((a, b) => a * b, 1)) {
-        throw new RangeError(`values lack weight '${spec.name}' of shape [${spec.shape}]; pass the weights expectedWeights(config) lists.`);
-      }
-      const value = (): tf.Tensor => tf.tensor(given.values, [...spec.shape], 'float32');
-      if (!isTrainable(node)) {
-        tensors.set(spec.name, value());
-        continue;
-      }
-      const moving = spec.name.endsWith('/moving_mean') || spec.name.endsWith('/moving_variance');
-      const variable = tf.tidy(() => tf.variable(value(), !moving));
-      tensors.set(spec.name, variable);
-      (moving ? movingStatistics : trainableVariables).push(variable);
-      if (/kernel$/.test(spec.name)) regularized.push(variable);
-    }
-  }
-  const weight = (node: GraphNode, variable: string): tf.Tensor => tensors.get(`${node.name}/${variable}`)!;
+  const { tensors, trainableVariables, movingStatistics, regularized } = createWeightTensors(graph.nodes, options.values, isTrainable);
 
   // The trainable region: every layer from the first trainable block on, weightless ones included.
   const inTrainableRegion = (node: GraphNode): boolean => blockOf(node.name) >= firstTrainable;
   const frozenNodes = graph.nodes.filter((n) => !inTrainableRegion(n));
   const trainableNodes = graph.nodes.filter(inTrainableRegion);
-  const regionNames = new Set(trainableNodes.map((n) => n.name));
-  const boundaries = [...new Set(trainableNodes.flatMap((n) => n.inputs).filter((i) => !regionNames.has(i)))];
-  if (boundaries.length !== 1) throw new Error(`training graph bug: the trainable part reads ${boundaries.length} frozen layers (${boundaries.join(', ')})`);
-  const boundary = boundaries[0]!;
-
-  const run = (nodes: readonly GraphNode[], input: string, x: tf.Tensor, output: string, training: boolean, updates?: PendingAssign[]): tf.Tensor => {
-    const values = new Map<string, tf.Tensor>([[input, x]]);
-    for (const node of nodes) {
-      if (node.op === 'input') continue;
-      values.set(node.name, apply(node, node.inputs.map((i) => values.get(i)!), training, updates));
-    }
-    return values.get(output)!;
-  };
-
-  const apply = (node: GraphNode, inputs: tf.Tensor[], training: boolean, updates: PendingAssign[] | undefined): tf.Tensor => {
-    const [x] = inputs as [tf.Tensor];
-    switch (node.op) {
-      case 'input': return x;
-      // Trainable convs in the form whose gradients are fast on every backend (differentiable-convs.ts).
-      case 'conv2d':
-        return (isTrainable(node) ? differentiable.conv2d : tf.conv2d)(x as tf.Tensor4D, weight(node, 'kernel') as tf.Tensor4D, node.strides, node.padding);
-      case 'separableConv2d':
-        return (isTrainable(node) ? differentiable.separableConv2d : tf.separableConv2d)(
-          x as tf.Tensor4D, weight(node, 'depthwise_kernel') as tf.Tensor4D, weight(node, 'pointwise_kernel') as tf.Tensor4D, node.strides, node.padding);
-      case 'batchNorm': {
-        const gamma = weight(node, 'gamma');
-        const beta = weight(node, 'beta');
-        if (training && isTrainable(node) && options.batchNorm !== 'inference') {
-          // Keras' BatchNormalization in training: the batch's mean and (biased) variance.
-          const { mean, variance } = tf.moments(x, [0, 1, 2]);
-          const momentum = 0.99;
-          for (const [name, batchValue] of [['moving_mean', mean], ['moving_variance', variance]] as const) {
-            const variable = weight(node, name) as tf.Variable;
-            updates?.push({ variable, value: tf.keep(tf.add(tf.mul(variable, momentum), tf.mul(batchValue, 1 - momentum))) });
-          }
-          return tf.batchNorm(x, mean, variance, beta, gamma, node.epsilon);
-        }
-        return tf.batchNorm(x, weight(node, 'moving_mean'), weight(node, 'moving_variance'), beta, gamma, node.epsilon);
-      }
-      case 'relu': return tf.relu(x);
-      case 'maxPool':
-        return (inTrainableRegion(node) ? differentiable.maxPool : tf.maxPool)(x as tf.Tensor4D, node.poolSize, node.strides, node.padding);
-      case 'add': return tf.add(inputs[0]!, inputs[1]!);
-      case 'globalAvgPool': return tf.mean(x, [1, 2]);
-      case 'globalMaxPool': return tf.max(x, [1, 2]);
-      case 'dense': {
-        const logits = tf.add(tf.matMul(x as tf.Tensor2D, weight(node, 'kernel') as tf.Tensor2D), weight(node, 'bias'));
-        // The classifier's softmax is left to the loss (Keras' cross-entropy takes its logits too).
-        return node.name === graph.output ? logits : node.activation === 'softmax' ? tf.softmax(logits) : node.activation === 'sigmoid' ? tf.sigmoid(logits) : logits;
-      }
-    }
-  };
+  const boundary = boundaryOf(trainableNodes);
+  const context = (training: boolean, updates?: PendingAssign[]): LayerContext => ({
+    weight: (node, variable) => tensors.get(`${node.name}/${variable}`)!,
+    isTrainable,
+    inTrainableRegion,
+    output: graph.output,
+    batchStatistics: training && options.batchNorm !== 'inference',
+    updates,
+  });
 
   return {
     classes: config.classes,
@@ -153,8 +195,8 @@ export function createTrainingGraph(options: TrainingGraphOptions): TrainingGrap
     variables: [...trainableVariables, ...movingStatistics],
     trainableLayers: graph.nodes.filter(isTrainable).map((n) => n.name),
     boundary,
-    frozenForward: (images) => tf.tidy(() => run(frozenNodes, graph.nodes[0]!.name, images, boundary, false)),
-    logits: (x, training, updates) => tf.tidy(() => run(trainableNodes, boundary, x, graph.output, training, updates) as tf.Tensor2D),
+    frozenForward: (images) => tf.tidy(() => runNodes(frozenNodes, graph.nodes[0]!.name, images, boundary, context(false))),
+    logits: (x, training, updates) => tf.tidy(() => runNodes(trainableNodes, boundary, x, graph.output, context(training, updates)) as tf.Tensor2D),
     regularizationLoss() {
       if (l2 === 0 || regularized.length === 0) return null;
       return tf.tidy(() => tf.mul(tf.addN(regularized.map((k) => tf.sum(tf.square(k)))), l2) as tf.Scalar);
