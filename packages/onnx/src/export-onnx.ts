@@ -65,6 +65,92 @@ export function exportXceptionOnnx(options: CreateXceptionOptions, values: Weigh
 }
 
 type Dim = number | string;
+type NodeProto = InstanceType<typeof onnx.NodeProto>;
+type AttributeProto = InstanceType<typeof onnx.AttributeProto>;
+
+/** The ONNX graph as it is built: nodes, initializers and each plan tensor's name and rank. */
+class OnnxGraphBuilder {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
+  readonly opCounts: Record<string, number> = {};
+  private readonly names = new Map<string, string>();
+  private readonly ranks = new Map<string, 2 | 4>();
+
+  node(opType: string, inputs: string[], output: string, attributes: AttributeProto[] = [], name = output): string {
+    this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [output], name, attribute: attributes }));
+    this.opCounts[opType] = (this.opCounts[opType] ?? 0) + 1;
+    return output;
+  }
+
+  initializer(name: string, dims: number[], values: Float32Array): string {
+    // raw_data is little-endian float32; copy so that the model owns its bytes.
+    const raw = new Uint8Array(values.byteLength);
+    raw.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    if (!littleEndian) swapBytes32(raw);
+    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw }));
+    return name;
+  }
+
+  /** Records the ONNX tensor that holds a plan tensor, and its rank. */
+  define(planName: string, onnxName: string, rank: 2 | 4): void {
+    this.names.set(planName, onnxName);
+    this.ranks.set(planName, rank);
+  }
+
+  tensor(planName: string): string {
+    const t = this.names.get(planName);
+    if (t === undefined) throw new Error(`ONNX export: step input '${planName}' is produced by no earlier step`);
+    return t;
+  }
+
+  rankOf(planName: string): 2 | 4 | undefined {
+    return this.ranks.get(planName);
+  }
+
+  /** One fused step as ONNX nodes; returns the tensor that holds its output. */
+  addStep(step: FusedStep): string {
+    switch (step.kind) {
+      case 'conv2d': {
+        const [kh, kw, cin, cout] = step.kernel.shape as [number, number, number, number];
+        const inputs = [this.tensor(step.input), this.initializer(`${step.output}/kernel`, [cout, cin, kh, kw], hwioToOihw(step.kernel))];
+        if (step.bias) inputs.push(this.initializer(`${step.output}/bias`, [cout], step.bias.values));
+        const conv = this.node('Conv', inputs, step.relu ? `${step.output}/conv` : step.output, convAttributes(kh, kw, step.strides, step.padding, 1));
+        return step.relu ? this.node('Relu', [conv], step.output) : conv;
+      }
+      case 'depthwiseConv2d': {
+        const [kh, kw, channels, multiplier] = step.kernel.shape as [number, number, number, number];
+        if (multiplier !== 1) throw new Error(`ONNX export: depthwise multiplier ${multiplier} (Xception uses 1)`);
+        const w = this.initializer(`${step.output}/kernel`, [channels, 1, kh, kw], hwioToOihw({ shape: [kh, kw, 1, channels], values: step.kernel.values }));
+        return this.node('Conv', [this.tensor(step.input), w], step.output, convAttributes(kh, kw, step.strides, step.padding, channels));
+      }
+      case 'relu':
+        return this.node('Relu', [this.tensor(step.input)], step.output);
+      case 'maxPool':
+        return this.node('MaxPool', [this.tensor(step.input)], step.output, [
+          ints('kernel_shape', [step.poolSize, step.poolSize]), ints('strides', [step.strides, step.strides]), ...padAttributes(step.padding),
+        ]);
+      case 'add':
+        return this.node('Add', [this.tensor(step.inputs[0]), this.tensor(step.inputs[1])], step.output);
+      case 'globalAvgPool':
+      case 'globalMaxPool': {
+        const pooled = this.node(step.kind === 'globalAvgPool' ? 'GlobalAveragePool' : 'GlobalMaxPool', [this.tensor(step.input)], `${step.output}/nc11`);
+        return this.node('Flatten', [pooled], step.output, [int('axis', 1)]);
+      }
+      case 'dense':
+        return this.addDense(step);
+    }
+  }
+
+  private addDense(step: FusedStep & { kind: 'dense' }): string {
+    const [inputs, units] = step.kernel.shape as [number, number];
+    const w = this.initializer(`${step.output}/kernel`, [inputs, units], step.kernel.values);
+    const b = this.initializer(`${step.output}/bias`, [units], step.bias.values);
+    const logits = this.node('Gemm', [this.tensor(step.input), w, b], step.activation ? `${step.output}/logits` : step.output);
+    if (step.activation === 'softmax') return this.node('Softmax', [logits], step.output, [int('axis', -1)]);
+    if (step.activation === 'sigmoid') return this.node('Sigmoid', [logits], step.output);
+    return logits;
+  }
+}
 
 /**
  * Maps a compiled plan to an ONNX model. NHWC in (a Transpose to NCHW first), NCHW inside, the
@@ -72,87 +158,19 @@ type Dim = number | string;
  * right) is auto_pad SAME_UPPER, which also holds for sizes only known at run time.
  */
 export function exportOnnx(graph: GraphDescription, plan: FusedPlan, config: XceptionConfig, exportOptions: ExportOnnxOptions = {}): OnnxExport {
-  const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  const initializers: InstanceType<typeof onnx.TensorProto>[] = [];
-  const opCounts: Record<string, number> = {};
-  const rank = new Map<string, 2 | 4>();
-
-  const node = (opType: string, inputs: string[], output: string, attributes: InstanceType<typeof onnx.AttributeProto>[] = [], name = output): string => {
-    nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [output], name, attribute: attributes }));
-    opCounts[opType] = (opCounts[opType] ?? 0) + 1;
-    return output;
-  };
-  const initializer = (name: string, dims: number[], values: Float32Array): string => {
-    // raw_data is little-endian float32; copy so that the model owns its bytes.
-    const raw = new Uint8Array(values.byteLength);
-    raw.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    if (!littleEndian) swapBytes32(raw);
-    initializers.push(onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw }));
-    return name;
-  };
-
+  const builder = new OnnxGraphBuilder();
   const [height, width] = config.inputShape;
   const inputDims: Dim[] = ['N', height ?? 'height', width ?? 'width', 3];
-  const nchw = node('Transpose', [ONNX_IO.input], `${plan.input}/nchw`, [ints('perm', [0, 3, 1, 2])]);
-  const names = new Map<string, string>([[plan.input, nchw]]);
-  rank.set(plan.input, 4);
-  const tensor = (name: string): string => {
-    const t = names.get(name);
-    if (t === undefined) throw new Error(`ONNX export: step input '${name}' is produced by no earlier step`);
-    return t;
-  };
-
+  builder.define(plan.input, builder.node('Transpose', [ONNX_IO.input], `${plan.input}/nchw`, [ints('perm', [0, 3, 1, 2])]), 4);
   for (const step of plan.steps) {
-    names.set(step.output, mapStep(step));
-    rank.set(step.output, step.kind === 'dense' || step.kind === 'globalAvgPool' || step.kind === 'globalMaxPool' ? 2 : 4);
-  }
-
-  function mapStep(step: FusedStep): string {
-    switch (step.kind) {
-      case 'conv2d': {
-        const [kh, kw, cin, cout] = step.kernel.shape as [number, number, number, number];
-        const w = initializer(`${step.output}/kernel`, [cout, cin, kh, kw], hwioToOihw(step.kernel));
-        const inputs = [tensor(step.input), w];
-        if (step.bias) inputs.push(initializer(`${step.output}/bias`, [cout], step.bias.values));
-        const conv = node('Conv', inputs, step.relu ? `${step.output}/conv` : step.output, convAttributes(kh, kw, step.strides, step.padding, 1));
-        return step.relu ? node('Relu', [conv], step.output) : conv;
-      }
-      case 'depthwiseConv2d': {
-        const [kh, kw, channels, multiplier] = step.kernel.shape as [number, number, number, number];
-        if (multiplier !== 1) throw new Error(`ONNX export: depthwise multiplier ${multiplier} (Xception uses 1)`);
-        const w = initializer(`${step.output}/kernel`, [channels, 1, kh, kw], hwioToOihw({ shape: [kh, kw, 1, channels], values: step.kernel.values }));
-        return node('Conv', [tensor(step.input), w], step.output, convAttributes(kh, kw, step.strides, step.padding, channels));
-      }
-      case 'relu':
-        return node('Relu', [tensor(step.input)], step.output);
-      case 'maxPool':
-        return node('MaxPool', [tensor(step.input)], step.output, [
-          ints('kernel_shape', [step.poolSize, step.poolSize]), ints('strides', [step.strides, step.strides]), ...padAttributes(step.padding),
-        ]);
-      case 'add':
-        return node('Add', [tensor(step.inputs[0]), tensor(step.inputs[1])], step.output);
-      case 'globalAvgPool':
-      case 'globalMaxPool': {
-        const pooled = node(step.kind === 'globalAvgPool' ? 'GlobalAveragePool' : 'GlobalMaxPool', [tensor(step.input)], `${step.output}/nc11`);
-        return node('Flatten', [pooled], step.output, [int('axis', 1)]);
-      }
-      case 'dense': {
-        const [inputs, units] = step.kernel.shape as [number, number];
-        const w = initializer(`${step.output}/kernel`, [inputs, units], step.kernel.values);
-        const b = initializer(`${step.output}/bias`, [units], step.bias.values);
-        const logits = node('Gemm', [tensor(step.input), w, b], step.activation ? `${step.output}/logits` : step.output);
-        if (step.activation === 'softmax') return node('Softmax', [logits], step.output, [int('axis', -1)]);
-        if (step.activation === 'sigmoid') return node('Sigmoid', [logits], step.output);
-        return logits;
-      }
-    }
+    builder.define(step.output, builder.addStep(step), step.kind === 'dense' || step.kind === 'globalAvgPool' || step.kind === 'globalMaxPool' ? 2 : 4);
   }
 
   // Outputs under fixed names: the 4D map goes back to channels last.
-  const outputRank = rank.get(plan.output);
-  if (outputRank === 4) node('Transpose', [tensor(plan.output)], ONNX_IO.output, [ints('perm', [0, 2, 3, 1])], 'output/nhwc');
-  else node('Identity', [tensor(plan.output)], ONNX_IO.output);
-  node('Identity', [tensor(plan.pooledFeatures)], ONNX_IO.features);
+  const outputRank = builder.rankOf(plan.output);
+  if (outputRank === 4) builder.node('Transpose', [builder.tensor(plan.output)], ONNX_IO.output, [ints('perm', [0, 2, 3, 1])], 'output/nhwc');
+  else builder.node('Identity', [builder.tensor(plan.output)], ONNX_IO.output);
+  builder.node('Identity', [builder.tensor(plan.pooledFeatures)], ONNX_IO.features);
 
   const side = (s: number | null, name: string): Dim => (s === null ? name : featureMapSize(s));
   const outputDims: Dim[] = outputRank === 4
@@ -166,20 +184,14 @@ export function exportOnnx(graph: GraphDescription, plan: FusedPlan, config: Xce
     docString: `Keras Xception (${describeConfig(config)}), BatchNorm folded; NHWC float32 input in [-1, 1].${exportOptions.docString ? ` ${exportOptions.docString}` : ''}`,
     graph: onnx.GraphProto.create({
       name: 'xception',
-      node: nodes,
-      initializer: initializers,
+      node: builder.nodes,
+      initializer: builder.initializers,
       input: [valueInfo(ONNX_IO.input, inputDims)],
       output: [valueInfo(ONNX_IO.output, outputDims), valueInfo(ONNX_IO.features, ['N', 2048])],
     }),
   });
   const bytes = onnx.ModelProto.encode(model).finish();
-  return {
-    bytes,
-    config,
-    outputShape: outputDims.map((d) => (typeof d === 'number' ? d : null)),
-    opset: ONNX_OPSET,
-    opCounts,
-  };
+  return { bytes, config, outputShape: outputDims.map((d) => (typeof d === 'number' ? d : null)), opset: ONNX_OPSET, opCounts: builder.opCounts };
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
