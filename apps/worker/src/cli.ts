@@ -9,8 +9,7 @@ import type { PredictOptions } from './commands/predict.js';
 import type { ImagesCommandOptions } from './commands/run-images.js';
 import type { TagOptions } from './commands/tag.js';
 import type { TrainOptions } from './commands/train.js';
-import { DEVICE_CHOICES } from './device/cuda-detect.js';
-import { ENGINE_CHOICES } from '@xception/engines/choices';
+import { DEVICE_CHOICES, ENGINE_CHOICES } from '@xception/engines/choices';
 import { TRAINABLE_FROM_CHOICES } from '@xception/training/choices';
 
 /** The worker's package.json sits one folder above src/ and dist/ alike. */

@@ -3,7 +3,7 @@ import type { OptionWords, RuntimeError, RuntimeOption } from '@xception/runtime
 import type { TrainingError, TrainingOption, TrainingWords } from '@xception/training/node';
 import { CliError, EXIT } from './cli-error.js';
 
-const FLAGS: Record<RuntimeOption, string> = { weights: '--weights', engine: '--engine', imageSize: '--image-size' };
+const FLAGS: Record<RuntimeOption, string> = { weights: '--weights', engine: '--engine', imageSize: '--image-size', device: '--device' };
 /** On the command line, no weights (the library's null) are `--weights none`. */
 const valueOf = (option: RuntimeOption, value: string): string => (option === 'weights' && value === 'null' ? 'none' : value);
 

@@ -68,6 +68,8 @@ describe('CLI details a batch user hits', () => {
     expect(cuda.code).toBe(1);
     expect(cuda.stderr).toMatch(/^xception: --device cuda: onnxruntime's CUDA provider \(libonnxruntime_providers_cuda\.so in .*\) is missing; install it with: node .*install\.js --onnxruntime-node-install=cuda12\n$/);
     expect(existsSync(join(dir, 'gpu'))).toBe(false); // refused before anything was written, even the output folder
+    const wasm = await runCli(['classify', image, '--out', join(dir, 'gpu', 'wasm.jsonl'), ...FAST, '--device', 'cuda', '--engine', 'wasm'], env);
+    expect([wasm.code, wasm.stderr]).toEqual([2, 'xception: --device cuda runs on --engine onnx (or auto), not --engine wasm.\n']);
     const auto = await runCli(['classify', image, '--out', join(dir, 'auto.jsonl'), ...FAST], env);
     expect(auto.code, auto.stderr).toBe(0);
     expect(auto.stderr.split('\n').filter((l) => l.startsWith('warning: NVIDIA H200'))).toHaveLength(1);

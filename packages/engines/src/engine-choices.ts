@@ -10,3 +10,7 @@
 export type EngineName = 'onnx' | 'tfjs-node' | 'wasm' | 'cpu';
 export type EngineChoice = 'auto' | EngineName;
 export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tfjs-node', 'wasm', 'cpu', 'onnx'];
+
+/** Where an onnx run goes: 'auto' takes an NVIDIA GPU when onnxruntime's CUDA provider is installed. */
+export type DeviceChoice = 'auto' | 'cpu' | 'cuda';
+export const DEVICE_CHOICES: readonly DeviceChoice[] = ['auto', 'cpu', 'cuda'];

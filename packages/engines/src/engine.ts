@@ -83,6 +83,6 @@ export interface EngineOptions {
    * weights by their seed); null: export to a temporary file at every start.
    */
   onnxCacheDir?: string | null;
-  /** onnx: 'cpu' never tries the CUDA provider; 'cuda' fails rather than fall back to the CPU (the CLI's --device; apps/worker/src/device/cuda-detect.ts decides it). */
+  /** onnx: 'cpu' never tries the CUDA provider; 'cuda' fails rather than fall back to the CPU (the `device` option; @xception/runtime's decideDevice decides it). */
   device?: 'auto' | 'cpu' | 'cuda';
 }

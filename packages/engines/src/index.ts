@@ -10,6 +10,7 @@ export {
   type EngineResult,
   type InferenceEngine,
 } from './engine.js';
+export { DEVICE_CHOICES, type DeviceChoice } from './engine-choices.js';
 export { EngineError, libraryWords, type EngineErrorCode, type NameEngine } from './engine-error.js';
 export { selectEngine, type SelectEngineDeps } from './select-engine.js';
 export { createOnnxEngine, onnxSessionOptions } from './onnx-engine.js';

@@ -9,4 +9,5 @@ export { WordedError } from './worded-error.js';
 export { libraryWords, reasonOf, RuntimeError, type OptionWords, type RuntimeErrorCode, type RuntimeOption } from './runtime-error.js';
 export { decodeInput, runBatch, runImagePipeline, type DecodedInput, type FailedInput, type PipelineCounts, type PipelineInput, type PipelineOptions, type PipelineSummary } from './image-pipeline.js';
 export { Semaphore } from './semaphore.js';
-export { ENGINE_CHOICES, type EngineChoice, type EngineResult, type InferenceEngine } from '@xception/engines';
+export { CUDA_PROVIDER_LIBRARY, decideDevice, detectCuda, NO_CUDA, type CudaDetection, type DeviceChoice, type DeviceDecision } from './cuda-device.js';
+export { DEVICE_CHOICES, ENGINE_CHOICES, type EngineChoice, type EngineResult, type InferenceEngine } from '@xception/engines';

@@ -1,7 +1,7 @@
 import { WordedError } from './worded-error.js';
 
 /** The options of openModel() an error can be about. */
-export type RuntimeOption = 'weights' | 'engine' | 'imageSize';
+export type RuntimeOption = 'weights' | 'engine' | 'imageSize' | 'device';
 
 /**
  * How a front door names the options: the library says `imageSize: 128` and `'imagenet'`,
@@ -28,8 +28,9 @@ const quoted = (option: RuntimeOption, value: string): string => (option === 'im
  * - ERR_RUNTIME_OPTIONS: the options contradict each other or Keras' rules (imageSize with 'imagenet').
  * - ERR_RUNTIME_WEIGHTS: the weights cannot be found, downloaded or read (`cause` keeps @xception/weights' typed error).
  * - ERR_ENGINE_UNAVAILABLE: the engine asked for cannot load here (`cause` keeps @xception/engines' EngineError).
+ * - ERR_DEVICE_UNAVAILABLE: device 'cuda' was asked for, and the NVIDIA driver or onnxruntime's CUDA provider is missing.
  */
-export type RuntimeErrorCode = 'ERR_RUNTIME_OPTIONS' | 'ERR_RUNTIME_WEIGHTS' | 'ERR_ENGINE_UNAVAILABLE';
+export type RuntimeErrorCode = 'ERR_RUNTIME_OPTIONS' | 'ERR_RUNTIME_WEIGHTS' | 'ERR_ENGINE_UNAVAILABLE' | 'ERR_DEVICE_UNAVAILABLE';
 
 /**
  * A typed failure to open the model. `option` says which option it is about; the sentence is

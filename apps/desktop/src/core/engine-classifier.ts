@@ -128,7 +128,7 @@ async function openClassifierModel(options: EngineClassifierOptions, onProgress?
 
 /** The settings' words for @xception/runtime's options: "the 'onnx' engine", "the weights file x.keras". */
 const settingWords: OptionWords = {
-  option: (option, value) => (option === 'engine' ? `the '${value}' engine` : option === 'weights' ? `the weights ${value}` : `the image size ${value}`),
+  option: (option, value) => (option === 'weights' ? `the weights ${value}` : option === 'imageSize' ? `the image size ${value}` : `the '${value}' ${option}`),
   value: (_option, value) => value,
 };
 

@@ -3,7 +3,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { canDecodeHeic } from '@xception/vision-utils/node';
 import { defaultCacheDir, imagenetWeightsPath } from '@xception/weights';
 import { EXIT } from '../cli-error.js';
-import { CUDA_PROVIDER_LIBRARY, detectCuda } from '../device/cuda-detect.js';
+import { CUDA_PROVIDER_LIBRARY, detectCuda } from '@xception/runtime';
 import { createOnnxEngine, createWasmPoolEngine, DISABLE_ONNX_ENV, probeOnnxRuntime, probeTfjsNode } from '@xception/engines';
 
 /** One finding of doctor: a line of text, or an entry of `doctor --json`. */

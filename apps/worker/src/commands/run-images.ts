@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CliError, EXIT } from '../cli-error.js';
-import { decideDevice, detectCuda, NO_CUDA, type DeviceChoice, type DeviceDecision } from '../device/cuda-detect.js';
 import type { EngineChoice } from '@xception/engines';
-import { checkImageSize, openModel, runImagePipeline, type OpenedModel, type OpenModelOptions } from '@xception/runtime';
+import { checkImageSize, decideDevice, detectCuda, NO_CUDA, openModel, runImagePipeline, type DeviceChoice, type DeviceDecision, type OpenedModel, type OpenModelOptions } from '@xception/runtime';
 import {
   asOutputError, checkModelRecord, claimOutput, describeHolder, EmbeddingJournal, hashWeights, InFlightJournal, inShard, listInputs, modelId,
   openOutput, pathsFileOf, planOutput, removeEmptyOutput, resolveShard, runResumable, stopOnSignal, writeParquetOutput,

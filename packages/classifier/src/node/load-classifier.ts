@@ -87,12 +87,13 @@ async function openClassifierModel(o: NodeClassifierOptions): Promise<OpenedMode
 
 /** loadClassifier's options: `weights: ./model.keras`, `imageSize 128`, `engine: 'onnx'`. */
 const optionWords: OptionWords = {
-  option: (option, value) => (option === 'imageSize' ? `imageSize ${value}` : option === 'engine' ? `engine: '${value}'` : `weights: ${value}`),
+  option: (option, value) => (option === 'imageSize' ? `imageSize ${value}` : option === 'weights' ? `weights: ${value}` : `${option}: '${value}'`),
   value: (option, value) => (option === 'weights' && value === 'imagenet' ? "'imagenet'" : value),
 };
 
 const CODES: Record<RuntimeErrorCode, ClassifierErrorCode> = {
   ERR_RUNTIME_OPTIONS: 'ERR_CLASSIFIER_OPTIONS', ERR_RUNTIME_WEIGHTS: 'ERR_CLASSIFIER_WEIGHTS', ERR_ENGINE_UNAVAILABLE: 'ERR_CLASSIFIER_ENGINE',
+  ERR_DEVICE_UNAVAILABLE: 'ERR_CLASSIFIER_ENGINE',
 };
 
 /** The library's one hook for @xception/runtime's errors: a ClassifierError in its option words. */

@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { CliError, EXIT } from '../cli-error.js';
+import type { DeviceChoice } from '@xception/engines/choices';
+import { RuntimeError } from './runtime-error.js';
 
-export type DeviceChoice = 'auto' | 'cpu' | 'cuda';
-export const DEVICE_CHOICES: readonly DeviceChoice[] = ['auto', 'cpu', 'cuda'];
+export type { DeviceChoice };
 
 /** What this machine offers a GPU run: an NVIDIA driver (seen through nvidia-smi) and onnxruntime's CUDA provider. */
 export interface CudaDetection {
@@ -20,7 +20,7 @@ export interface CudaDetection {
   installCommand: string;
 }
 
-/** --device cpu skips the detection (no nvidia-smi call). */
+/** device 'cpu' skips the detection (no nvidia-smi call). */
 export const NO_CUDA: CudaDetection = { gpus: null, driverNote: null, providerDir: null, providerInstalled: false, installCommand: '' };
 
 export const CUDA_PROVIDER_LIBRARY = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
@@ -70,20 +70,23 @@ export interface DeviceDecision {
 }
 
 /**
- * --device: cpu is always honoured; cuda is refused at start, naming what is missing; auto takes
- * the GPU when both the driver and the provider are there, and says so in one line when a GPU
- * is there but the provider is not (the silent CPU run this replaces).
+ * The `device` option: 'cpu' is always honoured; 'cuda' is refused at start, naming what is
+ * missing; 'auto' takes the GPU when both the driver and the provider are there, and says so in
+ * one line when a GPU is there but the provider is not (rather than a silent CPU run). Refusals
+ * are RuntimeErrors (ERR_RUNTIME_OPTIONS, ERR_DEVICE_UNAVAILABLE) that each front door words.
  */
 export function decideDevice(requested: DeviceChoice, engine: string, cuda: CudaDetection): DeviceDecision {
   if (requested === 'cpu') return { device: 'cpu', warning: null };
   const hasGpu = cuda.gpus !== null && cuda.gpus.length > 0;
   if (requested === 'cuda') {
     if (engine !== 'onnx' && engine !== 'auto') {
-      throw new CliError('ERR_USAGE', `--device cuda runs on --engine onnx (or auto), not --engine ${engine}.`, EXIT.usage);
+      throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'device', (w) => `${w.option('device', 'cuda')} runs on ${w.option('engine', 'onnx')} (or auto), not ${w.option('engine', engine)}.`);
     }
-    if (!hasGpu) throw new CliError('ERR_DEVICE_UNAVAILABLE', `--device cuda: no NVIDIA GPU here: ${cuda.driverNote ?? 'nvidia-smi lists none'}; install the NVIDIA driver, or use --device cpu.`);
+    if (!hasGpu) {
+      throw new RuntimeError('ERR_DEVICE_UNAVAILABLE', 'device', (w) => `${w.option('device', 'cuda')}: no NVIDIA GPU here: ${cuda.driverNote ?? 'nvidia-smi lists none'}; install the NVIDIA driver, or use ${w.option('device', 'cpu')}.`);
+    }
     if (!cuda.providerInstalled) {
-      throw new CliError('ERR_DEVICE_UNAVAILABLE', `--device cuda: onnxruntime's CUDA provider (${CUDA_PROVIDER_LIBRARY} in ${cuda.providerDir ?? 'onnxruntime-node, which is not installed'}) is missing; install it with: ${cuda.installCommand}`);
+      throw new RuntimeError('ERR_DEVICE_UNAVAILABLE', 'device', (w) => `${w.option('device', 'cuda')}: onnxruntime's CUDA provider (${CUDA_PROVIDER_LIBRARY} in ${cuda.providerDir ?? 'onnxruntime-node, which is not installed'}) is missing; install it with: ${cuda.installCommand}`);
     }
     return { device: 'cuda', warning: null };
   }

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { decideDevice, detectCuda } from './cuda-detect.js';
+import { decideDevice, detectCuda } from './cuda-device.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xception-cuda-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,11 +23,11 @@ const ortBin = join(dirname(require.resolve('onnxruntime-node')), '..', 'bin', '
 const providerHere = existsSync(join(ortBin, 'libonnxruntime_providers_cuda.so'));
 
 describe('GPU detection (a fake nvidia-smi on PATH)', () => {
-  test('no nvidia-smi: no GPU, and --device cuda names the missing driver', async () => {
+  test("no nvidia-smi: no GPU, and device: 'cuda' names the missing driver", async () => {
     const cuda = await detectCuda({ PATH: join(dir, 'nothing-here') });
     expect(cuda.gpus).toBeNull();
     expect(cuda.driverNote).toContain('nvidia-smi not found on PATH');
-    expect(() => decideDevice('cuda', 'auto', cuda)).toThrow(/--device cuda: no NVIDIA GPU here: nvidia-smi not found on PATH.*--device cpu/);
+    expect(() => decideDevice('cuda', 'auto', cuda)).toThrow(/device: 'cuda': no NVIDIA GPU here: nvidia-smi not found on PATH.*device: 'cpu'/);
     expect(decideDevice('auto', 'auto', cuda)).toEqual({ device: 'cpu', warning: null });
   });
 
@@ -38,7 +38,7 @@ describe('GPU detection (a fake nvidia-smi on PATH)', () => {
     expect(cuda.providerInstalled).toBe(providerHere);
     expect(cuda.installCommand).toBe(`node ${join(ortBin, '..', '..', '..', '..', 'script', 'install.js')} --onnxruntime-node-install=cuda12`);
     if (providerHere) return; // a GPU server with the provider: nothing is missing
-    expect(() => decideDevice('cuda', 'onnx', cuda)).toThrow(`--device cuda: onnxruntime's CUDA provider (libonnxruntime_providers_cuda.so in ${ortBin}) is missing; install it with: ${cuda.installCommand}`);
+    expect(() => decideDevice('cuda', 'onnx', cuda)).toThrow(`device: 'cuda': onnxruntime's CUDA provider (libonnxruntime_providers_cuda.so in ${ortBin}) is missing; install it with: ${cuda.installCommand}`);
     const auto = decideDevice('auto', 'auto', cuda);
     expect(auto.device).toBe('cpu');
     expect(auto.warning).toMatch(/^warning: NVIDIA H200, driver 550\.54\.15 found but onnxruntime's CUDA provider \(libonnxruntime_providers_cuda\.so\) is not installed, so this runs on the CPU; install it with: node /);
@@ -51,7 +51,7 @@ describe('GPU detection (a fake nvidia-smi on PATH)', () => {
     const cuda = { ...(await detectCuda(fakeNvidiaSmi('h200b', 'echo "NVIDIA H200, 550.54.15"'))), providerInstalled: true };
     expect(decideDevice('auto', 'auto', cuda)).toEqual({ device: 'cuda', warning: null });
     expect(decideDevice('cuda', 'onnx', cuda)).toEqual({ device: 'cuda', warning: null });
-    expect(() => decideDevice('cuda', 'wasm', cuda)).toThrow('--device cuda runs on --engine onnx (or auto), not --engine wasm.');
+    expect(() => decideDevice('cuda', 'wasm', cuda)).toThrow("device: 'cuda' runs on engine: 'onnx' (or auto), not engine: 'wasm'.");
   });
 
   test('nvidia-smi that cannot reach the driver, or lists no GPU', async () => {
