@@ -15,7 +15,7 @@ export { EngineError, libraryWords, type EngineErrorCode, type NameEngine } from
 export { selectEngine, type SelectEngineDeps } from './select-engine.js';
 export { createOnnxEngine, onnxSessionOptions } from './onnx-engine.js';
 export { exporterFingerprint, onnxCacheKey, ONNX_CACHE_KEEP, prepareOnnxModel, pruneOnnxCache, type OnnxModelFile } from './onnx-model-file.js';
-export { DISABLE_ONNX_ENV, defaultOrtLoader, probeOnnxRuntime, type OnnxProbe, type OrtLoader, type OrtModule } from './onnx-probe.js';
+export { DISABLE_ONNX_ENV, defaultOrtLoader, onnxRuntimeInstallDir, probeOnnxRuntime, type OnnxProbe, type OrtLoader, type OrtModule } from './onnx-probe.js';
 export { probeTfjsNode, type TfjsNodeProbe } from './tfjs-node-probe.js';
 export { createInProcessEngine } from './tfjs-engine.js';
 export { createOnnxThreadEngine, createWasmPoolEngine } from './thread-pool-engine.js';

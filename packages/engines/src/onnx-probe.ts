@@ -26,6 +26,18 @@ export const defaultOrtLoader: OrtLoader = async () => {
   return (m.InferenceSession ? m : m.default) as OrtModule;
 };
 
+/**
+ * The folder onnxruntime-node is installed in (its package root), as this package resolves it;
+ * null when it is not installed. Its native libraries, the CUDA provider among them, live under it.
+ */
+export function onnxRuntimeInstallDir(): string | null {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..');
+  } catch {
+    return null;
+  }
+}
+
 let cached: Promise<OnnxProbe> | null = null;
 
 /**

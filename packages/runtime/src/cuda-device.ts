@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { onnxRuntimeInstallDir } from '@xception/engines';
 import type { DeviceChoice } from '@xception/engines/choices';
 import { RuntimeError } from './runtime-error.js';
 
@@ -28,15 +28,11 @@ export const CUDA_PROVIDER_LIBRARY = process.platform === 'win32' ? 'onnxruntime
 /** Looks for nvidia-smi on env.PATH and for the CUDA provider beside onnxruntime-node's binding. Never throws. */
 export async function detectCuda(env: NodeJS.ProcessEnv = process.env): Promise<CudaDetection> {
   const { gpus, note } = await listGpus(env);
-  let providerDir: string | null = null;
-  let installCommand = 'node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12';
-  try {
-    const root = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..');
-    providerDir = join(root, 'bin', 'napi-v6', process.platform, process.arch);
-    installCommand = `node ${join(root, 'script', 'install.js')} --onnxruntime-node-install=cuda12`;
-  } catch {
-    // onnxruntime-node is not installed: the command above, from the install folder, is the best advice.
-  }
+  // Where @xception/engines loads onnxruntime-node from: the provider must sit beside that binding.
+  const root = onnxRuntimeInstallDir();
+  const providerDir = root === null ? null : join(root, 'bin', 'napi-v6', process.platform, process.arch);
+  // Without onnxruntime-node, the command as run from the install folder is the best advice.
+  const installCommand = `node ${root === null ? join('node_modules', 'onnxruntime-node', 'script', 'install.js') : join(root, 'script', 'install.js')} --onnxruntime-node-install=cuda12`;
   return {
     gpus,
     driverNote: note,
