@@ -5,7 +5,7 @@
  * index and its feature cache, atomic writes, and the library's operations on them (hand edits,
  * taught tags, reconciling a scan, rebuilding the index).
  */
-export type { MergeMode, PhotoRecord, PhotoStatus, PhotoTag, Prediction, SidecarRules, TagRuleSettings } from './types.js';
+export type { LibraryQuery, MergeMode, PhotoRecord, PhotoStatus, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount, SidecarRules, TagRuleSettings } from './types.js';
 export { cleanTagName, effectiveTags, modelTagsFrom, tagNameOf, type HandEdits } from './tag-rules.js';
 export { xmlIllegalCharacter } from './xml-characters.js';
 export { groupPathOf, IMAGENET_GROUPS, type HierarchyGroup } from './imagenet-hierarchy.js';
@@ -27,6 +27,8 @@ export { diffScan, PHOTO_EXTENSIONS, scanFolder, type KnownPhoto, type ScanDiff,
 export { createIndexStore, type IndexedLibrary, type IndexStore } from './index-store.js';
 // The library's operations: what a hand edit, a taught tag, a scan and a rebuild mean.
 export type { LibraryRecords } from './library-records.js';
+export { createLibraryModel, type LibraryModel } from './library-model.js';
+export { taughtPredictionsFor, taughtTagExamples, type PhotoForTaughtTags, type TagScorer, type TaughtHeads, type TaughtTagExamples } from './taught-tags.js';
 export { recordFromScan, writeRecordSidecar } from './record-sidecar.js';
 export { addPhotoTag, applyTaughtTag, removePhotoTag, usableTagName } from './tag-edits.js';
 export { addScanCounts, reconcileFolder, type ScanCounts } from './reconcile-scan.js';

@@ -2,7 +2,7 @@
  * `@xception/photo-library/rules`: the tag rules and the ImageNet groups without any Node
  * built-in, for code that runs in a browser (the desktop renderer's types come from here).
  */
-export type { MergeMode, PhotoRecord, PhotoStatus, PhotoTag, Prediction, TagRuleSettings } from './types.js';
+export type { LibraryQuery, MergeMode, PhotoRecord, PhotoStatus, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount, TagRuleSettings } from './types.js';
 export { cleanTagName, effectiveTags, modelTagsFrom, tagNameOf, type HandEdits } from './tag-rules.js';
 export { xmlIllegalCharacter } from './xml-characters.js';
 export { groupPathOf, IMAGENET_GROUPS, type HierarchyGroup } from './imagenet-hierarchy.js';

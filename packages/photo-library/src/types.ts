@@ -58,3 +58,40 @@ export interface PhotoRecord {
   /** Model tag names the user removed. */
   removed: string[];
 }
+
+/** One photo as a page lists it: its tags as the rules derive them. */
+export interface PhotoSummary {
+  /** Absolute path of the photo; the id every call uses. */
+  id: string;
+  name: string;
+  folder: string;
+  status: PhotoStatus;
+  tags: PhotoTag[];
+  error?: string;
+}
+
+export interface LibraryQuery {
+  /** Photos carrying every one of these tag names. */
+  tags?: string[];
+  /** Case-insensitive substring of a tag name or the file name. */
+  text?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export interface QueryResult {
+  total: number;
+  offset: number;
+  photos: PhotoSummary[];
+}
+
+export interface TagCount {
+  name: string;
+  count: number;
+}
+
+export interface SimilarPhoto {
+  photo: PhotoSummary;
+  /** Cosine similarity of the pooled 2048-d features, in [-1, 1]. */
+  similarity: number;
+}

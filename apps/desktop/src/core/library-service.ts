@@ -5,6 +5,7 @@ import {
   addScanCounts,
   applyTaughtTag,
   createIndexStore,
+  createLibraryModel,
   rebuildIndex,
   reconcileFolder,
   removePhotoTag,
@@ -12,6 +13,8 @@ import {
   usableTagName,
   writeRecordSidecar,
   type IndexStore,
+  type LibraryModel,
+  type PhotoRecord,
   type TagRuleSettings,
 } from '@xception/photo-library';
 import type {
@@ -28,7 +31,6 @@ import type {
   TeachTagOptions,
   TeachTagResult,
 } from '../shared/api.js';
-import { createLibraryModel, type LibraryModel, type PhotoRecord } from './library-model.js';
 import type { Classification, Classifier } from './classifier.js';
 import { DesktopError, InvalidArgumentError, messageOf } from './errors.js';
 import { PhotoEditQueue } from './photo-edit-queue.js';

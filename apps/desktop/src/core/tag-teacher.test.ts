@@ -5,7 +5,7 @@ import { seededRandom } from '@xception/core';
 import type { Prediction, TeachTagResult } from '../shared/api.js';
 import { createBridgeMethods } from './bridge-methods.js';
 import { NotEnoughExamplesError } from './errors.js';
-import { createLibraryModel } from './library-model.js';
+import { createLibraryModel } from '@xception/photo-library';
 import { createLibraryService, TAUGHT_TAG_CLASS } from './library-service.js';
 import { teachTagFromLibrary } from './tag-teacher.js';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from './test-support/exiftool.js';

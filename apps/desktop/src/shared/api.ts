@@ -43,8 +43,8 @@ export type InferenceReply =
 export type WeightsChoice = { kind: 'imagenet' } | { kind: 'file'; path: string };
 
 // The photo library's own types (type-only: the renderer bundle gets no Node code from them).
-import type { MergeMode, PhotoStatus, PhotoTag, Prediction } from '@xception/photo-library/rules';
-export type { MergeMode, PhotoStatus, PhotoTag, Prediction };
+import type { LibraryQuery, MergeMode, PhotoStatus, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount } from '@xception/photo-library/rules';
+export type { LibraryQuery, MergeMode, PhotoStatus, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount };
 
 export interface Settings {
   /** Model tags below this confidence are neither shown nor written to sidecars. */
@@ -77,45 +77,9 @@ export const DEFAULT_SETTINGS: Settings = {
 export type TagSource = PhotoTag['source'];
 
 
-export interface PhotoSummary {
-  /** Absolute path of the photo; the id every call uses. */
-  id: string;
-  name: string;
-  folder: string;
-  status: PhotoStatus;
-  tags: PhotoTag[];
-  error?: string;
-}
-
 export interface FolderInfo {
   path: string;
   photoCount: number;
-}
-
-export interface LibraryQuery {
-  /** Photos carrying every one of these tag names. */
-  tags?: string[];
-  /** Case-insensitive substring of a tag name or the file name. */
-  text?: string;
-  offset?: number;
-  limit?: number;
-}
-
-export interface QueryResult {
-  total: number;
-  offset: number;
-  photos: PhotoSummary[];
-}
-
-export interface TagCount {
-  name: string;
-  count: number;
-}
-
-export interface SimilarPhoto {
-  photo: PhotoSummary;
-  /** Cosine similarity of the pooled 2048-d features, in [-1, 1]. */
-  similarity: number;
 }
 
 /** One photo "teach a tag" proposes: it lacks the tag; score is the taught head's probability (0..1). */

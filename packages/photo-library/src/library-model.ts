@@ -1,7 +1,5 @@
-import { effectiveTags, type PhotoRecord, type TagRuleSettings } from '@xception/photo-library/rules';
-import type { LibraryQuery, PhotoSummary, PhotoTag, Prediction, QueryResult, SimilarPhoto, TagCount } from '../shared/api.js';
-
-export type { PhotoRecord };
+import { effectiveTags } from './tag-rules.js';
+import type { LibraryQuery, PhotoRecord, PhotoSummary, PhotoTag, QueryResult, SimilarPhoto, TagCount, TagRuleSettings } from './types.js';
 
 export interface LibraryModel {
   readonly size: number;

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLibraryModel } from './library-model.js';
-import { cachedFor, createIndexStore, readFeatureCache, writeFeatureCache } from '@xception/photo-library';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { cachedFor, createIndexStore, readFeatureCache, writeFeatureCache } from './index.js';
+import { makeTempDir } from './testing/temp-dir.js';
 
 const rules = { threshold: 0.3, ignoreLabels: [], renames: {}, mergeMode: 'hierarchy' as const };
 
