@@ -17,6 +17,7 @@ export { parquetJournalOf, type ParquetKind } from './parquet-journal.js';
 export { claimOutput, openOutput, planOutput, removeEmptyOutput, writeParquetOutput, type OutputPlan } from './output-plan.js';
 export { runResumable, type ResumableRunOptions, type ResumableRunResult, type RunHooks, type RunSummary } from './resumable-run.js';
 export { csvRows, type PartRow } from './part-rows.js';
+export { mergeResults, type MergeOptions, type MergeSummary } from './merge-results.js';
 export { hash64, PathSet } from './path-set.js';
 export { csvHeader, formatFor, linesOf, numberedLinesOf, parseCsvRecord, ResultsFile, type NumberedLine, type OpenedResults, type OutputFormat, type ResultRow, type TopPrediction } from './results-file.js';
 export { inShard, resolveShard, shardOutputPath, type Shard } from './shard.js';
