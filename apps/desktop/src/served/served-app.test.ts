@@ -268,7 +268,8 @@ describe('tagger serve: listening and the command line', () => {
     const missing = await run(['serve', '/no/such/folder']);
     expect(missing).toBeInstanceOf(TaggerError);
     expect((missing as Error).message).toBe("'/no/such/folder' is not a folder; pass folders of photos.");
-    expect(await run(['serve', '/tmp', '--image-size', '71'])).toMatchObject({ message: '--image-size other than 299 needs --weights none (ImageNet weights run at 299x299, a .keras file at the size it was saved with).' });
+    expect(await run(['serve', '/tmp', '--image-size', '71'])).toMatchObject({ message: '--image-size 71 needs other weights than imagenet, whose classifier expects 299x299; use --image-size 299.' });
+    expect(await run(['serve', '/tmp', '--weights', '/tmp/model.keras', '--image-size', '71'])).toMatchObject({ message: '--image-size applies to --weights none only; a weights file runs at the size it was saved with.' });
     expect(lines.join('\n')).not.toMatch(/\n\s+at /);
   });
 });

@@ -67,6 +67,24 @@ export function createTerminalProgress(write: (line: string) => void, now = () =
   };
 }
 
+/**
+ * --image-size sets the side of random weights (--weights none). With imagenet it must obey
+ * Keras' rule, @xception/runtime's checkImageSize (said here in flags); a weights file runs at
+ * the size it was saved with, so it takes no --image-size.
+ */
+async function checkImageSizeFlag(weights: string, imageSize: number): Promise<void> {
+  if (weights !== 'imagenet') throw new TaggerError('--image-size applies to --weights none only; a weights file runs at the size it was saved with.');
+  // Imported here: a wrong flag is answered without loading the engines (the runtime imports them).
+  const { checkImageSize, RuntimeError } = await import('@xception/runtime');
+  try {
+    checkImageSize(weights, imageSize);
+  } catch (error) {
+    if (!(error instanceof RuntimeError)) throw error;
+    const flags = { weights: '--weights', engine: '--engine', imageSize: '--image-size', device: '--device' };
+    throw new TaggerError(error.describe({ option: (option, value) => `${flags[option]} ${value}`, value: (_option, value) => value }));
+  }
+}
+
 export async function serve(folders: string[], options: ServeOptions, out: { print(line: string): void; say(line: string): void }): Promise<ServedApp> {
   const base = process.env.INIT_CWD ?? process.cwd(); // pnpm runs root scripts in the root: folders are the user's
   const roots = folders.map((f) => resolve(base, f));
@@ -75,9 +93,7 @@ export async function serve(folders: string[], options: ServeOptions, out: { pri
     if (!info?.isDirectory()) throw new TaggerError(`'${root}' is not a folder; pass folders of photos.`);
   }
   const random = options.weights === 'none';
-  if (options.imageSize !== undefined && options.imageSize !== 299 && !random) {
-    throw new TaggerError('--image-size other than 299 needs --weights none (ImageNet weights run at 299x299, a .keras file at the size it was saved with).');
-  }
+  if (options.imageSize !== undefined && !random) await checkImageSizeFlag(options.weights, options.imageSize);
   const weights: WeightsChoice = random || options.weights === 'imagenet' ? { kind: 'imagenet' } : { kind: 'file', path: resolve(base, options.weights) };
   const settings: Partial<Settings> = { engine: options.engine, weights, ...(options.threshold === undefined ? {} : { threshold: options.threshold }) };
   const warning = exposureWarning(options.host);
