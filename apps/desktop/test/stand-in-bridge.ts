@@ -5,7 +5,7 @@
  * the folder picker, the model (answers and features come from the test's data) and sidecars.
  */
 import { DEFAULT_SETTINGS, type PhotoSummary, type Settings, type TaggingProgress, type XceptionBridge } from '../src/shared/api.js';
-import { createLibraryModel, type PhotoRecord } from '@xception/photo-library';
+import { createLibraryModel, type PhotoRecord } from '@xception/photo-library/rules';
 
 export interface StandInPhoto {
   name: string;

@@ -7,3 +7,4 @@ export { cleanTagName, effectiveTags, modelTagsFrom, tagNameOf, type HandEdits }
 export { xmlIllegalCharacter } from './xml-characters.js';
 export { groupPathOf, IMAGENET_GROUPS, type HierarchyGroup } from './imagenet-hierarchy.js';
 export { OWN_CLASS_INDEX, predictionsForTags, type RankedClassLike } from './class-predictions.js';
+export { createLibraryModel, type LibraryModel } from './library-model.js';
