@@ -70,6 +70,7 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
     .addOption(new Option('--resize <mode>', "squash (Keras' load_img) or center-crop").choices(['squash', 'center-crop']).default('squash'))
     .option('--image-size <n>', 'model input side (default: the size a .keras or model.json was saved with, else 299; imagenet needs 299)', positiveInt('--image-size'))
     .option('--wait-lock <seconds>', 'when another run is writing --out, wait up to this long for it instead of refusing', positiveInt('--wait-lock'))
+    .option('--lock-stale <seconds>', 'take over a lock on --out not refreshed for this long: its run died, on any host (default: 20; every run on one --out should agree)', positiveInt('--lock-stale'))
     .option('--retry-failed', 'run again the inputs that have an error row (the rows are replaced)', false)
     .option('-q, --quiet', 'no progress output', false)
     .addOption(new Option('--log-format <format>', 'progress and summary format').choices(['text', 'json']).default('text'))

@@ -20,7 +20,7 @@ export const flagWords: OptionWords = {
 
 /** @xception/batch's options (and a model record's fields) as the flags that set them. */
 const BATCH_FLAGS: Record<BatchOption, string> = {
-  out: '--out', input: '--input', shard: '--shard', waitSeconds: '--wait-lock', retryFailed: '--retry-failed',
+  out: '--out', input: '--input', shard: '--shard', waitSeconds: '--wait-lock', staleSeconds: '--lock-stale', retryFailed: '--retry-failed',
   kind: 'command', weights: '--weights', top: 'top', inputSize: '--image-size', resize: '--resize', topK: '--top-k',
   parts: 'the shard result files after the output file', skipBadRows: '--skip-bad-rows',
 };

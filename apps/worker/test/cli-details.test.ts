@@ -20,7 +20,7 @@ describe('CLI details a batch user hits', () => {
     expect(run.stdout.trim()).toBe(version);
     const help = await runCli(['classify', '--help']);
     for (const word of ['XCEPTION_HOME', 'XCEPTION_DISABLE_ONNX', 'JOB_COMPLETION_INDEX', 'XCEPTION_SHARD_COUNT', 'SLURM_ARRAY_TASK_ID', 'UV_THREADPOOL_SIZE',
-      '--decode-threads <n>', '--device <device>', '--wait-lock <seconds>', '--retry-failed']) {
+      '--decode-threads <n>', '--device <device>', '--wait-lock <seconds>', '--lock-stale <seconds>', '--retry-failed']) {
       expect(help.stdout).toContain(word);
     }
   }, 120_000);

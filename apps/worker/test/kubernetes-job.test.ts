@@ -21,7 +21,8 @@ const COMMAND = /command: \[([^\]]*)\]/.exec(YAML)?.[1]?.split(',').map((s) => s
 const SHARD_COUNT = /name: XCEPTION_SHARD_COUNT, value: "(\d+)"/.exec(YAML)?.[1];
 const canUnshare = spawnSync('unshare', ['--uts', 'true']).status === 0;
 if (!canUnshare) console.warn('skipping the Kubernetes Job test: a retried pod is imitated with `unshare --uts`, which needs root');
-const TEST_FLAGS = ['--weights', 'none', '--image-size', '71', '--batch-size', '2', '--threads', '1'];
+// --lock-stale 6 (default 20): the retried pod waits on it.
+const TEST_FLAGS = ['--weights', 'none', '--image-size', '71', '--batch-size', '2', '--threads', '1', '--lock-stale', '6'];
 
 describe.skipIf(!photos || !canUnshare)('the README\'s Kubernetes Indexed Job, pod by pod', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xception-k8s-'));

@@ -9,7 +9,8 @@ import { jsonl, rowsIn, runCli, startCli, startCliVia, until } from '@xception/t
 
 const photos = sharedPath('images', 'imagenet-samples');
 if (!photos) console.warn(SKIP_NO_SHARED);
-const FAST = ['--weights', 'none', '--image-size', '71', '--batch-size', '2', '--threads', '1', '--quiet'];
+// --lock-stale 6 (default 20): the takeovers below wait on it, and every run here agrees on it.
+const FAST = ['--weights', 'none', '--image-size', '71', '--batch-size', '2', '--threads', '1', '--lock-stale', '6', '--quiet'];
 
 /** A run reading paths from its standard input: it holds the output's lock until stdin closes. */
 function startStdinRun(out: string, extra: string[] = [], wrapper: string[] = []): ChildProcess & { done: Promise<{ code: number | null; stderr: string }> } {
@@ -37,6 +38,9 @@ describe.skipIf(!photos)('one writer per --out: two real processes', () => {
     expect(refused.stderr).toContain(`${out} is being written by another run (pid ${first.pid} on ${hostname()}, since 20`);
     expect(refused.stderr).toContain('--wait-lock');
     expect(refused.stderr).not.toMatch(/\n\s+at /);
+    const tooShort = await runCli(['classify', ...images, '--out', out, ...FAST, '--lock-stale', '2']);
+    expect(tooShort.code).toBe(2);
+    expect(tooShort.stderr.trim()).toBe('xception: --lock-stale 2 is too short to hold a lock; use at least 4 seconds (the default is 20).');
 
     const waiting = startCli(['classify', ...images, '--out', out, ...FAST.filter((a) => a !== '--quiet'), '--wait-lock', '120']);
     let waitingErr = '';

@@ -1,10 +1,10 @@
 /**
  * The options of @xception/batch an error can be about: a results file's path (`out`), readNpy's
- * path (`input`), resolveShard's spec (`shard`), lockOutput's `waitSeconds`, retrying failed rows
+ * path (`input`), resolveShard's spec (`shard`), lockOutput's `waitSeconds` and `staleSeconds`, retrying failed rows
  * (`retryFailed`), the fields of a ModelRecord (what a resumed output must agree with), and
  * mergeResults' `parts` and `skipBadRows`.
  */
-export type BatchOption = 'out' | 'input' | 'shard' | 'waitSeconds' | 'retryFailed' | 'kind' | 'weights' | 'top' | 'inputSize' | 'resize' | 'topK' | 'parts' | 'skipBadRows';
+export type BatchOption = 'out' | 'input' | 'shard' | 'waitSeconds' | 'staleSeconds' | 'retryFailed' | 'kind' | 'weights' | 'top' | 'inputSize' | 'resize' | 'topK' | 'parts' | 'skipBadRows';
 
 /**
  * How a front door names the options and the job: the library says `topK: 5` and "run the job
@@ -20,7 +20,7 @@ export interface BatchWords {
 }
 
 const LIBRARY_NAMES: Record<BatchOption, string> = {
-  out: 'output path', input: 'input', shard: 'shard', waitSeconds: 'waitSeconds', retryFailed: 'retryFailed: true',
+  out: 'output path', input: 'input', shard: 'shard', waitSeconds: 'waitSeconds', staleSeconds: 'staleSeconds', retryFailed: 'retryFailed: true',
   kind: 'kind', weights: 'weights', top: 'top', inputSize: 'inputSize', resize: 'resize', topK: 'topK',
   parts: 'parts (the shards\' results files)', skipBadRows: 'skipBadRows: true',
 };
@@ -38,17 +38,17 @@ export const libraryWords: BatchWords = {
  * - ERR_NPY_*, ERR_PARQUET_FORMAT: a file is not what it should be.
  * - ERR_MERGE_*: the parts of a sharded run cannot be merged (ERR_MERGE_INVALID: no parts, mixed
  *   formats, or an output that exists).
- * - ERR_SHARD_INVALID, ERR_OUTPUT_FORMAT, ERR_MERGE_INVALID: the options are wrong (a front door's usage error).
+ * - ERR_SHARD_INVALID, ERR_OUTPUT_FORMAT, ERR_OUTPUT_LOCK_OPTION, ERR_MERGE_INVALID: the options are wrong (a front door's usage error).
  */
 export type BatchErrorCode =
   | 'ERR_OUTPUT_UNWRITABLE' | 'ERR_OUTPUT_WRITE' | 'ERR_OUTPUT_SHORT_WRITE' | 'ERR_OUTPUT_MISMATCH' | 'ERR_OUTPUT_OTHER_MODEL'
-  | 'ERR_OUTPUT_LOCKED' | 'ERR_OUTPUT_LOCK_LOST' | 'ERR_OUTPUT_FORMAT'
+  | 'ERR_OUTPUT_LOCKED' | 'ERR_OUTPUT_LOCK_LOST' | 'ERR_OUTPUT_LOCK_OPTION' | 'ERR_OUTPUT_FORMAT'
   | 'ERR_NPY_UNREADABLE' | 'ERR_NPY_FORMAT' | 'ERR_PARQUET_FORMAT'
   | 'ERR_MERGE_MISMATCH' | 'ERR_MERGE_PART_MISSING' | 'ERR_MERGE_BAD_ROWS' | 'ERR_MERGE_INVALID'
   | 'ERR_SHARD_INVALID';
 
 /** The codes that mean the caller's options are wrong, not the files. */
-export const OPTION_ERROR_CODES: ReadonlySet<BatchErrorCode> = new Set(['ERR_SHARD_INVALID', 'ERR_OUTPUT_FORMAT', 'ERR_MERGE_INVALID']);
+export const OPTION_ERROR_CODES: ReadonlySet<BatchErrorCode> = new Set(['ERR_SHARD_INVALID', 'ERR_OUTPUT_FORMAT', 'ERR_OUTPUT_LOCK_OPTION', 'ERR_MERGE_INVALID']);
 
 /**
  * A typed failure of a batch job. The sentence is written once, here in the package, and each

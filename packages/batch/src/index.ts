@@ -12,7 +12,7 @@ export { IMAGE_EXTENSIONS, listInputs, type InputEntry, type ListOptions } from 
 export { checkModelRecord, hashWeights, modelId, type ModelRecord, type NamedWeights } from './model-record.js';
 export { npyHeader, readNpy, writeNpy, type NpyArray } from './npy.js';
 export { asOutputError } from './output-errors.js';
-export { describeHolder, lockOutput, STALE_MS, type LockHolder, type OutputLock, type OutputLockOptions } from './output-lock.js';
+export { describeHolder, lockOutput, MIN_STALE_SECONDS, STALE_SECONDS, type LockHolder, type OutputLock, type OutputLockOptions } from './output-lock.js';
 export { parquetJournalOf, type ParquetKind } from './parquet-journal.js';
 export { claimOutput, openOutput, planOutput, removeEmptyOutput, writeParquetOutput, type OutputPlan } from './output-plan.js';
 export { runResumable, type ResumableRunOptions, type ResumableRunResult, type RunHooks, type RunSummary } from './resumable-run.js';

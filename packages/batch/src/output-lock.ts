@@ -25,6 +25,12 @@ export interface OutputLock {
 export interface OutputLockOptions {
   /** Seconds to wait for another run to finish; 0 refuses at once. */
   waitSeconds?: number;
+  /**
+   * Seconds without a refresh after which a lock is taken over (default STALE_SECONDS; at least
+   * MIN_STALE_SECONDS). Every run on one output should use the same value: the holder refreshes
+   * every quarter of it.
+   */
+  staleSeconds?: number;
   /** Called once when the lock is held by another live run and we wait. */
   onWait?: (holder: LockHolder | null) => void;
   /** Called once when the lock's refreshes have stopped (its holder died, on any host) and we wait for it to go stale. */
@@ -33,7 +39,7 @@ export interface OutputLockOptions {
 
 /**
  * One writer per output. proper-lockfile holds `<out>.lock` (an atomic mkdir, its mtime refreshed
- * every few seconds; a lock not refreshed for STALE_MS is taken over, which covers a kill -9 on
+ * every few seconds; a lock not refreshed for its stale time is taken over, which covers a kill -9 on
  * any host sharing the file system). We add who holds it (host, pid, since) beside it, for the
  * refusal message, and two shortcuts:
  * - a lock whose holder is on this host and no longer running (gone, a zombie, or our own pid: a
@@ -42,14 +48,29 @@ export interface OutputLockOptions {
  *   when its refreshes have stopped, the holder is dead, and we wait for the lock to go stale
  *   instead of refusing (a retried pod or requeued task on a shared volume).
  */
-export const STALE_MS = 20_000;
-const UPDATE_MS = STALE_MS / 4;
-/** How long a lock's mtime must stand still to call its refreshes stopped: one period, plus slack for a loaded holder. */
-const REFRESH_WATCH_MS = UPDATE_MS * 1.6;
+export const STALE_SECONDS = 20;
+/** proper-lockfile refreshes at least once a second, and we refresh four times per stale period. */
+export const MIN_STALE_SECONDS = 4;
+
+interface LockTiming {
+  staleMs: number;
+  updateMs: number;
+  /** How long a lock's mtime must stand still to call its refreshes stopped: one period, plus slack for a loaded holder. */
+  refreshWatchMs: number;
+}
+
+function lockTiming(staleSeconds = STALE_SECONDS): LockTiming {
+  if (!(Number.isFinite(staleSeconds) && staleSeconds >= MIN_STALE_SECONDS)) {
+    throw new BatchError('ERR_OUTPUT_LOCK_OPTION', (w) => `${w.option('staleSeconds', String(staleSeconds))} is too short to hold a lock; use at least ${MIN_STALE_SECONDS} seconds (the default is ${STALE_SECONDS}).`);
+  }
+  const staleMs = staleSeconds * 1000;
+  return { staleMs, updateMs: staleMs / 4, refreshWatchMs: (staleMs / 4) * 1.6 };
+}
 
 export async function lockOutput(out: string, options: OutputLockOptions = {}): Promise<OutputLock> {
   const lockPath = `${out}.lock`;
   const holderFile = `${lockPath}.holder.json`;
+  const timing = lockTiming(options.staleSeconds);
   let deadline = Date.now() + (options.waitSeconds ?? 0) * 1000;
   let waited = false;
   let staleWait = false;
@@ -62,8 +83,8 @@ export async function lockOutput(out: string, options: OutputLockOptions = {}): 
       const release = await lockfile.lock(out, {
         lockfilePath: lockPath,
         realpath: false,
-        stale: STALE_MS,
-        update: UPDATE_MS,
+        stale: timing.staleMs,
+        update: timing.updateMs,
         onCompromised: (error) => onCompromised(new BatchError('ERR_OUTPUT_LOCK_LOST',
           () => `Lost the lock on ${out} (${error.message}); another run may be writing it: stop, check, then rerun to resume.`)),
       });
@@ -86,9 +107,9 @@ export async function lockOutput(out: string, options: OutputLockOptions = {}): 
         throw new BatchError('ERR_OUTPUT_UNWRITABLE', (w) => `Cannot lock ${out} (${(error as Error).message}); choose a writable ${w.option('out')}.`);
       }
       const holder = readHolder(lockPath, holderFile);
-      if (Date.now() >= deadline && !staleWait && (!holder || holder.host !== hostname()) && await refreshesStopped(lockPath)) {
+      if (Date.now() >= deadline && !staleWait && (!holder || holder.host !== hostname()) && await refreshesStopped(lockPath, timing.refreshWatchMs)) {
         staleWait = true;
-        const secondsLeft = Math.max(0, Math.ceil((lockMtime(lockPath) + STALE_MS - Date.now()) / 1000));
+        const secondsLeft = Math.max(0, Math.ceil((lockMtime(lockPath) + timing.staleMs - Date.now()) / 1000));
         options.onStale?.(holder, secondsLeft);
         deadline = Date.now() + (secondsLeft + 5) * 1000;
         continue;
@@ -148,9 +169,9 @@ function lockMtime(lockPath: string): number {
 }
 
 /** Watches the lock for one refresh period: true when its mtime stood still (the holder stopped refreshing it) or it is gone. */
-async function refreshesStopped(lockPath: string): Promise<boolean> {
+async function refreshesStopped(lockPath: string, watchMs: number): Promise<boolean> {
   const before = lockMtime(lockPath);
-  const until = Date.now() + REFRESH_WATCH_MS;
+  const until = Date.now() + watchMs;
   while (Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     const now = lockMtime(lockPath);

@@ -30,6 +30,8 @@ export interface ImagesCommandOptions {
   resize: 'squash' | 'center-crop';
   /** Seconds to wait for another run writing the same --out (default: refuse at once). */
   waitLock?: number;
+  /** Seconds without a refresh after which a dead run's lock on --out is taken over (batch's default when absent). */
+  lockStale?: number;
   /** Images decoded at once (the pipeline's default when absent). */
   decodeThreads?: number;
   /** auto (the GPU when onnxruntime's CUDA provider and a driver are there), cpu, or cuda (refused when either is missing). */
@@ -61,6 +63,7 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   const { out } = plan;
   const lock = await claimOutput(out, {
     waitSeconds: o.waitLock ?? 0,
+    staleSeconds: o.lockStale,
     onWait: (holder) => reporter.info(`waiting for ${out}: another run is writing it (${describeHolder(holder)})`),
     onStale: (holder, seconds) => reporter.info(`waiting ${seconds} s for the lock on ${out} to go stale: its holder (${describeHolder(holder)}) stopped refreshing it, so that run is gone`),
   });
