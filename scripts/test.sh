@@ -18,14 +18,31 @@ install_system_tools() {
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null \
     || echo "xception: could not install ${missing[*]}; the tests that need them will skip"
 }
-# The services some tests run against (a one-node Slurm), installed and started here, after the
-# tools (one apt at a time), while the build runs: inside a test file they would hold up one of
-# vitest's two workers for the whole install. A failure is logged and those tests skip.
+# The services some tests run against (a one-node Slurm, and Ceph's S3 gateway where the project
+# has scripts/services/s3.sh), installed in one apt run after the tools (apt takes one at a time)
+# and started side by side, while the build runs: inside a test file an install would hold up one
+# of vitest's two workers. The scripts install what is still missing themselves; a failure is
+# logged and the tests that need the service skip.
+SERVICES=(slurm s3)
+install_service_packages() {
+  command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] || return 0
+  local missing=()
+  command -v slurmd >/dev/null || missing+=(munge slurmctld slurmd slurm-client)
+  [ ! -f "$ROOT/scripts/services/s3.sh" ] || command -v radosgw >/dev/null || missing+=(ceph-mon ceph-osd ceph-common radosgw)
+  [ ${#missing[@]} -gt 0 ] || return 0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || echo "xception: could not install ${missing[*]}; the tests that need them will skip"
+}
 start_services() {
-  bash "$ROOT/scripts/services/slurm.sh" start >/dev/null || echo "xception: Slurm did not start; its test will skip"
+  local service
+  for service in "${SERVICES[@]}"; do
+    [ -f "$ROOT/scripts/services/$service.sh" ] || continue
+    (bash "$ROOT/scripts/services/$service.sh" start >/dev/null || echo "xception: $service did not start; the tests that need it will skip") &
+  done
+  wait
 }
 started=$SECONDS
-{ install_system_tools; start_services; echo "xception: tools and services ready after $((SECONDS - started)) s"; } >"$side_logs/tools" 2>&1 &
+{ install_system_tools; install_service_packages; start_services; echo "xception: tools and services ready after $((SECONDS - started)) s"; } >"$side_logs/tools" 2>&1 &
 tools_job=$!
 bash "$ROOT/scripts/python-env.sh" >"$side_logs/python" 2>&1 &
 python_job=$!
