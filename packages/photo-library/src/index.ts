@@ -33,6 +33,7 @@ export { recordFromScan, writeRecordSidecar } from './record-sidecar.js';
 export { addPhotoTag, applyTaughtTag, removePhotoTag, usableTagName } from './tag-edits.js';
 export { addScanCounts, reconcileFolder, type ReconcileOptions, type ScanCounts } from './reconcile-scan.js';
 export { rebuildIndex } from './rebuild-index.js';
+export { createFolderWatcher, type FolderWatcher, type FolderWatcherOptions } from './folder-watcher.js';
 export { cachedFor, FEATURE_MAP, readFeatureCache, writeFeatureCache, type CachedFeatures, type FeatureKey } from './feature-cache.js';
 export { removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
 export { PhotoLibraryError, SidecarSymlinkError, SidecarTooLargeError, SidecarUnreadableError, SidecarWriteError, UnusableTagError, type PhotoLibraryErrorCode } from './errors.js';

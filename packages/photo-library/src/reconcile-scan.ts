@@ -1,7 +1,7 @@
 import { sep } from 'node:path';
 import type { LibraryRecords } from './library-records.js';
 import { recordFromScan } from './record-sidecar.js';
-import { diffScan, walkFolder, type ScannedDirectory, type WalkOptions } from './scanner.js';
+import { diffPhotos, walkFolder, type ScannedDirectory, type WalkOptions } from './scanner.js';
 import type { PhotoRecord } from './types.js';
 
 /** How a scan changed one folder's records. */
@@ -36,7 +36,7 @@ export async function reconcileFolder(library: LibraryRecords, folder: string, o
   const subfolders = new Set<string>();
   for await (const directory of walkFolder(folder, options)) {
     for (const sub of directory.subfolders) subfolders.add(sub + sep);
-    const diff = diffScan(directory.photos, known);
+    const diff = diffPhotos(directory.photos, known);
     for (const photo of directory.photos) seen.add(photo.path);
     for (let i = 0; i < diff.added.length; i += SIDECAR_CHUNK) {
       for (const record of await Promise.all(diff.added.slice(i, i + SIDECAR_CHUNK).map((photo) => recordFromScan(photo, directory.names)))) library.upsert(record);
