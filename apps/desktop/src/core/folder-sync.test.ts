@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { asList, EXIFTOOL, exiftoolRead, SKIP_NO_EXIFTOOL } from '@xception/photo-library/testing';
 import { describe, expect, it } from 'vitest';
+import { createLibraryModel } from '@xception/photo-library';
+import type { LibraryChange } from '../shared/api.js';
 import { createEngineClassifier } from './engine-classifier.js';
+import { createFolderSync } from './folder-sync.js';
 import { createLibraryService, type LibraryService } from './library-service.js';
 import { createStandInClassifier } from './test-support/stand-in-classifier.js';
 import { makeTempDir } from './test-support/temp-dir.js';
@@ -90,5 +93,26 @@ describe('a second start', () => {
     expect(after.photos.map((p) => [p.name, p.status])).toEqual([['added.jpg', 'new'], ['edit.jpg', 'changed'], ['keep.jpg', 'tagged']]);
     expect(changes.at(-1)).toBe(3);
     await second.dispose();
+  });
+});
+
+describe('a scan streams', () => {
+  it('tells the page after each folder it walked, with the photos found so far, then once more when it ends', async () => {
+    const album = makeTempDir('xception-stream-');
+    for (const [folder, count] of [['a', 3], ['b', 1], ['c', 2]] as const) {
+      mkdirSync(join(album, folder));
+      for (let i = 0; i < count; i++) writeFileSync(join(album, folder, `${i}.jpg`), 'x');
+    }
+    const library = createLibraryModel({ threshold: 0.3, ignoreLabels: [], renames: {}, mergeMode: 'hierarchy' });
+    const changes: LibraryChange[] = [];
+    const sync = createFolderSync({ library, folders: () => [album], onNewPhotos: () => undefined, onChanged: (c) => changes.push(c), save: async () => undefined, notifyMs: 0 });
+    expect(await sync.scan()).toEqual({ added: 6, changed: 0, removed: 0, unchanged: 0 });
+    // The album itself (no photos of its own), then its three folders one by one, then the end.
+    expect(changes.map((c) => c.scanning)).toEqual([true, true, true, true, false]);
+    const found = changes.map((c) => c.photos);
+    expect(found[0]).toBe(0);
+    expect(found.slice(1, 3).every((n, i) => n > found[i]! && n < 6)).toBe(true);
+    expect(found.slice(3)).toEqual([6, 6]);
+    sync.close();
   });
 });
