@@ -51,8 +51,9 @@ export function createFolderWatcher(onChange: (dir: string) => void, options: Fo
       try {
         // Not persistent: watching alone never keeps the process alive.
         const watcher = watch(dir, { persistent: false }, (_event, name) => {
-          // Dot-names are temp files (ours: atomic sidecar writes) and caches the scan skips.
-          if (name === null || !String(name).startsWith('.')) mark(dir);
+          // Dot-names are temp files and caches the scan skips; sidecars (our own writes while
+          // tagging among them) change no photo's record: a rescan would find nothing.
+          if (name === null || !isIgnored(String(name))) mark(dir);
         });
         // The folder itself went (deleted, renamed): report it, so that its photos are removed.
         watcher.on('error', () => {
@@ -78,3 +79,5 @@ export function createFolderWatcher(onChange: (dir: string) => void, options: Fo
     },
   };
 }
+
+const isIgnored = (name: string): boolean => name.startsWith('.') || name.toLowerCase().endsWith('.xmp');
