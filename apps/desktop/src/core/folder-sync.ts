@@ -44,7 +44,11 @@ const CONFINED = { confineSymlinks: true } as const;
 
 export function createFolderSync(options: FolderSyncOptions): FolderSync {
   const closing = new AbortController();
-  const notify = createChangeNotifier(() => ({ photos: options.library.size, scanning: scans > 0 }), options.onChanged, options.notifyMs ?? 250);
+  let notified = options.library.size;
+  const notify = createChangeNotifier(() => {
+    notified = options.library.size;
+    return { photos: notified, scanning: scans > 0 };
+  }, options.onChanged, options.notifyMs ?? 250);
   let watcher: FolderWatcher | null = null;
   let poll: ReturnType<typeof setInterval> | null = null;
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -63,7 +67,9 @@ export function createFolderSync(options: FolderSyncOptions): FolderSync {
     onDirectory(directory) {
       watcher?.add(directory.dir);
       extra.onDirectory?.(directory);
-      notify(false);
+      // Photos found: the page shows them as the walk goes. A walk that finds what the index
+      // had (a second start) sends nothing until its end: the page has nothing new to query.
+      if (options.library.size !== notified) notify(false);
     },
   });
   const scanOne = async (folder: string): Promise<ScanCounts> => {
