@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -53,7 +53,13 @@ const rssOf = (pid: number): { rssMB: number; peakMB: number } => {
   return { rssMB: Math.round(kb('VmRSS') / 1024), peakMB: Math.round(kb('VmHWM') / 1024) };
 };
 
-interface Start { urlSeconds: number; pageSeconds: number; scannedSeconds: number; child: ChildProcess }
+/** CPU seconds (user + system) the process has used: what a start costs, apart from the other work on a shared machine. */
+const cpuSecondsOf = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+};
+
+interface Start { urlSeconds: number; pageSeconds: number; pageCpuSeconds: number; scannedSeconds: number; child: ChildProcess }
 
 /**
  * Starts the served tagger and waits until the page's count says every photo is there (the
@@ -78,11 +84,13 @@ async function start(tagger: string, library: string, dataDir: string, profile: 
   const expected = `${photos.toLocaleString('en-US')} photos`;
   await page.waitForFunction((text) => document.getElementById('count')?.textContent === text, expected, { timeout: 10 * 60_000, polling: 20 });
   const pageSeconds = (performance.now() - t0) / 1000;
+  const pageCpuSeconds = cpuSecondsOf(child.pid!);
   await page.waitForFunction(() => document.body.dataset.scanning === 'false', undefined, { timeout: 10 * 60_000, polling: 20 });
   const scannedSeconds = (performance.now() - t0) / 1000;
   return {
     urlSeconds,
     pageSeconds,
+    pageCpuSeconds,
     scannedSeconds,
     child,
     search: (text) => page.evaluate(async (q) => {
@@ -120,17 +128,17 @@ for (let r = 0; r < Number(args.rounds); r++) {
   rmSync(profile, { recursive: true, force: true });
   const searchMs = searches.map((s) => s.ms).sort((a, b) => a - b);
   const round = {
-    first: { urlSeconds: first.urlSeconds, pageSeconds: first.pageSeconds, scannedSeconds: first.scannedSeconds, ...firstMemory },
-    second: { urlSeconds: second.urlSeconds, pageSeconds: second.pageSeconds, scannedSeconds: second.scannedSeconds, ...secondMemory },
+    first: { urlSeconds: first.urlSeconds, pageSeconds: first.pageSeconds, pageCpuSeconds: first.pageCpuSeconds, scannedSeconds: first.scannedSeconds, ...firstMemory },
+    second: { urlSeconds: second.urlSeconds, pageSeconds: second.pageSeconds, pageCpuSeconds: second.pageCpuSeconds, scannedSeconds: second.scannedSeconds, ...secondMemory },
     search: { text: searchFor, medianMs: searchMs[2]!, allMs: searchMs, total: searches[0]!.total, prefix: { text: searchFor.slice(0, 4), ms: prefix.ms, total: prefix.total } },
   };
   rounds.push(round);
-  console.log(`round ${r + 1}: first start: URL ${round.first.urlSeconds.toFixed(1)} s, page shows ${photos} at ${round.first.pageSeconds.toFixed(1)} s, scan ended ${round.first.scannedSeconds.toFixed(1)} s, RSS ${round.first.rssMB} MB (peak ${round.first.peakMB} MB)`);
-  console.log(`         second start: URL ${round.second.urlSeconds.toFixed(1)} s, page shows ${photos} at ${round.second.pageSeconds.toFixed(1)} s, its check of the folders ended ${round.second.scannedSeconds.toFixed(1)} s, RSS ${round.second.rssMB} MB (peak ${round.second.peakMB} MB)`);
+  console.log(`round ${r + 1}: first start: URL ${round.first.urlSeconds.toFixed(1)} s, page shows ${photos} at ${round.first.pageSeconds.toFixed(1)} s (server CPU ${round.first.pageCpuSeconds.toFixed(1)} s), scan ended ${round.first.scannedSeconds.toFixed(1)} s, RSS ${round.first.rssMB} MB (peak ${round.first.peakMB} MB)`);
+  console.log(`         second start: URL ${round.second.urlSeconds.toFixed(1)} s, page shows ${photos} at ${round.second.pageSeconds.toFixed(1)} s (server CPU ${round.second.pageCpuSeconds.toFixed(1)} s), its check of the folders ended ${round.second.scannedSeconds.toFixed(1)} s, RSS ${round.second.rssMB} MB (peak ${round.second.peakMB} MB)`);
   console.log(`         search '${searchFor}': median ${round.search.medianMs.toFixed(0)} ms of 5 (${searchMs.map((m) => m.toFixed(0)).join(', ')}), ${round.search.total} found; '${round.search.prefix.text}': ${prefix.ms.toFixed(0)} ms, ${prefix.total} found`);
 }
 const outDir = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, 'library.json');
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, photos, folders, rounds }, null, 2));
-console.log(`written ${file}`);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpu: cpus()[0]?.model, loadAverage: loadavg(), node: process.version, photos, folders, rounds }, null, 2));
+console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); written ${file}`);
