@@ -13,7 +13,8 @@ export class LibrarySearchIndex {
   private readonly names = new Map<string, string | Set<string>>();
   /** Lower-cased tag name → the first spelling seen and the photo ids. */
   private readonly tags = new Map<string, { name: string; ids: Set<string> }>();
-  private readonly entries = new Map<string, { name: string; tags: string[] }>();
+  /** What is indexed per photo: its lower-cased name, and its tag keys when it has tags (most photos of a new library have none). */
+  private readonly entries = new Map<string, string | { name: string; tags: string[] }>();
 
   /** Indexes a photo (replacing what was indexed for its id) by its file name and tag names. */
   put(id: string, fileName: string, tagNames: readonly string[]): void {
@@ -32,15 +33,17 @@ export class LibrarySearchIndex {
       if (entry) entry.ids.add(id);
       else this.tags.set(key, { name: tag, ids: new Set([id]) });
     }
-    this.entries.set(id, { name, tags: keys });
+    this.entries.set(id, keys.length === 0 ? name : { name, tags: keys });
   }
 
   remove(id: string): void {
     const entry = this.entries.get(id);
-    if (!entry) return;
+    if (entry === undefined) return;
     this.entries.delete(id);
-    const held = this.names.get(entry.name);
-    if (typeof held === 'string' || (held && held.delete(id) && held.size === 0)) this.names.delete(entry.name);
+    const name = typeof entry === 'string' ? entry : entry.name;
+    const held = this.names.get(name);
+    if (typeof held === 'string' || (held && held.delete(id) && held.size === 0)) this.names.delete(name);
+    if (typeof entry === 'string') return;
     for (const key of entry.tags) {
       const tag = this.tags.get(key)!;
       tag.ids.delete(id);
