@@ -5,7 +5,7 @@
  * for one file name (the page's own bridge call, `window.xception.query`, timed in the page) and
  * the server's RSS (VmRSS and peak VmHWM from /proc). The library: hard links of the shared
  * photos in --folders folders under /tmp (built once, kept for the next run).
- * Usage: pnpm --filter @xception/desktop bench:library [-- --photos 100000 --folders 1000 --rounds 1]
+ * Usage: pnpm --filter @xception/desktop bench:library [-- --photos 100000 --folders 1000 --rounds 1 --tagger other/dist/served/tagger.js]
  * Writes bench/results/library.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,6 +21,9 @@ const { values: args } = parseArgs({ options: {
   photos: { type: 'string', default: '100000' },
   folders: { type: 'string', default: '1000' },
   rounds: { type: 'string', default: '1' },
+  // Another build's dist/served/tagger.js (e.g. main's), for a baseline on the same machine at the same time;
+  // its page need not say when a scan ends, so that moment is not waited for.
+  tagger: { type: 'string' },
 } });
 const samples = sharedPath('images', 'imagenet-samples');
 if (!samples || !HAVE_CHROMIUM) {
@@ -85,7 +88,7 @@ async function start(tagger: string, library: string, dataDir: string, profile: 
   await page.waitForFunction((text) => document.getElementById('count')?.textContent === text, expected, { timeout: 10 * 60_000, polling: 20 });
   const pageSeconds = (performance.now() - t0) / 1000;
   const pageCpuSeconds = cpuSecondsOf(child.pid!);
-  await page.waitForFunction(() => document.body.dataset.scanning === 'false', undefined, { timeout: 10 * 60_000, polling: 20 });
+  if (!args.tagger) await page.waitForFunction(() => document.body.dataset.scanning === 'false', undefined, { timeout: 10 * 60_000, polling: 20 });
   const scannedSeconds = (performance.now() - t0) / 1000;
   return {
     urlSeconds,
@@ -106,7 +109,8 @@ async function start(tagger: string, library: string, dataDir: string, profile: 
   };
 }
 
-const tagger = await servedTagger();
+const tagger = args.tagger ?? (await servedTagger());
+console.log(`tagger: ${tagger}`);
 const t = performance.now();
 const library = buildLibrary();
 console.log(`library: ${library} (${photos} photos in ${folders} folders; ready in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
