@@ -156,6 +156,9 @@ const bridge: XceptionBridge = {
     listeners.add(listener);
     return () => listeners.delete(listener);
   },
+  onLibraryChanged() {
+    return () => undefined;
+  },
   thumbnailUrl(id) {
     // Served from ../shared in place by the test's http server.
     return `/photos/${encodeURIComponent(byId.get(id)?.name ?? '')}`;

@@ -23,7 +23,7 @@ export {
   writePhotoSidecarWithState,
   type SidecarPlan,
 } from './sidecar-files.js';
-export { diffScan, PHOTO_EXTENSIONS, scanFolder, type KnownPhoto, type ScanDiff, type ScanOptions, type ScannedPhoto } from './scanner.js';
+export { diffScan, PHOTO_EXTENSIONS, scanFolder, walkFolder, type KnownPhoto, type ScanDiff, type ScannedDirectory, type ScanOptions, type ScannedPhoto, type WalkOptions } from './scanner.js';
 export { createIndexStore, type IndexedLibrary, type IndexStore } from './index-store.js';
 // The library's operations: what a hand edit, a taught tag, a scan and a rebuild mean.
 export type { LibraryRecords } from './library-records.js';
@@ -31,8 +31,9 @@ export { createLibraryModel, type LibraryModel } from './library-model.js';
 export { taughtPredictionsFor, taughtTagExamples, type PhotoForTaughtTags, type TagScorer, type TaughtHeads, type TaughtTagExamples } from './taught-tags.js';
 export { recordFromScan, writeRecordSidecar } from './record-sidecar.js';
 export { addPhotoTag, applyTaughtTag, removePhotoTag, usableTagName } from './tag-edits.js';
-export { addScanCounts, reconcileFolder, type ScanCounts } from './reconcile-scan.js';
+export { addScanCounts, reconcileFolder, type ReconcileOptions, type ScanCounts } from './reconcile-scan.js';
 export { rebuildIndex } from './rebuild-index.js';
+export { createFolderWatcher, type FolderWatcher, type FolderWatcherOptions } from './folder-watcher.js';
 export { cachedFor, FEATURE_MAP, readFeatureCache, writeFeatureCache, type CachedFeatures, type FeatureKey } from './feature-cache.js';
 export { removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
 export { PhotoLibraryError, SidecarSymlinkError, SidecarTooLargeError, SidecarUnreadableError, SidecarWriteError, UnusableTagError, type PhotoLibraryErrorCode } from './errors.js';

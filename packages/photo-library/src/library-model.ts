@@ -1,3 +1,4 @@
+import { intersect, LibrarySearchIndex, SortedIds } from './library-search-index.js';
 import { effectiveTags } from './tag-rules.js';
 import type { LibraryQuery, PhotoRecord, PhotoSummary, PhotoTag, QueryResult, SimilarPhoto, TagCount, TagRuleSettings } from './types.js';
 
@@ -28,6 +29,9 @@ export function createLibraryModel(rules: TagRuleSettings): LibraryModel {
   let current = rules;
 
   const tagsOf = (record: PhotoRecord): PhotoTag[] => {
+    // Neither predictions nor hand tags: no tags under any rules (most of a library not yet
+    // tagged); not cached, which spared a 100,000-photo start 100,000 WeakMap entries.
+    if (record.predictions.length === 0 && record.added.length === 0) return [];
     let tags = tagCache.get(record);
     if (!tags) {
       tags = effectiveTags(record.predictions, { added: record.added, removed: record.removed }, current);
@@ -43,7 +47,19 @@ export function createLibraryModel(rules: TagRuleSettings): LibraryModel {
     tags: tagsOf(record),
     ...(record.error ? { error: record.error } : {}),
   });
-  const sorted = (): PhotoRecord[] => [...records.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // The search index (library-search-index.ts) follows every upsert and removal; a change of
+  // rules re-derives every photo's tags, so it is rebuilt (once) on the next read.
+  const index = new LibrarySearchIndex();
+  const order = new SortedIds();
+  let indexStale = false;
+  const indexed = (): LibrarySearchIndex => {
+    if (indexStale) {
+      index.clear();
+      for (const record of records.values()) index.put(record.id, record.name, tagsOf(record).map((t) => t.name));
+      indexStale = false;
+    }
+    return index;
+  };
 
   return {
     get size() {
@@ -51,12 +67,15 @@ export function createLibraryModel(rules: TagRuleSettings): LibraryModel {
     },
     get: (id) => records.get(id),
     upsert(record) {
+      if (!records.has(record.id)) order.add(record.id);
       records.set(record.id, record);
       tagCache.delete(record);
+      if (!indexStale) index.put(record.id, record.name, tagsOf(record).map((t) => t.name));
     },
     remove(id) {
-      records.delete(id);
+      if (records.delete(id)) order.remove(id);
       features.delete(id);
+      index.remove(id);
     },
     all: () => records.values(),
     setFeatures(id, values) {
@@ -67,20 +86,19 @@ export function createLibraryModel(rules: TagRuleSettings): LibraryModel {
     tagsOf,
     summaryOf,
     query(query) {
-      const wanted = (query.tags ?? []).map((t) => t.toLowerCase());
-      const text = query.text?.trim().toLowerCase() ?? '';
-      const matches = sorted().filter((record) => matchesQuery(record, tagsOf(record), wanted, text));
+      const matches = matchingIds(indexed(), order.ids(), query);
       const offset = Math.max(0, query.offset ?? 0);
       const limit = Math.max(0, query.limit ?? 200);
-      return { total: matches.length, offset, photos: matches.slice(offset, offset + limit).map(summaryOf) };
+      return { total: matches.length, offset, photos: matches.slice(offset, offset + limit).map((id) => summaryOf(records.get(id)!)) };
     },
-    tagCounts: () => countTags([...records.values()].map(tagsOf)),
+    tagCounts: () => indexed().tagCounts(),
     similar(id, count) {
       return nearest(features, id, count, (other) => records.has(other)).map((s) => ({ photo: summaryOf(records.get(s.id)!), similarity: s.similarity }));
     },
     setRules(rules) {
       current = rules;
       tagCache = new WeakMap();
+      indexStale = true;
     },
   };
 }
@@ -93,25 +111,19 @@ function normalised(values: Float32Array): Float32Array {
   return Float32Array.from(values, (v) => v / norm);
 }
 
-/** Every wanted tag (lower case), and the text in the file name or a tag name. */
-function matchesQuery(record: PhotoRecord, tags: readonly PhotoTag[], wanted: readonly string[], text: string): boolean {
-  const names = tags.map((t) => t.name.toLowerCase());
-  if (!wanted.every((w) => names.includes(w))) return false;
-  return !text || record.name.toLowerCase().includes(text) || names.some((n) => n.includes(text));
-}
-
-/** Photos per tag name (case-insensitive, the first spelling kept), most first. */
-function countTags(tagsPerPhoto: Iterable<readonly PhotoTag[]>): TagCount[] {
-  const counts = new Map<string, TagCount>();
-  for (const tags of tagsPerPhoto) {
-    for (const tag of tags) {
-      const key = tag.name.toLowerCase();
-      const entry = counts.get(key) ?? { name: tag.name, count: 0 };
-      entry.count++;
-      counts.set(key, entry);
-    }
-  }
-  return [...counts.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+/**
+ * The ids (in path order) of the photos carrying every wanted tag and with the text in the file
+ * name or a tag name (both case-insensitive), from the search index.
+ */
+function matchingIds(index: LibrarySearchIndex, order: readonly string[], query: LibraryQuery): readonly string[] {
+  let found: ReadonlySet<string> | null = null;
+  for (const tag of query.tags ?? []) found = found ? intersect(found, index.withTag(tag.toLowerCase())) : index.withTag(tag.toLowerCase());
+  const text = query.text?.trim().toLowerCase() ?? '';
+  if (text) found = found ? intersect(found, index.containing(text)) : index.containing(text);
+  if (found === null) return order;
+  // A few matches are sorted on their own; many are picked out of the sorted library in one pass.
+  const chosen = found;
+  return chosen.size * 16 < order.length ? [...chosen].sort() : order.filter((id) => chosen.has(id));
 }
 
 /** The `count` photos whose (normalised) features are closest to `id`'s by cosine similarity, best first. */

@@ -1,6 +1,6 @@
 import { sidecarTagsFor } from './hand-edits.js';
 import type { ScannedPhoto } from './scanner.js';
-import { readPhotoSidecar, writePhotoSidecarWithState } from './sidecar-files.js';
+import { basenameSidecarPath, fullSidecarPath, readPhotoSidecar, writePhotoSidecarWithState } from './sidecar-files.js';
 import type { PhotoRecord, SidecarRules } from './types.js';
 
 /**
@@ -20,8 +20,9 @@ export async function writeRecordSidecar(record: PhotoRecord, rules: SidecarRule
  * edits its sidecar records (a sidecar written earlier, on another machine, or before the index
  * was lost brings them back). An unreadable sidecar makes an 'error' record and stays untouched.
  */
-export async function recordFromScan(photo: ScannedPhoto): Promise<PhotoRecord> {
+export async function recordFromScan(photo: ScannedPhoto, folderNames?: ReadonlySet<string>): Promise<PhotoRecord> {
   const record: PhotoRecord = { id: photo.path, folder: photo.folder, name: photo.name, size: photo.size, mtimeMs: photo.mtimeMs, status: 'new', predictions: [], added: [], removed: [] };
+  if (folderNames && !mayHaveSidecar(photo.name, folderNames)) return record;
   try {
     const app = (await readPhotoSidecar(photo.path))?.app;
     if (app) {
@@ -38,4 +39,13 @@ export async function recordFromScan(photo: ScannedPhoto): Promise<PhotoRecord> 
     record.error = error instanceof Error ? error.message : String(error);
   }
   return record;
+}
+
+/**
+ * Whether either sidecar name (fullSidecarPath, basenameSidecarPath) is among the folder's
+ * entries (lower-cased, so a case-insensitive file system is covered too). A new library's
+ * photos mostly have none: two failed opens per photo were most of a 100,000-photo first scan.
+ */
+function mayHaveSidecar(name: string, folderNames: ReadonlySet<string>): boolean {
+  return folderNames.has(fullSidecarPath(name).toLowerCase()) || folderNames.has(basenameSidecarPath(name).toLowerCase());
 }

@@ -2,12 +2,10 @@ import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   addPhotoTag,
-  addScanCounts,
   applyTaughtTag,
   createIndexStore,
   createLibraryModel,
   rebuildIndex,
-  reconcileFolder,
   removePhotoTag,
   TAUGHT_TAG_CLASS,
   usableTagName,
@@ -19,6 +17,7 @@ import {
 } from '@xception/photo-library';
 import type {
   FolderInfo,
+  LibraryChange,
   LibraryQuery,
   PhotoSummary,
   QueryResult,
@@ -33,6 +32,7 @@ import type {
 } from '../shared/api.js';
 import type { Classification, Classifier } from './classifier.js';
 import { DesktopError, InvalidArgumentError, messageOf } from './errors.js';
+import { createFolderSync, type FolderSync } from './folder-sync.js';
 import { PhotoEditQueue } from './photo-edit-queue.js';
 import { createPathGuard, isInsideFolder, type PathGuard } from './path-guard.js';
 import { createSettingsStore, type SettingsStore } from './settings-store.js';
@@ -54,6 +54,8 @@ export interface LibraryServiceOptions {
    */
   currentModelId?(settings: Settings): Promise<string>;
   onProgress?(progress: TaggingProgress): void;
+  /** Photos found, changed or gone by a scan or the folder watcher (a few times a second at most). */
+  onLibraryChanged?(change: LibraryChange): void;
   describeLoadError?(error: unknown): string;
   indexStore?: IndexStore;
   settingsStore?: SettingsStore;
@@ -66,9 +68,16 @@ export interface LibraryService {
   readonly library: LibraryModel;
   init(): Promise<void>;
   listFolders(): FolderInfo[];
-  addFolder(path: string): Promise<FolderInfo>;
+  /** Adds a folder and scans it (`scan: false`: the next scan() walks it). */
+  addFolder(path: string, options?: { scan?: boolean }): Promise<FolderInfo>;
   removeFolder(path: string): Promise<void>;
+  /** Walks every folder; the records (and the page, onLibraryChanged) change folder by folder as it goes. */
   scan(): Promise<ScanSummary>;
+  /**
+   * Watches the folders (each folder a scan walks, from the next scan on): new, changed and
+   * deleted photos are picked up without a rescan, and with `tagNew` new and changed ones tagged.
+   */
+  watch(options: { tagNew: boolean }): void;
   query(query: LibraryQuery): QueryResult;
   tagCounts(): TagCount[];
   similar(photo: string, count: number): Promise<SimilarPhoto[]>;
@@ -132,8 +141,10 @@ class LibraryServiceCore implements LibraryService {
   private readonly taught = new Map<string, TaughtHeads>();
   private readonly edits = new PhotoEditQueue();
   private readonly queue: TaggingQueue;
+  private readonly sync: FolderSync;
   private settings!: Settings;
   private folders: string[] = [];
+  private tagNew = false;
 
   constructor(private readonly options: LibraryServiceOptions) {
     this.indexStore = options.indexStore ?? createIndexStore(join(options.dataDir, 'library'));
@@ -156,6 +167,15 @@ class LibraryServiceCore implements LibraryService {
       onCheckpoint: () => this.save(),
       ...(options.describeLoadError ? { describeLoadError: options.describeLoadError } : {}),
     });
+    this.sync = createFolderSync({
+      library: this.library,
+      folders: () => this.folders,
+      onNewPhotos: (ids) => {
+        if (this.tagNew) this.queue.enqueue(ids.map((photo) => ({ photo, kind: 'classify' })));
+      },
+      onChanged: (change) => options.onLibraryChanged?.(change),
+      save: () => this.save(),
+    });
   }
 
   async init(): Promise<void> {
@@ -171,7 +191,7 @@ class LibraryServiceCore implements LibraryService {
     return this.folders.map((folder) => this.folderInfo(folder));
   }
 
-  async addFolder(path: string): Promise<FolderInfo> {
+  async addFolder(path: string, { scan = true }: { scan?: boolean } = {}): Promise<FolderInfo> {
     const info = await stat(path).catch(() => null);
     if (!info?.isDirectory()) throw new InvalidArgumentError('addFolder', `'${path}' is not a folder`);
     const folder = await realpath(resolve(path));
@@ -180,7 +200,8 @@ class LibraryServiceCore implements LibraryService {
     // Adding a parent of added folders replaces them.
     for (const inner of this.folders.filter((f) => isInsideFolder(f, folder))) await this.removeFolder(inner);
     this.folders = [...this.folders, folder];
-    await reconcileFolder(this.library, folder, SCAN);
+    if (!scan) return this.folderInfo(folder);
+    await this.sync.scanFolder(folder);
     await this.save();
     return this.folderInfo(folder);
   }
@@ -189,15 +210,20 @@ class LibraryServiceCore implements LibraryService {
     const folder = this.folders.find((f) => f === resolve(path));
     if (!folder) return;
     this.folders = this.folders.filter((f) => f !== folder);
+    this.sync.forget(folder);
     for (const record of [...this.library.all()]) if (record.folder === folder) this.library.remove(record.id);
     await this.save();
   }
 
   async scan(): Promise<ScanSummary> {
-    let summary: ScanSummary = { added: 0, changed: 0, removed: 0, unchanged: 0 };
-    for (const folder of this.folders) summary = addScanCounts(summary, await reconcileFolder(this.library, folder, SCAN));
+    const summary = await this.sync.scan();
     await this.save();
     return summary;
+  }
+
+  watch({ tagNew }: { tagNew: boolean }): void {
+    this.tagNew = tagNew;
+    this.sync.watch();
   }
 
   query(query: LibraryQuery): QueryResult {
@@ -290,6 +316,7 @@ class LibraryServiceCore implements LibraryService {
   }
 
   async dispose(): Promise<void> {
+    this.sync.close();
     this.queue.cancel();
     await this.queue.whenIdle();
     await this.queue.resetClassifier();

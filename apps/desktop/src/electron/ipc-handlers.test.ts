@@ -35,7 +35,7 @@ async function setup() {
 describe('IPC handlers', () => {
   it('registers one handler per bridge method and removes them all', async () => {
     const { ipc, unregister } = await setup();
-    expect([...ipc.handlers.keys()].sort()).toEqual(Object.values(CHANNELS).filter((c) => c !== CHANNELS.progress && c !== CHANNELS.inferenceRequest).sort());
+    expect([...ipc.handlers.keys()].sort()).toEqual(Object.values(CHANNELS).filter((c) => c !== CHANNELS.progress && c !== CHANNELS.libraryChanged && c !== CHANNELS.inferenceRequest).sort());
     unregister();
     expect(ipc.handlers.size).toBe(0);
   });

@@ -56,9 +56,14 @@ async function start(): Promise<void> {
     // Photos tagged by other weights are tagged again by "Tag new photos" (a retrained model.keras included).
     currentModelId: (settings) => modelIdOf(settings.weights),
     onProgress: forward,
+    onLibraryChanged: (change) => window?.webContents.send(CHANNELS.libraryChanged, change),
     describeLoadError,
   });
   await service.init();
+  // The folders are watched (new photos tagged as they arrive); the scan that sets the watches
+  // up also brings the index in step with changes made while the app was closed.
+  service.watch({ tagNew: true });
+  void service.scan().catch(() => undefined);
 
   const thumbnails = createThumbnailService({ cacheDir: join(dataDir, 'thumbnails'), guard: service.guard });
   protocol.handle(THUMBNAIL_SCHEME, (request) => thumbnails.handle(request.url));

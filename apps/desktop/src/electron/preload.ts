@@ -4,7 +4,7 @@
  * electron's renderer modules; every argument is validated again in the main process.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { CHANNELS, thumbnailUrlFor, type InferenceRequest, type TaggingProgress, type XceptionBridge } from '../shared/api.js';
+import { CHANNELS, thumbnailUrlFor, type InferenceRequest, type LibraryChange, type TaggingProgress, type XceptionBridge } from '../shared/api.js';
 
 const invoke =
   (channel: string) =>
@@ -35,6 +35,11 @@ const bridge: XceptionBridge = {
     const wrapped = (_event: unknown, progress: TaggingProgress): void => listener(progress);
     ipcRenderer.on(CHANNELS.progress, wrapped);
     return () => ipcRenderer.removeListener(CHANNELS.progress, wrapped);
+  },
+  onLibraryChanged(listener) {
+    const wrapped = (_event: unknown, change: LibraryChange): void => listener(change);
+    ipcRenderer.on(CHANNELS.libraryChanged, wrapped);
+    return () => ipcRenderer.removeListener(CHANNELS.libraryChanged, wrapped);
   },
   thumbnailUrl: thumbnailUrlFor,
   reportGpu: invoke(CHANNELS.reportGpu),

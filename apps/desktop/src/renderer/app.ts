@@ -182,6 +182,17 @@ api.onProgress((p) => {
   }, p.state === 'running' ? 500 : 0);
 });
 
+// Photos found by a scan as it streams, or by the folder watcher: the view queries again, at most
+// every 300 ms; body[data-scanning] says whether a scan is still walking the folders.
+let libraryTimer = 0;
+api.onLibraryChanged((change) => {
+  document.body.dataset.scanning = String(change.scanning);
+  if (!libraryTimer) libraryTimer = window.setTimeout(() => {
+    libraryTimer = 0;
+    void refreshLibrary();
+  }, 300);
+});
+
 const run = (action: () => Promise<unknown>) => () => void action().catch(showError);
 $('add-folder').onclick = run(async () => {
   const folders = await api.addFolders();

@@ -4,7 +4,7 @@
  * events. The token cookie goes along by itself (same origin); the server checks Host, cookie
  * and Origin on every call.
  */
-import type { InferenceRequest, TaggingProgress, XceptionBridge } from '../shared/api.js';
+import type { InferenceRequest, LibraryChange, TaggingProgress, XceptionBridge } from '../shared/api.js';
 import { SERVED_API_PREFIX, SERVED_EVENTS_PATH, servedThumbnailUrl, type ServedEvent, type ServedReply } from '../shared/served-protocol.js';
 
 /** Reconnect delays after the socket drops (the server restarted, the laptop slept). */
@@ -13,6 +13,7 @@ const RETRY_MS = [500, 1000, 2000, 5000];
 export function createServedBridge(location: Location = window.location): XceptionBridge {
   const progressListeners = new Set<(p: TaggingProgress) => void>();
   const inferenceListeners = new Set<(r: InferenceRequest) => void>();
+  const libraryListeners = new Set<(c: LibraryChange) => void>();
   let failures = 0;
 
   const connect = (): void => {
@@ -21,6 +22,7 @@ export function createServedBridge(location: Location = window.location): Xcepti
     socket.onmessage = (message) => {
       const event = JSON.parse(String(message.data)) as ServedEvent;
       if (event.type === 'progress') for (const listener of progressListeners) listener(event.progress);
+      else if (event.type === 'library') for (const listener of libraryListeners) listener(event.change);
       else for (const listener of inferenceListeners) listener(event.request);
     };
     socket.onclose = () => void setTimeout(connect, RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]);
@@ -62,6 +64,7 @@ export function createServedBridge(location: Location = window.location): Xcepti
     reportGpu: invoke('reportGpu'),
     inferenceReply: invoke('inferenceReply'),
     onProgress: listen(progressListeners),
+    onLibraryChanged: listen(libraryListeners),
     onInferenceRequest: listen(inferenceListeners),
     thumbnailUrl: servedThumbnailUrl,
   };

@@ -80,6 +80,7 @@ describe('the served shell refuses what Jupyter refuses', () => {
         return sharpResizer(photo, size);
       },
     });
+    await app.ready;
     await app.service.whenIdle();
     host = `127.0.0.1:${app.port}`;
     origin = `http://${host}`;
@@ -219,6 +220,7 @@ describe('the served shell started again over the same library', () => {
       const classifier = createStandInClassifier();
       let made = 0;
       const app = await startServedApp({ folders: [album], dataDir: join(root, 'data'), rendererDir, createClassifier: async () => (made++, classifier) });
+      await app.ready;
       await app.service.whenIdle();
       await app.close();
       return { made, classified: classifier.classified.map((p) => p.split('/').pop()) };

@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { Settings, TaggingProgress } from '../shared/api.js';
+import type { LibraryChange, Settings, TaggingProgress } from '../shared/api.js';
 import type { Classifier } from '../core/classifier.js';
 import { createLibraryService, type LibraryService } from '../core/library-service.js';
 import { createProgressForwarder } from '../core/progress-forwarder.js';
@@ -39,6 +39,11 @@ export interface ServedAppOptions {
 }
 
 export interface ServedApp {
+  /**
+   * Settled once the folders are scanned (the page shows photos as the scan finds them) and
+   * new photos are queued for tagging; the folders are watched from the start.
+   */
+  readonly ready: Promise<void>;
   readonly port: number;
   readonly rules: AccessRules;
   readonly service: LibraryService;
@@ -62,18 +67,28 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
   // The socket asks for progress only once open() lets a page in, when the service exists.
   const events = createEventsSocket(rules, () => service.progress());
   const warm = createWarmStart(options.createClassifier);
-  const service = await openLibrary(options, warm, createProgressForwarder((_channel, progress) => events.broadcast({ type: 'progress', progress }))).catch(async (error: unknown) => {
+  const service = await openLibrary(options, warm, {
+    progress: createProgressForwarder((_channel, progress) => events.broadcast({ type: 'progress', progress })),
+    library: (change) => events.broadcast({ type: 'library', change }),
+  }).catch(async (error: unknown) => {
     await server.stop();
     throw error;
   });
   const thumbnails = createThumbnailService({ cacheDir: join(options.dataDir, 'thumbnails'), guard: service.guard, ...(options.resize ? { resize: options.resize } : {}) });
   server.open(createRequestHandler({ rules, files, service, thumbnails, rpc: createRpcDispatch(service) }), events.upgrade);
-  if (options.tagOnStart !== false) {
-    await service.startTagging({ scope: 'new' });
-    // Nothing new to tag: the model loaded ahead is not kept in memory.
-    void warm.discard();
-  }
+  // The page opens on the index as it was saved; the scan then streams what changed into it.
+  const ready = (async () => {
+    service.watch({ tagNew: options.tagOnStart !== false });
+    await service.scan();
+    if (options.tagOnStart !== false) {
+      await service.startTagging({ scope: 'new' });
+      // Nothing new to tag: the model loaded ahead is not kept in memory.
+      void warm.discard();
+    }
+  })();
+  ready.catch(() => undefined);
   return {
+    ready,
     port: server.port,
     rules,
     service,
@@ -82,6 +97,7 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
       events.close();
       await server.stop();
       await service.dispose();
+      await ready.catch(() => undefined);
     },
   };
 }
@@ -153,17 +169,18 @@ function createWarmStart(create: (settings: Settings) => Promise<Classifier>): W
 
 /**
  * The library service on the command line's settings and folders (an earlier run's folders are
- * forgotten), scanned; the model loads meanwhile when there is likely work, as the CLI does: a
- * start-up costs the longer of the two, not their sum.
+ * forgotten), not scanned yet (startServedApp scans once the page can watch); the model loads
+ * meanwhile when there is likely work, as the CLI does: a start-up costs the longer of the two, not their sum.
  */
-async function openLibrary(options: ServedAppOptions, warm: WarmStart, forward: (progress: TaggingProgress) => void): Promise<LibraryService> {
+async function openLibrary(options: ServedAppOptions, warm: WarmStart, forward: { progress(progress: TaggingProgress): void; library(change: LibraryChange): void }): Promise<LibraryService> {
   const service = createLibraryService({
     dataDir: options.dataDir,
     createClassifier: (settings) => warm.classifier(settings),
     onProgress: (progress) => {
-      forward(progress);
+      forward.progress(progress);
       options.onProgress?.(progress);
     },
+    onLibraryChanged: forward.library,
     ...(options.describeLoadError ? { describeLoadError: options.describeLoadError } : {}),
     ...(options.currentModelId ? { currentModelId: options.currentModelId } : {}),
   });
@@ -175,8 +192,7 @@ async function openLibrary(options: ServedAppOptions, warm: WarmStart, forward: 
     const likelyWork = wanted.some((f) => !known.has(f)) || [...service.library.all()].some((r) => r.status !== 'tagged');
     if (options.tagOnStart !== false && likelyWork) warm.start(service.getSettings());
     for (const folder of service.listFolders()) if (!wanted.includes(folder.path)) await service.removeFolder(folder.path);
-    for (const folder of wanted) await service.addFolder(folder);
-    await service.scan();
+    for (const folder of wanted) await service.addFolder(folder, { scan: false });
   } catch (error) {
     await Promise.all([service.dispose(), warm.discard()]);
     throw error;

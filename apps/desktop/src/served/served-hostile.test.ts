@@ -71,6 +71,7 @@ describe('the served shell under hostile clients', () => {
     mkdirSync(rendererDir);
     copyFileSync(join(rendererSrc, 'index.html'), join(rendererDir, 'index.html'));
     app = await startServedApp({ folders: [album], dataDir: join(root, 'data'), rendererDir, createClassifier: async () => classifier });
+    await app.ready;
     await app.service.whenIdle();
     const host = `127.0.0.1:${app.port}`;
     headers = { host, origin: `http://${host}`, cookie: `${app.rules.cookieName}=${app.rules.token}` };

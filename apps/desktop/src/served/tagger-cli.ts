@@ -171,6 +171,7 @@ async function main(): Promise<void> {
   const out = { print: (l: string) => void process.stdout.write(`${l}\n`), say: (l: string) => void process.stderr.write(`${l}\n`) };
   try {
     await buildProgram(out, (app) => {
+      void app.ready.catch((error: unknown) => out.say(`tagger: scanning the folders failed: ${error instanceof Error ? error.message : String(error)}`));
       let stopping = false;
       const stop = (): void => {
         if (stopping) process.exit(130);

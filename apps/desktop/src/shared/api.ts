@@ -112,6 +112,14 @@ export interface ScanSummary {
   unchanged: number;
 }
 
+/** The library changed under a scan or the folder watcher (sent at most a few times a second). */
+export interface LibraryChange {
+  /** Photos in the library now. */
+  photos: number;
+  /** A scan is walking the folders (the page shows what it found so far). */
+  scanning: boolean;
+}
+
 export type TaggingState = 'idle' | 'loading-model' | 'running' | 'paused' | 'cancelled' | 'done' | 'failed';
 
 export interface TaggingProgress {
@@ -156,6 +164,8 @@ export interface XceptionBridge {
   /** Opens the system file picker for a weights file; null when the user cancels. */
   chooseWeightsFile(): Promise<string | null>;
   onProgress(listener: (progress: TaggingProgress) => void): () => void;
+  /** Photos found, changed or gone (a scan streaming, the folder watcher): the page queries again. */
+  onLibraryChanged(listener: (change: LibraryChange) => void): () => void;
   /** A URL the renderer may put in <img src> (the app's thumbnail protocol). */
   thumbnailUrl(photoId: string): string;
   /** The renderer tells main whether a real GPU is there (for 'auto'); main keeps the last report. */
@@ -188,10 +198,11 @@ export const CHANNELS = {
   reportGpu: 'xception:report-gpu',
   inferenceReply: 'xception:inference-reply',
   progress: 'xception:progress',
+  libraryChanged: 'xception:library-changed',
   inferenceRequest: 'xception:inference-request',
 } as const;
 
-export type InvokeChannel = Exclude<keyof typeof CHANNELS, 'progress' | 'inferenceRequest'>;
+export type InvokeChannel = Exclude<keyof typeof CHANNELS, 'progress' | 'libraryChanged' | 'inferenceRequest'>;
 
 /** Scheme of the thumbnail protocol the main process serves (privileged, read-only). */
 export const THUMBNAIL_SCHEME = 'xthumb';

@@ -4,14 +4,14 @@
  * answered `{"ok": true, "value": ...}` or `{"ok": false, "error": {"code", "message"}}`;
  * events arrive over one WebSocket at /events.
  */
-import type { InferenceRequest, TaggingProgress } from './api.js';
+import type { InferenceRequest, LibraryChange, TaggingProgress } from './api.js';
 
 export const SERVED_API_PREFIX = '/api/';
 export const SERVED_EVENTS_PATH = '/events';
 /** Thumbnails by index id: `/thumbnail?id=<photo id>`. */
 export const SERVED_THUMBNAIL_PATH = '/thumbnail';
 
-export type ServedEvent = { type: 'progress'; progress: TaggingProgress } | { type: 'inference-request'; request: InferenceRequest };
+export type ServedEvent = { type: 'progress'; progress: TaggingProgress } | { type: 'library'; change: LibraryChange } | { type: 'inference-request'; request: InferenceRequest };
 
 export type ServedReply = { ok: true; value?: unknown } | { ok: false; error: { code: string; message: string } };
 
