@@ -45,6 +45,7 @@ describe.skipIf(skip)(`tagger serve --weights model.keras (a trained model's own
     const served: { app?: ServedApp } = {};
     const out = { print: (l: string) => said.push(l), say: (l: string) => said.push(l) };
     await buildProgram(out, (a) => (served.app = a)).parseAsync(['node', 'tagger', 'serve', album, '--port', '0', '--engine', 'onnx', '--threads', '2', '--data-dir', join(root, 'data'), ...args]);
+    await served.app!.ready; // the scan runs after the page can open
     await served.app!.service.whenIdle();
     expect(served.app!.service.progress(), said.join('\n')).toMatchObject({ state: 'done', failed: 0 });
     return served.app!;
