@@ -150,3 +150,14 @@ describe.skipIf(!photos || !python)('webdataset tar shards: classify and embed',
     for (const row of rows) expect(row.features, row.path).toEqual(onDisk.get(sourceOf(row.path))!.features);
   }, 240_000);
 });
+
+describe('the input flags on the command line', () => {
+  test('--help names them; no inputs, or an --input-list that does not exist, is a usage error (exit 2) in one line', async () => {
+    const help = await runCli(['classify', '--help']);
+    for (const flag of ['--input-list <file>', '--max-input-bytes <n>', '--input-timeout <seconds>']) expect(help.stdout).toContain(flag);
+    const none = await runCli(['classify', '--out', join(tmpdir(), 'never.jsonl')]);
+    expect([none.code, none.stderr.trim()]).toEqual([2, 'xception: Nothing to classify: give files, folders, globs, URLs, .tar shards, --input-list, or - to read paths from standard input.']);
+    const missing = await runCli(['embed', '--input-list', '/nonexistent/urls.txt', '--out', join(tmpdir(), 'never.npy')]);
+    expect([missing.code, missing.stderr.trim()]).toEqual([2, 'xception: --input-list /nonexistent/urls.txt does not exist; give a file of paths or URLs, one a line.']);
+  }, 120_000);
+});
