@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { deadPort } from '@xception/test-kit';
 import { BatchError, libraryWords } from './batch-error.js';
@@ -105,6 +106,13 @@ describe('URLs in listInputs', () => {
     expect(hits.get('/ok.bin') ?? 0).toBe(before); // listing fetched nothing
     const ok = entries[1]!;
     expect(ok.ok && ok.read && Buffer.from(await ok.read()).equals(BODY)).toBe(true);
+  });
+
+  test("URLs on standard input ('-') are inputs too, their paths the URLs", async () => {
+    const stdin = Readable.from([`${base}/a.jpg\n\n`, `${base}/b.jpg\n`]);
+    const entries: InputEntry[] = [];
+    for await (const entry of listInputs(['-'], { recursive: false, stdin })) entries.push(entry);
+    expect(entries.map((e) => [e.path, e.ok && typeof e.read])).toEqual([[`${base}/a.jpg`, 'function'], [`${base}/b.jpg`, 'function']]);
   });
 
   test('an input list that does not exist is an error row, and the listing goes on', async () => {
