@@ -22,8 +22,12 @@ const rowsOf = (file: string): Row[] => jsonl<Row>(readFileSync(file, 'utf8'));
 const byName = (rows: Row[], name: (path: string) => string): Map<string, Row> => new Map(rows.map((r) => [name(r.path), r]));
 
 /** A real server on 127.0.0.1: the photos by name, each answer after `delayMs`; /big.jpg over the cap; /slow.jpg never ends. */
-function photoServer(delayMs: number): { server: http.Server; url(): string } {
+function photoServer(delayMs: number): { server: http.Server; url(): string; maxOpen(): number } {
+  let open = 0;
+  let maxOpen = 0;
   const server = http.createServer((req, res) => {
+    maxOpen = Math.max(maxOpen, ++open);
+    res.on('close', () => open--);
     const name = decodeURIComponent((req.url ?? '').slice(1));
     if (name === 'slow.jpg') return void res.writeHead(200, { 'content-length': 5000 }).write(Buffer.alloc(100));
     if (name === 'big.jpg') return void res.writeHead(200, { 'content-length': CAP + 1 }).end(Buffer.alloc(CAP + 1));
@@ -31,7 +35,7 @@ function photoServer(delayMs: number): { server: http.Server; url(): string } {
     if (!file) return void res.writeHead(404).end();
     setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(readFileSync(file)), delayMs);
   });
-  return { server, url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { server, url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`, maxOpen: () => maxOpen };
 }
 
 describe.skipIf(!photos)('URL lists: classify from a loopback HTTP server', () => {
@@ -67,8 +71,8 @@ describe.skipIf(!photos)('URL lists: classify from a loopback HTTP server', () =
     for (const row of rows.filter((r) => !r.error)) expect(row.top, row.path).toEqual(onDisk.get(basename(row.path))!.top);
   }, 240_000);
 
-  test('kill -9 mid-run over a URL list, then a rerun: every URL exactly once', async () => {
-    const slowServer = photoServer(150);
+  test('kill -9 mid-run over a URL list, then a rerun: every URL exactly once; downloads never exceed the decode slots', async () => {
+    const slowServer = photoServer(250);
     await new Promise<void>((resolve) => slowServer.server.listen(0, '127.0.0.1', resolve));
     try {
       const urls = smallest(24).map((p) => `${slowServer.url()}/${basename(p)}`);
@@ -82,10 +86,13 @@ describe.skipIf(!photos)('URL lists: classify from a loopback HTTP server', () =
       expect(await exited).toBe('SIGKILL');
       const before = rowsIn(out);
       expect(before).toBeLessThan(urls.length); // it died mid-run
-      const rerun = await runCli(['classify', '--input-list', list, '--out', out, ...FAST]);
+      const rerun = await runCli(['classify', '--input-list', list, '--out', out, ...FAST, '--decode-threads', '2']);
       expect(rerun.code, rerun.stderr).toBe(0);
       const paths = rowsOf(out).map((r) => r.path);
       expect(paths.sort()).toEqual([...urls].sort()); // each once: none lost, none doubled
+      // Fetched in the pipeline's bounded decode step, not by the listing: at most batch x (engine
+      // parallelism + 1) + --decode-threads requests at once; onnx in its worker thread runs 2 batches: 2 x 3 + 2.
+      expect(slowServer.maxOpen()).toBeLessThanOrEqual(8);
     } finally {
       slowServer.server.closeAllConnections();
       await new Promise((resolve) => slowServer.server.close(resolve));
