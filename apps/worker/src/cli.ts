@@ -55,8 +55,11 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
   program
     .command(kind)
     .summary(summary)
-    .description(`${summary}.\nInputs are files, folders, globs (quoted), or - to read paths from standard input.\nRerunning with the same --out resumes: finished inputs are skipped.`)
-    .argument('<inputs...>', 'files, folders, globs or -')
+    .description(`${summary}.\nInputs are files, folders, globs (quoted), http(s) URLs, webdataset .tar shards (each image member is one input,\nits row path shard.tar#member), or - to read paths and URLs from standard input.\nRerunning with the same --out resumes: finished inputs are skipped.`)
+    .argument('[inputs...]', 'files, folders, globs, URLs, .tar shards or -')
+    .option('--input-list <file>', 'a file of inputs, one path or URL a line (blank lines and # comments skipped); repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--max-input-bytes <n>', 'the largest URL body read (default: 64 MiB); a larger one gets an error row', positiveInt('--max-input-bytes'))
+    .option('--input-timeout <seconds>', 'one URL request, connect and body (default: 30); tried 3 times with backoff', positiveInt('--input-timeout'))
     .requiredOption('-o, --out <file>', kind === 'classify' ? 'results file: .jsonl, .csv or .parquet' : 'results: .npy (float32 [N, 2048], with <name>.paths.txt), .parquet (path, embedding: 2048 float32) or .jsonl (a row with the features per image)')
     .option('-r, --recursive', 'walk folders recursively', false)
     .option('-k, --top-k <n>', 'classes per image', positiveInt('--top-k'), 5)

@@ -5,9 +5,9 @@ import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '@xception/engines';
 import { checkImageSize, decideDevice, detectCuda, NO_CUDA, openModel, runImagePipeline, type DeviceChoice, type DeviceDecision, type OpenedModel, type OpenModelOptions } from '@xception/runtime';
 import {
-  asOutputError, checkModelRecord, claimOutput, describeHolder, EmbeddingJournal, hashWeights, InFlightJournal, inShard, listInputs, modelId,
+  asOutputError, checkModelRecord, claimOutput, describeHolder, EmbeddingJournal, hashWeights, InFlightJournal, inShard, isTarShard, listInputs, modelId,
   openOutput, pathsFileOf, planOutput, removeEmptyOutput, resolveShard, runResumable, stopOnSignal, writeParquetOutput,
-  type InputEntry, type ModelRecord, type OpenedResults, type OutputPlan, type ResultRow, type ResultsFile, type RunHooks, type RunSummary, type Shard, type StopOnSignal,
+  type InputEntry, type ListOptions, type ModelRecord, type OpenedResults, type OutputPlan, type ResultRow, type ResultsFile, type RunHooks, type RunSummary, type Shard, type StopOnSignal,
 } from '@xception/batch';
 import { decodeTop } from '../class-names.js';
 import { withDownloadBar } from '../download-bar.js';
@@ -36,11 +36,20 @@ export interface ImagesCommandOptions {
   device?: DeviceChoice;
   /** Drop the error rows of earlier runs and run those inputs again. */
   retryFailed?: boolean;
+  /** --input-list: files of paths and URLs, one a line. */
+  inputList?: string[];
+  /** --max-input-bytes: the cap on a URL's body. */
+  maxInputBytes?: number;
+  /** --input-timeout: seconds per URL request. */
+  inputTimeout?: number;
 }
 
 /** classify (top-k rows) and embed (2048-d feature rows): one pipeline, two row shapes. */
 export async function runImagesCommand(kind: 'classify' | 'embed', inputs: readonly string[], o: ImagesCommandOptions): Promise<number> {
-  if (inputs.length === 0) throw new CliError('ERR_USAGE', `Nothing to ${kind}: give files, folders, globs, or - to read paths from standard input.`, EXIT.usage);
+  if (inputs.length === 0 && !o.inputList?.length) throw new CliError('ERR_USAGE', `Nothing to ${kind}: give files, folders, globs, URLs, .tar shards, --input-list, or - to read paths from standard input.`, EXIT.usage);
+  for (const list of o.inputList ?? []) {
+    if (!existsSync(list)) throw new CliError('ERR_USAGE', `--input-list ${list} does not exist; give a file of paths or URLs, one a line.`, EXIT.usage);
+  }
   checkImageSize(o.weights, o.imageSize);
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
   const shard = resolveShard(o.shard);
@@ -124,12 +133,13 @@ async function runOpened(inputs: readonly string[], o: ImagesCommandOptions, c: 
   const disposeEngine = async (): Promise<void> => {
     if (!disposed) { disposed = true; await engine.dispose(); }
   };
-  if (!inputs.includes('-')) countInputsBeside(inputs, o.recursive, shard, reporter);
+  // Counting reads '-' (gone once read) and would read every .tar twice: no ETA for those.
+  if (!inputs.includes('-') && !inputs.some(isTarShard)) countInputsBeside(inputs, listOptions(o), shard, reporter);
   const inFlight = await InFlightJournal.open(plan.out === '-' ? null : `${plan.out}.inflight.jsonl`, done);
   c.stop.onAbandon(() => inFlight.closeSync()); // stopped on purpose: what is in flight did not crash the process
   try {
     const run = await runResumable({
-      listing: listInputs(inputs, { recursive: o.recursive }), done, results: file, inFlight, stop: c.stop, lockLost: c.lockLost, batchSize: o.batchSize, words: batchFlagWords,
+      listing: listInputs(inputs, listOptions(o)), done, results: file, inFlight, stop: c.stop, lockLost: c.lockLost, batchSize: o.batchSize, words: batchFlagWords,
       run: (entries, batchSize, hooks) => runPipeline(entries, batchSize, hooks, { o, c, opened, model, done }),
     });
     if (run.poisoned > 0) reporter.info(`${run.poisoned} inputs crashed the process twice and got ERR_INPUT_CRASHED rows`);
@@ -160,10 +170,10 @@ async function runOpened(inputs: readonly string[], o: ImagesCommandOptions, c: 
 }
 
 /** Counts the inputs beside the run, streaming too, so that the ETA appears once it is known. */
-function countInputsBeside(inputs: readonly string[], recursive: boolean, shard: Shard | null, reporter: ProgressReporter): void {
+function countInputsBeside(inputs: readonly string[], options: ListOptions, shard: Shard | null, reporter: ProgressReporter): void {
   void (async () => {
     let total = 0;
-    for await (const entry of listInputs(inputs, { recursive })) if (inShard(entry.path, shard)) total++;
+    for await (const entry of listInputs(inputs, options)) if (inShard(entry.path, shard)) total++;
     reporter.setTotal(total);
   })().catch(() => undefined);
 }
@@ -221,6 +231,19 @@ function openEngine(o: ImagesCommandOptions, c: RunContext, onWeights: NonNullab
     onWeights,
     log: (line) => c.reporter.info(line),
   }));
+}
+
+/** The flags that say what the inputs are and how URLs are read. */
+function listOptions(o: ImagesCommandOptions): ListOptions {
+  return {
+    recursive: o.recursive,
+    inputLists: o.inputList ?? [],
+    urls: {
+      words: batchFlagWords,
+      ...(o.maxInputBytes ? { maxBytes: o.maxInputBytes } : {}),
+      ...(o.inputTimeout ? { timeoutMs: o.inputTimeout * 1000 } : {}),
+    },
+  };
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
