@@ -112,14 +112,17 @@ start() {
   print_env
 }
 
+# A killed daemon stays a zombie until PID 1 reaps it (up to ~2 s here): kill -0 would still succeed.
+alive() { local state; state=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $state != Z* ]]; }
+
 stop() {
+  # SIGKILL: the cluster is thrown away with its folder, and a polite OSD waits ~5 s for the monitor.
   for name in client.rgw osd.0 mon.a; do
     local pidfile=$DIR/run/$name.pid
     [ -f "$pidfile" ] || continue
     local pid; pid=$(cat "$pidfile")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done
   done
   rm -rf "$DIR"
 }
