@@ -90,11 +90,11 @@ start_daemons() {
   ceph-authtool --create-keyring "$DIR/mon.keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
   monmaptool --create --addv a "[v2:127.0.0.1:$MON_PORT]" --fsid "$(sed -n 's/^fsid = //p' "$CONF")" "$DIR/monmap" >/dev/null
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/mon.keyring"
-  ceph-mon -c "$CONF" -i a
+  ceph-mon -c "$CONF" -i a 9>&-   # 9>&-: a daemon holding the lock's descriptor would hold the lock
   local id; id=$(timeout 30 ceph -c "$CONF" osd create) || { say "the monitor did not answer within 30 s; see $DIR/log"; exit 1; }
   ceph-osd -c "$CONF" -i "$id" --mkfs >/dev/null 2>&1 || { say "ceph-osd --mkfs failed; see $DIR/log"; exit 1; }
-  ceph-osd -c "$CONF" -i "$id" >/dev/null 2>&1
-  radosgw -c "$CONF" -n client.rgw
+  ceph-osd -c "$CONF" -i "$id" >/dev/null 2>&1 9>&-
+  radosgw -c "$CONF" -n client.rgw 9>&-
 }
 
 start() {
@@ -127,9 +127,13 @@ stop() {
   rm -rf "$DIR"
 }
 
+# Test files run in parallel workers, each may call `start`: one creates the cluster, the others
+# wait for it and find it up.
+serialized() { exec 9>"$DIR.lock"; flock 9; "$@"; }
+
 case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
+  start) serialized start ;;
+  stop) serialized stop ;;
   env) print_env ;;
   *) echo "usage: scripts/services/s3.sh start|stop|env" >&2; exit 2 ;;
 esac
