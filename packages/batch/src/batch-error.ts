@@ -40,8 +40,11 @@ export const libraryWords: BatchWords = {
  * - ERR_NPY_*, ERR_PARQUET_FORMAT: a file is not what it should be.
  * - ERR_MERGE_*: the parts of a sharded run cannot be merged (ERR_MERGE_INVALID: no parts, mixed
  *   formats, or an output that exists).
- * - ERR_INPUT_*: one input (a URL, a tar member) cannot be read; it becomes an error row and the run goes on.
- * - ERR_SHARD_INVALID, ERR_OUTPUT_FORMAT, ERR_MERGE_INVALID: the options are wrong (a front door's usage error).
+ * - ERR_INPUT_*: one input (a URL, a tar member, an s3:// object) cannot be read: missing, an HTTP
+ *   error status, over the size cap, denied, timed out or unreadable after retries, a tar member cut
+ *   short or corrupt; it becomes an error row and the run goes on. ERR_INPUT_URL_INVALID: not an
+ *   s3://bucket/prefix URL.
+ * - ERR_SHARD_INVALID, ERR_OUTPUT_FORMAT, ERR_MERGE_INVALID, ERR_INPUT_URL_INVALID: the options are wrong (a front door's usage error).
  */
 export type BatchErrorCode =
   | 'ERR_OUTPUT_UNWRITABLE' | 'ERR_OUTPUT_WRITE' | 'ERR_OUTPUT_SHORT_WRITE' | 'ERR_OUTPUT_MISMATCH' | 'ERR_OUTPUT_OTHER_MODEL'
@@ -49,10 +52,11 @@ export type BatchErrorCode =
   | 'ERR_NPY_UNREADABLE' | 'ERR_NPY_FORMAT' | 'ERR_PARQUET_FORMAT'
   | 'ERR_MERGE_MISMATCH' | 'ERR_MERGE_PART_MISSING' | 'ERR_MERGE_BAD_ROWS' | 'ERR_MERGE_INVALID'
   | 'ERR_SHARD_INVALID'
-  | 'ERR_INPUT_HTTP_STATUS' | 'ERR_INPUT_TOO_LARGE' | 'ERR_INPUT_TIMEOUT' | 'ERR_INPUT_NETWORK' | 'ERR_INPUT_TAR_TRUNCATED' | 'ERR_INPUT_TAR_CORRUPT';
+  | 'ERR_INPUT_HTTP_STATUS' | 'ERR_INPUT_TOO_LARGE' | 'ERR_INPUT_TIMEOUT' | 'ERR_INPUT_NETWORK' | 'ERR_INPUT_TAR_TRUNCATED' | 'ERR_INPUT_TAR_CORRUPT'
+  | 'ERR_INPUT_URL_INVALID' | 'ERR_INPUT_MISSING' | 'ERR_INPUT_DENIED' | 'ERR_INPUT_UNREADABLE';
 
 /** The codes that mean the caller's options are wrong, not the files. */
-export const OPTION_ERROR_CODES: ReadonlySet<BatchErrorCode> = new Set(['ERR_SHARD_INVALID', 'ERR_OUTPUT_FORMAT', 'ERR_MERGE_INVALID']);
+export const OPTION_ERROR_CODES: ReadonlySet<BatchErrorCode> = new Set(['ERR_SHARD_INVALID', 'ERR_OUTPUT_FORMAT', 'ERR_MERGE_INVALID', 'ERR_INPUT_URL_INVALID']);
 
 /**
  * A typed failure of a batch job. The sentence is written once, here in the package, and each

@@ -22,5 +22,6 @@ export { csvRows, type PartRow } from './part-rows.js';
 export { mergeResults, type MergeOptions, type MergeSummary } from './merge-results.js';
 export { hash64, PathSet } from './path-set.js';
 export { csvHeader, formatFor, linesOf, numberedLinesOf, parseCsvRecord, ResultsFile, type NumberedLine, type OpenedResults, type OutputFormat, type ResultRow, type TopPrediction } from './results-file.js';
+export { createS3Client, listS3Objects, parseS3Url, readS3Object, type ListS3Options, type ReadS3Options, type S3Object, type S3RequestOptions, type S3Url } from './s3-objects.js';
 export { inShard, resolveShard, shardOutputPath, type Shard } from './shard.js';
 export { GRACE_MS, stopOnSignal, untilStopped, type StopOnSignal } from './stop-on-signal.js';
