@@ -36,7 +36,7 @@ export const libraryWords: BatchWords = {
 
 /**
  * - ERR_OUTPUT_*: the output cannot be created, written, locked or resumed (another model, other
- *   columns, another writer holds it).
+ *   columns, another writer holds it), or an s3:// output cannot be checked or uploaded (ERR_OUTPUT_UPLOAD).
  * - ERR_NPY_*, ERR_PARQUET_FORMAT: a file is not what it should be.
  * - ERR_MERGE_*: the parts of a sharded run cannot be merged (ERR_MERGE_INVALID: no parts, mixed
  *   formats, or an output that exists).
@@ -48,7 +48,7 @@ export const libraryWords: BatchWords = {
  */
 export type BatchErrorCode =
   | 'ERR_OUTPUT_UNWRITABLE' | 'ERR_OUTPUT_WRITE' | 'ERR_OUTPUT_SHORT_WRITE' | 'ERR_OUTPUT_MISMATCH' | 'ERR_OUTPUT_OTHER_MODEL'
-  | 'ERR_OUTPUT_LOCKED' | 'ERR_OUTPUT_LOCK_LOST' | 'ERR_OUTPUT_FORMAT'
+  | 'ERR_OUTPUT_LOCKED' | 'ERR_OUTPUT_LOCK_LOST' | 'ERR_OUTPUT_FORMAT' | 'ERR_OUTPUT_UPLOAD'
   | 'ERR_NPY_UNREADABLE' | 'ERR_NPY_FORMAT' | 'ERR_PARQUET_FORMAT'
   | 'ERR_MERGE_MISMATCH' | 'ERR_MERGE_PART_MISSING' | 'ERR_MERGE_BAD_ROWS' | 'ERR_MERGE_INVALID'
   | 'ERR_SHARD_INVALID'

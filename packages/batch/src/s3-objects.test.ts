@@ -99,7 +99,7 @@ describe.skipIf('skip' in server)('on a real radosgw', () => {
   test('an object over maxBytes is ERR_INPUT_TOO_LARGE by its Content-Length', async () => {
     const tooLarge = await failure(readS3Object(client, bucket, 'big.bin', { maxBytes: 1000 }));
     expect(tooLarge.code).toBe('ERR_INPUT_TOO_LARGE');
-    expect(tooLarge.message).toBe(`s3://${bucket}/big.bin is ${1 << 20} bytes, over maxBytes: 1000; raise maxBytes or leave the object out.`);
+    expect(tooLarge.message).toBe(`s3://${bucket}/big.bin is ${1 << 20} bytes, over the cap of 1000 bytes; raise urls.maxBytes to read it, or leave the object out.`);
   });
 });
 

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { BatchError } from './batch-error.js';
+import type { Readable } from 'node:stream';
+import { BatchError, libraryWords, type BatchWords } from './batch-error.js';
 
 /**
  * Reading inputs from object storage (the S3 API: AWS, MinIO, Ceph's radosgw) with the AWS SDK v3:
@@ -30,6 +31,8 @@ export interface S3RequestOptions {
   retries?: number;
   /** The first wait before a retry; each next one doubles, with jitter. Default 200. */
   backoffMs?: number;
+  /** How the errors name the options (the CLI: `--max-input-bytes`); the library's words by default. */
+  words?: BatchWords;
 }
 
 export interface ReadS3Options extends S3RequestOptions {
@@ -105,28 +108,51 @@ export async function readS3Object(client: S3Client, bucket: string, key: string
     const body = response.Body as AsyncIterable<Uint8Array> & { destroy?: () => void } | undefined;
     if (response.ContentLength !== undefined && response.ContentLength > options.maxBytes) {
       body?.destroy?.();
-      throw tooLarge(url, `${response.ContentLength} bytes`, options.maxBytes);
+      throw s3TooLarge(url, `${response.ContentLength} bytes`, options);
     }
-    return body ? readCapped(body, url, options.maxBytes) : new Uint8Array(0);
+    return body ? readCapped(body, url, options) : new Uint8Array(0);
   });
 }
 
-async function readCapped(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, url: string, maxBytes: number): Promise<Uint8Array> {
+/**
+ * An object's body as a stream, for a .tar shard read member by member (never whole). The
+ * timeout and retries cover the request up to the response's headers only: a shard of gigabytes
+ * takes longer than any one timeout to stream.
+ */
+export async function openS3ObjectStream(client: S3Client, bucket: string, key: string, options: S3RequestOptions = {}): Promise<Readable> {
+  return withRetries(`s3://${bucket}/${key}`, options, async (timeout) => {
+    const request = new AbortController();
+    const abort = (): void => request.abort(timeout.reason);
+    timeout.addEventListener('abort', abort);
+    try {
+      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: request.signal });
+      return response.Body as Readable;
+    } finally {
+      timeout.removeEventListener('abort', abort);
+    }
+  });
+}
+
+async function readCapped(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, url: string, options: ReadS3Options): Promise<Uint8Array> {
+  const { maxBytes } = options;
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of body) {
     total += chunk.byteLength;
     if (total > maxBytes) {
       body.destroy?.();
-      throw tooLarge(url, `more than ${maxBytes} bytes`, maxBytes);
+      throw s3TooLarge(url, `more than ${maxBytes} bytes`, options);
     }
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, total);
 }
 
-function tooLarge(url: string, size: string, maxBytes: number): BatchError {
-  return new BatchError('ERR_INPUT_TOO_LARGE', () => `${url} is ${size}, over maxBytes: ${maxBytes}; raise maxBytes or leave the object out.`);
+/** The sentence is built in the caller's words at once: an error row keeps only `message`. */
+export function s3TooLarge(url: string, size: string, options: { maxBytes: number; words?: BatchWords }): BatchError {
+  const words = options.words ?? libraryWords;
+  const sentence = `${url} is ${size}, over the cap of ${options.maxBytes} bytes; raise ${words.option('maxInputBytes')} to read it, or leave the object out.`;
+  return new BatchError('ERR_INPUT_TOO_LARGE', () => sentence);
 }
 
 /**
@@ -141,8 +167,8 @@ async function withRetries<T>(url: string, options: S3RequestOptions, attempt: (
     } catch (error) {
       if (error instanceof BatchError) throw error;
       const failure = classify(error);
-      if (failure !== 'retry') throw asInputError(url, error, failure, tries + 1);
-      if (tries >= retries) throw asInputError(url, error, 'unreadable', tries + 1);
+      if (failure !== 'retry') throw asInputError(url, error, failure, tries + 1, options.words ?? libraryWords);
+      if (tries >= retries) throw asInputError(url, error, 'unreadable', tries + 1, options.words ?? libraryWords);
       await sleep(backoffMs * 2 ** tries * (0.5 + Math.random()));
     }
   }
@@ -162,7 +188,7 @@ function classify(error: unknown): Failure {
   return 'unreadable';
 }
 
-function asInputError(url: string, error: unknown, failure: Failure, attempts: number): BatchError {
+function asInputError(url: string, error: unknown, failure: Failure, attempts: number, words: BatchWords): BatchError {
   const reason = (error as Error).name === 'Error' ? (error as Error).message : (error as Error).name;
   switch (failure) {
     case 'missing':
@@ -170,6 +196,6 @@ function asInputError(url: string, error: unknown, failure: Failure, attempts: n
     case 'denied':
       return new BatchError('ERR_INPUT_DENIED', () => `${url} cannot be read: access denied; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the bucket's policy.`, { cause: error });
     default:
-      return new BatchError('ERR_INPUT_UNREADABLE', (words) => `${url} could not be read after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason}); check AWS_ENDPOINT_URL and the server, then run the ${words.command} again.`, { cause: error });
+      return new BatchError('ERR_INPUT_UNREADABLE', () => `${url} could not be read after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason}); check AWS_ENDPOINT_URL and the server, then run the ${words.command} again.`, { cause: error });
   }
 }

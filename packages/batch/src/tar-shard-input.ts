@@ -1,10 +1,20 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import type { BatchErrorCode } from './batch-error.js';
+import { BatchError, libraryWords, type BatchErrorCode, type BatchWords } from './batch-error.js';
 import { IMAGE_EXTENSIONS, type InputEntry } from './list-inputs.js';
 
 export const isTarShard = (path: string): boolean => extname(path).toLowerCase() === '.tar';
+
+export interface TarShardOptions {
+  /** Opens the shard's bytes (default: the local file at the shard's path); an S3 shard streams its object. */
+  open?: () => Promise<Readable> | Readable;
+  /** A member larger than this gets an ERR_INPUT_TOO_LARGE row and is skipped unread (default: no cap). */
+  maxMemberBytes?: number;
+  /** How that row names the cap's option (the CLI: `--max-input-bytes`). */
+  words?: BatchWords;
+}
 
 /** A member's row path: the absolute shard path, '#', the member's name (webdataset's key and extension). */
 export const memberPath = (shard: string, member: string): string => `${shard}#${member}`;
@@ -15,10 +25,16 @@ export const memberPath = (shard: string, member: string): string => `${shard}#$
  * tar-stream, one member at a time, and the next member is read only when the consumer asks for
  * it, so at most the pipeline's decode slots hold bytes. A member cut off by the end of the file
  * gets an error row, and so does a corrupt header (after which nothing more can be read); the
- * members before keep their rows.
+ * members before keep their rows. `shard` is the name rows carry: a path, or `s3://bucket/x.tar`.
  */
-export async function* tarShardInputs(shard: string): AsyncGenerator<InputEntry> {
-  const source = createReadStream(shard);
+export async function* tarShardInputs(shard: string, options: TarShardOptions = {}): AsyncGenerator<InputEntry> {
+  let source: Readable;
+  try {
+    source = await (options.open ?? (() => createReadStream(shard)))();
+  } catch (error) {
+    yield openFailedRow(shard, error);
+    return;
+  }
   const extract = tar.extract();
   source.on('error', (error) => extract.destroy(error));
   source.pipe(extract);
@@ -30,6 +46,11 @@ export async function* tarShardInputs(shard: string): AsyncGenerator<InputEntry>
       const name = entry.header.name;
       if (!isImageMember(entry.header.type, name)) {
         entry.resume(); // drained, so that the next header is read
+        continue;
+      }
+      if (entry.header.size !== undefined && options.maxMemberBytes !== undefined && entry.header.size > options.maxMemberBytes) {
+        entry.resume();
+        yield tooLargeMember(shard, name, entry.header.size, options);
         continue;
       }
       member = name;
@@ -65,6 +86,17 @@ function failedRow(shard: string, member: string | null, count: number, error: u
   if (/end of data/i.test(why)) return null; // cut inside a skipped member: no image was lost
   const where = memberPath(shard, `<header ${count + 1}>`);
   return row(where, 'ERR_INPUT_TAR_CORRUPT', `${shard} has a corrupt tar header after member ${count} (${why}); the members after it cannot be read, so write the shard again and rerun.`);
+}
+
+function openFailedRow(shard: string, error: unknown): InputEntry {
+  if (error instanceof BatchError) return row(shard, error.code, error.message);
+  const errno = (error as NodeJS.ErrnoException).code ?? String(error);
+  return row(shard, 'ERR_INPUT_UNREADABLE', `${shard} cannot be read (${errno}); check the file, then rerun.`);
+}
+
+function tooLargeMember(shard: string, member: string, size: number, options: TarShardOptions): InputEntry {
+  const words = options.words ?? libraryWords;
+  return row(memberPath(shard, member), 'ERR_INPUT_TOO_LARGE', `${memberPath(shard, member)} is ${size} bytes, over the cap of ${options.maxMemberBytes} bytes; raise ${words.option('maxInputBytes')} to read it.`);
 }
 
 function row(path: string, code: BatchErrorCode | 'ERR_INPUT_UNREADABLE', message: string): InputEntry {

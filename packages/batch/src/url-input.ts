@@ -19,6 +19,9 @@ export const URL_READ_DEFAULTS: UrlReadOptions = { maxBytes: 64 * 1024 * 1024, t
 
 export const isUrl = (spec: string): boolean => /^https?:\/\//i.test(spec);
 
+/** An object-storage input or output, `s3://bucket/key`; read by s3-input.ts, which loads the AWS SDK only when one is met. */
+export const isS3Url = (spec: string): boolean => /^s3:\/\//i.test(spec);
+
 /**
  * A URL as an input: its row path is the URL itself (so a rerun skips it), and nothing is
  * fetched until the pipeline's bounded decode step calls `read`.
