@@ -130,7 +130,7 @@ describe('against a misbehaving HTTP server on 127.0.0.1', () => {
   test('a body with no Content-Length is counted and abandoned past maxBytes, not read whole', async () => {
     const error = await failure(readS3Object(client(), 'b', 'endless', { maxBytes: 100_000 }));
     expect(error.code).toBe('ERR_INPUT_TOO_LARGE');
-    expect(error.message).toBe('s3://b/endless is more than 100000 bytes, over maxBytes: 100000; raise maxBytes or leave the object out.');
+    expect(error.message).toBe('s3://b/endless is more than 100000 bytes, over the cap of 100000 bytes; raise urls.maxBytes to read it, or leave the object out.');
     expect(http.hitCount('/b/endless')).toBe(1);
   });
 
