@@ -23,11 +23,15 @@ async function failure(promise: Promise<unknown>): Promise<BatchError> {
   return error as BatchError;
 }
 
-test('the local output is <workDir>/<bucket>/<key>; a shard uploads to its own key; an s3:// --out with no key is refused', () => {
+test('the local output is <workDir>/<bucket>/<key>; a shard uploads to its own key; .parquet uploads the file, not its journal; .npy its paths too; an s3:// --out with no key is refused', () => {
   const remote = S3Output.forOut('s3://results/runs/tags.jsonl', '/work', () => { throw new Error('no request expected'); });
   expect(remote.localOut).toBe('/work/results/runs/tags.jsonl');
   const plan = planOutput(remote.localOut, 'classify', { index: 1, count: 4, source: 'test' });
   expect(remote.uploadsOf(plan)).toEqual([{ file: '/work/results/runs/tags.shard-1-of-4.jsonl', bucket: 'results', key: 'runs/tags.shard-1-of-4.jsonl' }]);
+  const parquet = S3Output.forOut('s3://results/tags.parquet', '/work', () => { throw new Error(); });
+  expect(parquet.uploadsOf(planOutput(parquet.localOut, 'classify', null)).map((u) => u.key)).toEqual(['tags.parquet']); // not its journal
+  const npy = S3Output.forOut('s3://results/f.npy', '/work', () => { throw new Error(); });
+  expect(npy.uploadsOf(planOutput(npy.localOut, 'embed', null)).map((u) => u.key)).toEqual(['f.npy', 'f.paths.txt']); // errors file only when there is one
   expect(() => S3Output.forOut('s3://results/', '/work', () => { throw new Error(); })).toThrow(expect.objectContaining({ code: 'ERR_OUTPUT_FORMAT' }));
 });
 
