@@ -37,7 +37,8 @@ start_services() {
   local service
   for service in "${SERVICES[@]}"; do
     [ -f "$ROOT/scripts/services/$service.sh" ] || continue
-    (bash "$ROOT/scripts/services/$service.sh" start >/dev/null || echo "xception: $service did not start; the tests that need it will skip") &
+    ( bash "$ROOT/scripts/services/$service.sh" start >/dev/null 2>"$side_logs/$service.err" \
+      || { tail -n 1 "$side_logs/$service.err" >"$side_logs/$service.failed"; echo "xception: $service did not start; the tests that need it will skip"; } ) &
   done
   wait
 }
@@ -53,9 +54,13 @@ echo "xception: set-up (install, build, typecheck) done after $((SECONDS - start
 
 wait "$tools_job" || true
 wait "$python_job" || true
+# A server that could not start is not tried again by every test file: they skip with this reason.
+if [ -f "$side_logs/s3.failed" ]; then
+  export XCEPTION_NO_S3="$(cat "$side_logs/s3.failed")"
+fi
 cat "$side_logs/tools" "$side_logs/python" >&2
 rm -rf "$side_logs"
-echo "xception: tools and the Python oracle ready after $((SECONDS - started)) s" >&2
+echo "xception: tools, the Python oracle and the S3 server ready after $((SECONDS - started)) s" >&2
 
 # The packages were type-checked with the build (XCEPTION_TURBO_TASKS above); the root's own
 # TypeScript (test/ and vitest.config.ts) belongs to no package.

@@ -45,7 +45,11 @@ Environment:
   XCEPTION_DISABLE_ONNX  1: never load onnxruntime-node (--engine auto picks the next engine)
   JOB_COMPLETION_INDEX   with --shard unset: this pod's shard (Kubernetes Indexed Job; the count from XCEPTION_SHARD_COUNT)
   SLURM_ARRAY_TASK_ID    with --shard unset: this task's shard (Slurm array; the count from SLURM_ARRAY_TASK_COUNT)
-  UV_THREADPOOL_SIZE     libuv threads, which image decoding (sharp) runs on (Node's default: 4)`;
+  UV_THREADPOOL_SIZE     libuv threads, which image decoding (sharp) runs on (Node's default: 4)
+  AWS_ENDPOINT_URL       for s3:// inputs and --out: an S3-compatible server (MinIO, Ceph); path-style addressing
+  AWS_REGION             its region (default: us-east-1); credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+                         else the AWS SDK's chain (AWS_PROFILE, ~/.aws, the instance role)
+  AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED  for servers that refuse the SDK's trailing checksums (radosgw 16)`;
 
 const EXIT_CODES_HELP = `
 Exit codes: 0 all inputs succeeded; 3 the run finished but some inputs failed (each has an
@@ -55,9 +59,14 @@ function imagesCommand(program: Command, kind: 'classify' | 'embed', summary: st
   program
     .command(kind)
     .summary(summary)
-    .description(`${summary}.\nInputs are files, folders, globs (quoted), or - to read paths from standard input.\nRerunning with the same --out resumes: finished inputs are skipped.`)
-    .argument('<inputs...>', 'files, folders, globs or -')
-    .requiredOption('-o, --out <file>', kind === 'classify' ? 'results file: .jsonl, .csv or .parquet' : 'results: .npy (float32 [N, 2048], with <name>.paths.txt), .parquet (path, embedding: 2048 float32) or .jsonl (a row with the features per image)')
+    .description(`${summary}.\nInputs are files, folders, globs (quoted), http(s) URLs, s3://bucket/prefix (every image and .tar under it) or s3://bucket/key,\nwebdataset .tar shards, local or in S3 (each image member is one input, its row path shard.tar#member), or - to read\npaths and URLs from standard input.\nRerunning with the same --out resumes: finished inputs are skipped.`)
+    .argument('[inputs...]', 'files, folders, globs, URLs, s3:// prefixes and objects, .tar shards or -')
+    .option('--input-list <file>', 'a file of inputs, one path or URL a line (blank lines and # comments skipped); repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--max-input-bytes <n>', 'the largest URL body, S3 object or tar member read (default: 64 MiB); a larger one gets an error row', positiveInt('--max-input-bytes'))
+    .option('--input-timeout <seconds>', 'one URL or S3 request (default: 30); tried 3 times with backoff', positiveInt('--input-timeout'))
+    .requiredOption('-o, --out <file>', (kind === 'classify' ? 'results file: .jsonl, .csv or .parquet' : 'results: .npy (float32 [N, 2048], with <name>.paths.txt), .parquet (path, embedding: 2048 float32) or .jsonl (a row with the features per image)') +
+      '; or s3://bucket/key.ext: written in --work-dir, uploaded when the run ends')
+    .option('--work-dir <dir>', 'where an s3:// --out is written, locked and resumed before its upload (default: $XCEPTION_HOME/work, else ~/.cache/xception/work)')
     .option('-r, --recursive', 'walk folders recursively', false)
     .option('-k, --top-k <n>', 'classes per image', positiveInt('--top-k'), 5)
     .option('-b, --batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 8)

@@ -23,6 +23,7 @@ const BATCH_FLAGS: Record<BatchOption, string> = {
   out: '--out', input: '--input', shard: '--shard', waitSeconds: '--wait-lock', staleSeconds: '--lock-stale', retryFailed: '--retry-failed',
   kind: 'command', weights: '--weights', top: 'top', inputSize: '--image-size', resize: '--resize', topK: '--top-k',
   parts: 'the shard result files after the output file', skipBadRows: '--skip-bad-rows',
+  maxInputBytes: '--max-input-bytes', inputTimeout: '--input-timeout',
 };
 
 /** @xception/batch's options in this CLI's words: `--top-k 5`, "rerun the same command", "xception embed". */

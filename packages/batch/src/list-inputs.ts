@@ -1,45 +1,104 @@
+import { createReadStream } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { S3Client } from '@aws-sdk/client-s3';
 import fg from 'fast-glob';
+import { isTarShard, tarShardInputs } from './tar-shard-input.js';
+import { isS3Url, isUrl, URL_READ_DEFAULTS, urlInput, type UrlReadOptions } from './url-input.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);
 
-/** One thing to classify, or a reason it cannot be (so that every input gets a row). */
+/**
+ * One thing to classify, or a reason it cannot be (so that every input gets a row). A local file
+ * is read from `path`; a tar member carries its `bytes`; a URL is fetched by `read`, called in the
+ * pipeline's bounded decode step.
+ */
 export type InputEntry =
-  | { readonly path: string; readonly ok: true }
+  | { readonly path: string; readonly ok: true; readonly bytes?: Uint8Array; read?(): Promise<Uint8Array> }
   | { readonly path: string; readonly ok: false; readonly code: string; readonly message: string };
 
 export interface ListOptions {
   recursive: boolean;
   /** Standard input for '-', one path per line. */
   stdin?: NodeJS.ReadableStream;
+  /** Files of inputs, one path or URL a line; blank lines and '#' comments are skipped. Read after `specs`. */
+  inputLists?: readonly string[];
+  /** How http(s) URLs and s3:// objects are read: the same cap, timeout and words (defaults: URL_READ_DEFAULTS). */
+  urls?: Partial<UrlReadOptions>;
+  /** The client for s3:// inputs (default: createS3Client() from the AWS_* environment), asked for at the first one. */
+  s3Client?: () => S3Client;
 }
 
 /**
  * Streams the inputs: files as given, directories walked (into subdirectories with
- * `recursive`), globs expanded, '-' read line by line. Nothing is collected: ten million files
- * flow through one at a time. Directory symlink loops are walked once (by device and inode).
+ * `recursive`), globs expanded, '-' and the input lists read line by line, http(s) URLs read
+ * lazily, s3:// objects and prefixes read as s3-input.ts says, .tar shards (given or matched by a glob)
+ * read member by member. Nothing is collected:
+ * ten million files or URLs flow through one at a time. Directory symlink loops are walked once (by device and inode).
  * Files inside directories are kept when their extension is an image's; files named
  * explicitly are always tried.
  */
 export async function* listInputs(specs: readonly string[], options: ListOptions): AsyncGenerator<InputEntry> {
   const visitedDirs = new Set<string>();
+  const urls: UrlReadOptions = { ...URL_READ_DEFAULTS, ...options.urls };
+  const remote: Remote = { urls, s3: s3Reader(options, urls) };
   for (const spec of specs) {
     if (spec === '-') {
-      const lines = createInterface({ input: options.stdin ?? process.stdin, crlfDelay: Infinity });
-      for await (const line of lines) if (line.trim() !== '') yield* explicit(line.trim(), options, visitedDirs);
-    } else if (fg.isDynamicPattern(spec)) {
+      for await (const line of linesOf(options.stdin ?? process.stdin, false)) yield* explicit(line, options, visitedDirs, remote);
+    } else if (!isUrl(spec) && !isS3Url(spec) && fg.isDynamicPattern(spec)) {
       for await (const match of fg.stream(spec, { onlyFiles: true, absolute: true, dot: false, suppressErrors: true, followSymbolicLinks: true })) {
-        yield { path: resolve(String(match)), ok: true };
+        const path = resolve(String(match));
+        if (isTarShard(path)) yield* tarShardInputs(path, { maxMemberBytes: urls.maxBytes, words: urls.words });
+        else yield { path, ok: true };
       }
     } else {
-      yield* explicit(spec, options, visitedDirs);
+      yield* explicit(spec, options, visitedDirs, remote);
     }
+  }
+  for (const list of options.inputLists ?? []) {
+    const unreadable = await stat(list).then(() => null, (error: unknown) => notReadable(resolve(list), error));
+    if (unreadable) {
+      yield unreadable;
+      continue;
+    }
+    for await (const line of linesOf(createReadStream(list), true)) yield* explicit(line, options, visitedDirs, remote);
   }
 }
 
-async function* explicit(spec: string, options: ListOptions, visited: Set<string>): AsyncGenerator<InputEntry> {
+/** How URLs and s3:// specs are read in one listing. */
+interface Remote {
+  urls: UrlReadOptions;
+  s3: (spec: string) => AsyncGenerator<InputEntry>;
+}
+
+/** s3:// specs, with one client for the listing; the AWS SDK loads at the first such spec, not before. */
+function s3Reader(options: ListOptions, urls: UrlReadOptions): (spec: string) => AsyncGenerator<InputEntry> {
+  let client: S3Client | undefined;
+  return async function* s3(spec) {
+    const [{ s3Inputs }, { createS3Client }] = await Promise.all([import('./s3-input.js'), import('./s3-objects.js')]);
+    const shared = (): S3Client => (client ??= options.s3Client?.() ?? createS3Client());
+    yield* s3Inputs(spec, { client: shared, maxBytes: urls.maxBytes, timeoutMs: urls.timeoutMs, words: urls.words });
+  };
+}
+
+/** The non-blank lines, trimmed; in an input list, '#' comments too are skipped. */
+async function* linesOf(input: NodeJS.ReadableStream, skipComments: boolean): AsyncGenerator<string> {
+  for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
+    const line = raw.trim();
+    if (line !== '' && !(skipComments && line.startsWith('#'))) yield line;
+  }
+}
+
+async function* explicit(spec: string, options: ListOptions, visited: Set<string>, remote: Remote): AsyncGenerator<InputEntry> {
+  if (isUrl(spec)) {
+    yield urlInput(spec, remote.urls);
+    return;
+  }
+  if (isS3Url(spec)) {
+    yield* remote.s3(spec);
+    return;
+  }
   const path = resolve(spec);
   let info;
   try {
@@ -49,6 +108,7 @@ async function* explicit(spec: string, options: ListOptions, visited: Set<string
     return;
   }
   if (info.isDirectory()) yield* walk(path, options.recursive, visited);
+  else if (info.isFile() && isTarShard(path)) yield* tarShardInputs(path, { maxMemberBytes: remote.urls.maxBytes, words: remote.urls.words });
   else if (info.isFile()) yield { path, ok: true };
   else yield notAFile(path);
 }

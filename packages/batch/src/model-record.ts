@@ -51,14 +51,9 @@ export async function checkModelRecord(out: string, record: ModelRecord, options
     let earlier: ModelRecord | null = null;
     try { earlier = JSON.parse(text) as ModelRecord; } catch { /* damaged: rewritten below */ }
     if (earlier) {
-      const before = comparable(earlier);
-      const now = comparable(record);
-      const changed = (Object.keys(now) as Array<keyof typeof now>).filter((k) => before[k] !== now[k]);
-      const differences = (w: BatchWords): string[] => changed.map((k) => k === 'weightsSha256'
-        ? `${w.option('weights', record.weights)} (sha256 ${short(now[k])}) instead of ${earlier!.weights} (sha256 ${short(before[k])})`
-        : `${w.option(k, String(now[k]))} instead of ${String(before[k])}`);
-      if (changed.length > 0) {
-        throw new BatchError('ERR_OUTPUT_OTHER_MODEL', (w) => `${out} was written by another model or settings: ${differences(w).join('; ')}; rerun with the options it was started with, or choose another ${w.option('out')}.`);
+      const differences = modelDifferences(earlier, record);
+      if (differences) {
+        throw new BatchError('ERR_OUTPUT_OTHER_MODEL', (w) => `${out} was written by another model or settings: ${differences(w)}; rerun with the options it was started with, or choose another ${w.option('out')}.`);
       }
       return;
     }
@@ -71,6 +66,17 @@ export async function checkModelRecord(out: string, record: ModelRecord, options
     await rm(tmp, { force: true }); // a full disk leaves no half record behind
     throw error;
   }
+}
+
+/** How `record` differs from `earlier`, in the caller's words (`--image-size 75 instead of 71`), or null when they agree. */
+export function modelDifferences(earlier: ModelRecord, record: ModelRecord): ((words: BatchWords) => string) | null {
+  const before = comparable(earlier);
+  const now = comparable(record);
+  const changed = (Object.keys(now) as Array<keyof typeof now>).filter((k) => before[k] !== now[k]);
+  if (changed.length === 0) return null;
+  return (w) => changed.map((k) => k === 'weightsSha256'
+    ? `${w.option('weights', record.weights)} (sha256 ${short(now[k])}) instead of ${earlier.weights} (sha256 ${short(before[k])})`
+    : `${w.option(k, String(now[k]))} instead of ${String(before[k])}`).join('; ');
 }
 
 const short = (hash: string): string => (hash === 'random' ? 'none: random' : `${hash.slice(0, 12)}…`);

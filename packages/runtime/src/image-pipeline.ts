@@ -4,11 +4,13 @@ import type { EngineResult, InferenceEngine } from '@xception/engines';
 import { Semaphore } from './semaphore.js';
 
 /**
- * One thing to run: a local file by its path, or bytes from elsewhere (an object store, a URL,
- * a tar member) that `path` only names; or a reason it cannot be run, so that every input gets a row.
+ * One thing to run: a local file by its path, or bytes from elsewhere (a tar member) that `path`
+ * only names, or a reader of them (a URL), called in the bounded decode step so that downloads
+ * overlap inference and are never more than the decode slots; or a reason it cannot be run, so
+ * that every input gets a row.
  */
 export type PipelineInput =
-  | { readonly path: string; readonly ok: true; readonly bytes?: Uint8Array }
+  | { readonly path: string; readonly ok: true; readonly bytes?: Uint8Array; read?(): Promise<Uint8Array> }
   | { readonly path: string; readonly ok: false; readonly code: string; readonly message: string };
 
 export interface DecodedInput {
@@ -154,14 +156,18 @@ export async function runBatch(engine: InferenceEngine, items: ReadonlyArray<{ r
   return engine.run({ pixels, count: items.length, height: h, width: w });
 }
 
-/** Decodes one input at `size` (sharp; a file is opened read-only); never rejects: a failure is its row. */
+/**
+ * Reads (`read`, when the input has one) and decodes one input at `size` (sharp; a file is opened
+ * read-only); never rejects: a failure is its row, with the error's `code` when it has one.
+ */
 export async function decodeInput(input: PipelineInput & { ok: true }, size: readonly [number, number], image?: ImageLoadOptions): Promise<DecodedInput | FailedInput> {
   const t0 = performance.now();
   try {
-    const file = input.bytes ? null : await stat(input.path);
-    const decoded = await loadImage(input.bytes ?? input.path, { ...image, size });
+    const bytes = input.bytes ?? (input.read ? await input.read() : undefined);
+    const file = bytes ? null : await stat(input.path);
+    const decoded = await loadImage(bytes ?? input.path, { ...image, size });
     return {
-      path: input.path, size: input.bytes?.length ?? file!.size, ...(file ? { mtime: file.mtime.toISOString() } : {}), pixels: decoded.pixels, decodeMs: performance.now() - t0,
+      path: input.path, size: bytes?.length ?? file!.size, ...(file ? { mtime: file.mtime.toISOString() } : {}), pixels: decoded.pixels, decodeMs: performance.now() - t0,
     };
   } catch (error) {
     const e = error as { code?: string; message?: string };

@@ -13,3 +13,4 @@ export { deadPort, startStaticServer, type StaticFile, type StaticServer, type S
 export { readmeExamples, substitute, runNodeExample, runOnlyNodeExample, type ReadmeExample } from './readme-examples.js';
 export { CHROMIUM, HAVE_CHROMIUM, SKIP_NO_CHROMIUM, QUIET_CHROMIUM_ARGS, SWIFTSHADER_ARGS, launchChromium, type ChromiumLaunchOptions } from './chromium.js';
 export { bundleForBrowser, openChromium, type BrowserBundle, type ChromiumSession } from './chromium-page.js';
+export { s3Server, SKIP_NO_S3, type S3Server } from './s3-server.js';

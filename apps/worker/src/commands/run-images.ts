@@ -1,14 +1,16 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '@xception/engines';
 import { checkImageSize, decideDevice, detectCuda, NO_CUDA, openModel, runImagePipeline, type DeviceChoice, type DeviceDecision, type OpenedModel, type OpenModelOptions } from '@xception/runtime';
 import {
-  asOutputError, checkModelRecord, claimOutput, describeHolder, EmbeddingJournal, hashWeights, InFlightJournal, inShard, listInputs, modelId,
-  openOutput, pathsFileOf, planOutput, removeEmptyOutput, resolveShard, runResumable, stopOnSignal, writeParquetOutput,
-  type InputEntry, type ModelRecord, type OpenedResults, type OutputPlan, type ResultRow, type ResultsFile, type RunHooks, type RunSummary, type Shard, type StopOnSignal,
+  asOutputError, checkModelRecord, claimOutput, describeHolder, EmbeddingJournal, hashWeights, InFlightJournal, inShard, isTarShard, listInputs, modelId,
+  isS3Url, openOutput, pathsFileOf, planOutput, removeEmptyOutput, resolveShard, runResumable, stopOnSignal, writeParquetOutput,
+  type InputEntry, type ListOptions, type ModelRecord, type OpenedResults, type OutputPlan, type ResultRow, type ResultsFile, type RunHooks, type RunSummary, type Shard, type StopOnSignal,
 } from '@xception/batch';
+import type { S3Output } from '@xception/batch/s3';
+import { defaultCacheDir } from '@xception/weights';
 import { decodeTop } from '../class-names.js';
 import { withDownloadBar } from '../download-bar.js';
 import { batchFlagWords } from '../flag-words.js';
@@ -38,15 +40,32 @@ export interface ImagesCommandOptions {
   device?: DeviceChoice;
   /** Drop the error rows of earlier runs and run those inputs again. */
   retryFailed?: boolean;
+  /** --input-list: files of paths and URLs, one a line. */
+  inputList?: string[];
+  /** --max-input-bytes: the cap on a URL's body. */
+  maxInputBytes?: number;
+  /** --input-timeout: seconds per URL request. */
+  inputTimeout?: number;
+  /** --work-dir: where an s3:// --out is written before its upload (default: defaultWorkDir()). */
+  workDir?: string;
 }
+
+/** Where an s3:// --out is written and resumed: `<the weights cache>/work` ($XCEPTION_HOME/work, else ~/.cache/xception/work). */
+export const defaultWorkDir = (): string => join(defaultCacheDir(), 'work');
 
 /** classify (top-k rows) and embed (2048-d feature rows): one pipeline, two row shapes. */
 export async function runImagesCommand(kind: 'classify' | 'embed', inputs: readonly string[], o: ImagesCommandOptions): Promise<number> {
-  if (inputs.length === 0) throw new CliError('ERR_USAGE', `Nothing to ${kind}: give files, folders, globs, or - to read paths from standard input.`, EXIT.usage);
+  if (inputs.length === 0 && !o.inputList?.length) throw new CliError('ERR_USAGE', `Nothing to ${kind}: give files, folders, globs, URLs, .tar shards, --input-list, or - to read paths from standard input.`, EXIT.usage);
+  for (const list of o.inputList ?? []) {
+    if (!existsSync(list)) throw new CliError('ERR_USAGE', `--input-list ${list} does not exist; give a file of paths or URLs, one a line.`, EXIT.usage);
+  }
   checkImageSize(o.weights, o.imageSize);
+  // The AWS SDK warns on every run under Node 20 about its own future releases: not the user's concern.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const reporter = createProgressReporter({ quiet: o.quiet, format: o.logFormat });
   const shard = resolveShard(o.shard);
-  const plan = planOutput(o.out, kind, shard);
+  const remote = await remoteOutput(o);
+  const plan = planOutput(remote?.localOut ?? o.out, kind, shard);
   // --device cuda fails here, before anything is locked or written.
   const device = decideDevice(o.device ?? 'auto', o.engine, o.device === 'cpu' ? NO_CUDA : await detectCuda());
   if (device.warning) reporter.warn(device.warning);
@@ -55,7 +74,7 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
     // --out -: JSONL rows on stdout, for a pipe; no file, so no lock, no resume, no journal.
     const signals = stop();
     try {
-      return await runLocked(inputs, o, { reporter, shard, plan, device, lockLost: new Promise<never>(() => undefined), stop: signals });
+      return await runLocked(inputs, o, { reporter, shard, plan, remote, device, lockLost: new Promise<never>(() => undefined), stop: signals });
     } finally {
       signals.dispose();
     }
@@ -70,7 +89,7 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   const signals = stop();
   signals.onAbandon(() => lock.releaseSync());
   try {
-    return await runLocked(inputs, o, { reporter, shard, plan, device, lockLost: lock.compromised, stop: signals });
+    return await runLocked(inputs, o, { reporter, shard, plan, remote, device, lockLost: lock.compromised, stop: signals });
   } catch (error) {
     throw asOutputError(error, out);
   } finally {
@@ -79,10 +98,20 @@ export async function runImagesCommand(kind: 'classify' | 'embed', inputs: reado
   }
 }
 
+/** --out s3://bucket/key: written in --work-dir, uploaded at the end (the AWS SDK loads only then). */
+async function remoteOutput(o: ImagesCommandOptions): Promise<S3Output | null> {
+  if (!isS3Url(o.out)) return null;
+  const { createS3Client, S3Output } = await import('@xception/batch/s3');
+  const client = createS3Client();
+  return S3Output.forOut(o.out, o.workDir ?? defaultWorkDir(), () => client);
+}
+
 interface RunContext {
   reporter: ProgressReporter;
   shard: Shard | null;
   plan: OutputPlan;
+  /** An s3:// --out: checked before the run writes, uploaded when it ends. */
+  remote: S3Output | null;
   device: DeviceDecision;
   /** Rejects when the output lock was lost: the run stops before writing another row. */
   lockLost: Promise<never>;
@@ -99,6 +128,7 @@ async function runLocked(inputs: readonly string[], o: ImagesCommandOptions, c: 
     const record: ModelRecord = held.record = {
       kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
     };
+    await c.remote?.checkModel(c.plan, record);
     if (out !== '-') await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
   });
   const existed = existsSync(journal);
@@ -127,12 +157,13 @@ async function runOpened(inputs: readonly string[], o: ImagesCommandOptions, c: 
   const disposeEngine = async (): Promise<void> => {
     if (!disposed) { disposed = true; await engine.dispose(); }
   };
-  if (!inputs.includes('-')) countInputsBeside(inputs, o.recursive, shard, reporter);
+  // Counting reads '-' (gone once read) and would read every .tar (and list every s3:// prefix) twice: no ETA for those.
+  if (!inputs.includes('-') && !inputs.some((spec) => isTarShard(spec) || isS3Url(spec))) countInputsBeside(inputs, listOptions(o), shard, reporter);
   const inFlight = await InFlightJournal.open(plan.out === '-' ? null : `${plan.out}.inflight.jsonl`, done);
   c.stop.onAbandon(() => inFlight.closeSync()); // stopped on purpose: what is in flight did not crash the process
   try {
     const run = await runResumable({
-      listing: listInputs(inputs, { recursive: o.recursive }), done, results: file, inFlight, stop: c.stop, lockLost: c.lockLost, batchSize: o.batchSize, words: batchFlagWords,
+      listing: listInputs(inputs, listOptions(o)), done, results: file, inFlight, stop: c.stop, lockLost: c.lockLost, batchSize: o.batchSize, words: batchFlagWords,
       run: (entries, batchSize, hooks) => runPipeline(entries, batchSize, hooks, { o, c, opened, model, done }),
     });
     if (run.poisoned > 0) reporter.info(`${run.poisoned} inputs crashed the process twice and got ERR_INPUT_CRASHED rows`);
@@ -148,12 +179,14 @@ async function runOpened(inputs: readonly string[], o: ImagesCommandOptions, c: 
         await disposeEngine(); // its memory (onnxruntime's arena) is given back before the file is encoded
       },
     });
+    if (c.remote && run.lockLost) throw run.lockLost; // another run holds the output now: the upload is its to make
+    const uploaded = c.remote ? await c.remote.upload(plan, record) : [];
     reporter.finish({
       ...summary,
       out: plan.out,
       // The process's peak resident memory (main and worker threads together), for the benchmark.
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
-      message: summaryLine(plan, summary, parquetRows, file),
+      message: summaryLine(plan, summary, parquetRows, file) + (uploaded.length > 0 ? `; uploaded to ${uploaded.join(', ')}` : ''),
     });
     return summary.failed + resumed.failures > 0 ? EXIT.partialFailure : EXIT.ok;
   } finally {
@@ -163,10 +196,10 @@ async function runOpened(inputs: readonly string[], o: ImagesCommandOptions, c: 
 }
 
 /** Counts the inputs beside the run, streaming too, so that the ETA appears once it is known. */
-function countInputsBeside(inputs: readonly string[], recursive: boolean, shard: Shard | null, reporter: ProgressReporter): void {
+function countInputsBeside(inputs: readonly string[], options: ListOptions, shard: Shard | null, reporter: ProgressReporter): void {
   void (async () => {
     let total = 0;
-    for await (const entry of listInputs(inputs, { recursive })) if (inShard(entry.path, shard)) total++;
+    for await (const entry of listInputs(inputs, options)) if (inShard(entry.path, shard)) total++;
     reporter.setTotal(total);
   })().catch(() => undefined);
 }
@@ -224,6 +257,19 @@ function openEngine(o: ImagesCommandOptions, c: RunContext, onWeights: NonNullab
     onWeights,
     log: (line) => c.reporter.info(line),
   }));
+}
+
+/** The flags that say what the inputs are and how URLs are read. */
+function listOptions(o: ImagesCommandOptions): ListOptions {
+  return {
+    recursive: o.recursive,
+    inputLists: o.inputList ?? [],
+    urls: {
+      words: batchFlagWords,
+      ...(o.maxInputBytes ? { maxBytes: o.maxInputBytes } : {}),
+      ...(o.inputTimeout ? { timeoutMs: o.inputTimeout * 1000 } : {}),
+    },
+  };
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
