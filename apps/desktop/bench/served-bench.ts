@@ -94,6 +94,11 @@ async function servedRound(photos: string, page: boolean): Promise<{ seconds: nu
   }
   const seconds = (performance.now() - t0) / 1000;
   await opened?.catch(() => undefined);
+  if (browser) {
+    // Evidence that the page was there: the grid's thumbnails it had loaded by then.
+    const shown = await browser.pages()[0]!.evaluate("[...document.querySelectorAll('#grid img')].filter((i) => i.complete && i.naturalWidth > 0).length").catch(() => -1);
+    stderr += `\npage: ${String(shown)} thumbnails shown in the grid\n`;
+  }
   await browser?.close();
   if (prof.length) {
     // SIGINT: the tagger stops cleanly, so that node writes its profiles.
@@ -130,7 +135,8 @@ for (let r = 0; r < Number(args.rounds); r++) {
     const served = await servedRound(servedPhotos, page);
     const classifyPhotos = copyPhotos();
     const classify = await cliRound(classifyPhotos);
-    const lastLine = served.log.trim().split('\n').filter((l) => l.startsWith('tagg')).pop() ?? '';
+    const lines = served.log.trim().split('\n');
+    const lastLine = [lines.filter((l) => l.startsWith('tagg')).pop() ?? '', ...lines.filter((l) => l.startsWith('page:'))].join('; ');
     rounds.push({ page, served: served.seconds, classify: classify.seconds, log: lastLine });
     console.log(`round ${r + 1}, page ${page ? 'open' : 'closed'}: served ${served.seconds.toFixed(2)} s (${lastLine}), classify ${classify.seconds.toFixed(2)} s, ratio ${(classify.seconds / served.seconds).toFixed(3)}`);
     if (mismatches === null && EXIFTOOL) {
@@ -144,7 +150,11 @@ for (let r = 0; r < Number(args.rounds); r++) {
     rmSync(classifyPhotos, { recursive: true, force: true });
   }
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 console.log(`\nserved app vs xception classify, ${count} photos, ${args.engine}, ${args['image-size']}x${args['image-size']}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${Number(args.rounds)}`);
 console.log('| path | start to last result | photos/s | classify / served |');
 console.log('|---|---|---|---|');
