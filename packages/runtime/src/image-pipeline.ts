@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { loadImage, type ImageLoadOptions } from '@xception/vision-utils/node';
+import { loadImage, loadImageWithThumbnail, type ImageLoadOptions, type ThumbnailRequest } from '@xception/vision-utils/node';
 import type { EngineResult, InferenceEngine } from '@xception/engines';
 import { Semaphore } from './semaphore.js';
 
@@ -21,6 +21,8 @@ export interface DecodedInput {
   mtime?: string;
   pixels: Uint8Array;
   decodeMs: number;
+  /** The grid's JPEG thumbnail from the same decode, when decodeInput was asked for one. */
+  thumbnail?: Uint8Array;
 }
 
 /** An input that could not be run, as a row. */
@@ -158,16 +160,19 @@ export async function runBatch(engine: InferenceEngine, items: ReadonlyArray<{ r
 
 /**
  * Reads (`read`, when the input has one) and decodes one input at `size` (sharp; a file is opened
- * read-only); never rejects: a failure is its row, with the error's `code` when it has one.
+ * read-only); never rejects: a failure is its row, with the error's `code` when it has one. With
+ * `thumbnail`, a JPEG thumbnail comes from the same decode (loadImageWithThumbnail).
  */
-export async function decodeInput(input: PipelineInput & { ok: true }, size: readonly [number, number], image?: ImageLoadOptions): Promise<DecodedInput | FailedInput> {
+export async function decodeInput(input: PipelineInput & { ok: true }, size: readonly [number, number], image?: ImageLoadOptions, thumbnail?: ThumbnailRequest): Promise<DecodedInput | FailedInput> {
   const t0 = performance.now();
   try {
     const bytes = input.bytes ?? (input.read ? await input.read() : undefined);
     const file = bytes ? null : await stat(input.path);
-    const decoded = await loadImage(bytes ?? input.path, { ...image, size });
+    const source = bytes ?? input.path;
+    const decoded: { pixels: Uint8Array; thumbnail?: Uint8Array } = thumbnail ? await loadImageWithThumbnail(source, { ...image, size }, thumbnail) : await loadImage(source, { ...image, size });
     return {
       path: input.path, size: bytes?.length ?? file!.size, ...(file ? { mtime: file.mtime.toISOString() } : {}), pixels: decoded.pixels, decodeMs: performance.now() - t0,
+      ...(decoded.thumbnail ? { thumbnail: decoded.thumbnail } : {}),
     };
   } catch (error) {
     const e = error as { code?: string; message?: string };

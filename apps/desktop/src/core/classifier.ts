@@ -4,6 +4,8 @@ import type { Prediction } from '../shared/api.js';
 export interface Classification {
   predictions: Prediction[];
   features: Float32Array;
+  /** The grid's JPEG thumbnail, made from the decode the model's input came from (when asked for). */
+  thumbnail?: Uint8Array;
 }
 
 export interface ClassifierLoadProgress {

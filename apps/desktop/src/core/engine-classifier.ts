@@ -26,6 +26,11 @@ export interface EngineClassifierOptions {
   threads?: number;
   /** Why 'auto' passed an engine over, one line each. */
   log?: (line: string) => void;
+  /**
+   * With a side (the grid's, thumbnails.ts' THUMBNAIL_SIZE), each result carries the photo's
+   * thumbnail, made from the decode the model's input came from: one decode per photo.
+   */
+  thumbnailSize?: number;
 }
 
 type Runtime = typeof import('@xception/runtime');
@@ -57,7 +62,8 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
   const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
     const m = loaded;
     if (!m) throw new DesktopError('ERR_CLASSIFIER_FAILED', 'The model is not loaded; call load() first.');
-    const decode = (photo: string) => ahead.get(photo) ?? m.runtime.decodeInput({ path: photo, ok: true }, m.model.inputShape);
+    const thumbnail = options.thumbnailSize ? { size: options.thumbnailSize } : undefined;
+    const decode = (photo: string) => ahead.get(photo) ?? m.runtime.decodeInput({ path: photo, ok: true }, m.model.inputShape, undefined, thumbnail);
     const mine = photos.map(decode);
     // The next batch decodes (sharp's own threads) while this one runs in the engine's thread.
     ahead = new Map(next.map((photo) => [photo, decode(photo)]));
@@ -68,7 +74,7 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
     const { output, features } = await m.runtime.runBatch(m.model.engine, good.map((g) => g.d), m.model.inputShape);
     const top = m.topK(output, good.length, topK);
     good.forEach((g, j) => {
-      results[g.i] = { predictions: top[j]!, features: features.slice(j * 2048, (j + 1) * 2048) };
+      results[g.i] = { predictions: top[j]!, features: features.slice(j * 2048, (j + 1) * 2048), ...(g.d.thumbnail ? { thumbnail: g.d.thumbnail } : {}) };
     });
     return results;
   };

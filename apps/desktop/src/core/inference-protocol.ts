@@ -8,6 +8,8 @@ export type HostRequest =
     id: number; type: 'load'; engine: UtilityEngineChoice;
     /** null: seeded random weights at `imageSize` (tests and benchmarks only). */
     weights: WeightsChoice | null; random?: { seed?: number }; imageSize?: number;
+    /** Each result carries the photo's thumbnail from its decode (engine-classifier's thumbnailSize). */
+    thumbnailSize?: number;
   }
   /** One batch; `next` is the batch that will follow, decoded ahead while this one runs. */
   | { id: number; type: 'classify'; photos: string[]; topK: number; next: string[] }
@@ -20,7 +22,7 @@ export type HostResponse =
   | { id: number; progress: ClassifierLoadProgress };
 
 /** One photo of a classify reply: features as plain numbers (structured clone of any kind carries them). */
-export type ClassifyReplyItem = { predictions: Prediction[]; features: number[] } | { error: string };
+export type ClassifyReplyItem = { predictions: Prediction[]; features: number[]; thumbnail?: number[] } | { error: string };
 
 export interface ClassifyReply {
   items: ClassifyReplyItem[];

@@ -56,6 +56,8 @@ export interface LibraryServiceOptions {
   onProgress?(progress: TaggingProgress): void;
   /** Photos found, changed or gone by a scan or the folder watcher (a few times a second at most). */
   onLibraryChanged?(change: LibraryChange): void;
+  /** A thumbnail the classifier made from its decode (thumbnails.ts' store): the grid's, without a second decode. */
+  onThumbnail?(photo: string, jpeg: Uint8Array): Promise<void>;
   describeLoadError?(error: unknown): string;
   indexStore?: IndexStore;
   settingsStore?: SettingsStore;
@@ -97,6 +99,8 @@ export interface LibraryService {
   resumeTagging(): void;
   cancelTagging(): void;
   progress(): TaggingProgress;
+  /** The tagging queue's prioritize(): the grid waits for a photo's tagging decode rather than decoding it twice. */
+  waitForTagging(photo: string): Promise<void> | null;
   whenIdle(): Promise<void>;
   getSettings(): Settings;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
@@ -154,7 +158,11 @@ class LibraryServiceCore implements LibraryService {
     this.queue = createTaggingQueue({
       classifier: () => options.createClassifier(this.settings),
       topK: () => this.settings.topK,
-      onClassified: (photo, result, modelId) => this.edits.run(photo, () => this.storeClassification(photo, result, modelId)),
+      onClassified: async (photo, result, modelId) => {
+        // The thumbnail first: a grid request waits on this photo (waitForTagging).
+        if (result.thumbnail) await options.onThumbnail?.(photo, result.thumbnail);
+        await this.edits.run(photo, () => this.storeClassification(photo, result, modelId));
+      },
       onRewrite: (photo) => this.edits.run(photo, async () => {
         const record = this.library.get(photo);
         if (record && record.status === 'tagged') await this.writeSidecar(record);
@@ -288,6 +296,7 @@ class LibraryServiceCore implements LibraryService {
   resumeTagging(): void { this.queue.resume(); }
   cancelTagging(): void { this.queue.cancel(); }
   progress(): TaggingProgress { return this.queue.progress(); }
+  waitForTagging(photo: string): Promise<void> | null { return this.queue.prioritize(photo); }
   whenIdle(): Promise<void> { return this.queue.whenIdle(); }
   getSettings(): Settings { return { ...this.settings }; }
 

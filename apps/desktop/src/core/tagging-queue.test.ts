@@ -197,3 +197,96 @@ describe('tagging queue in batches', () => {
     expect(stored.length).toBe(calls.length * 8); // nothing more ran
   });
 });
+
+/** A stand-in engine whose batches end only when the test says so (no timing involved). */
+function gatedClassifier() {
+  const calls: string[][] = [];
+  const gates: Array<() => void> = [];
+  let started: () => void = () => undefined;
+  let gated = true;
+  const classifier: Classifier = {
+    modelId: 'gated',
+    async load() {},
+    async classify() {
+      throw new Error('the queue must use classifyBatch');
+    },
+    async classifyBatch(photos) {
+      calls.push([...photos]);
+      started();
+      if (gated) await new Promise<void>((r) => gates.push(r));
+      return photos.map((): Classification => ({ predictions: [{ index: 1, label: 'goldfish', score: 0.9 }], features: new Float32Array(4) }));
+    },
+    async dispose() {},
+  };
+  /** Resolves when the queue has called classifyBatch `n` times in all. */
+  const calledTimes = (n: number): Promise<void> => (calls.length >= n ? Promise.resolve() : new Promise<void>((r) => (started = () => calls.length >= n && r())));
+  const releaseNext = (): void => gates.shift()?.();
+  /** Every batch from now on ends at once. */
+  const releaseAll = (): void => {
+    gated = false;
+    for (const gate of gates.splice(0)) gate();
+  };
+  return { classifier, calls, calledTimes, releaseNext, releaseAll };
+}
+
+describe('tagging queue: counts and waiting for a photo', () => {
+  it('"Tag new" pressed while a batch is in inference does not tag its photos twice: 10 photos say 10/10', async () => {
+    const { classifier, calls, calledTimes, releaseNext, releaseAll } = gatedClassifier();
+    const { queue, stored, progress } = setup(classifier);
+    queue.enqueue(jobs(10));
+    await calledTimes(1);
+    // The page's "Tag new": every photo not tagged yet, the 8 in inference included.
+    queue.enqueue(jobs(10));
+    releaseNext();
+    await calledTimes(2);
+    queue.enqueue(jobs(10)); // again while batch 1 is stored and batch 2 runs
+    releaseAll();
+    await queue.whenIdle();
+    expect(calls.map((c) => c.length)).toEqual([8, 2]);
+    expect(stored).toEqual(jobs(10).map((j) => j.photo));
+    expect(progress.at(-1)).toMatchObject({ state: 'done', done: 10, total: 10 });
+  });
+
+  it('a photo someone waits for moves to the front and the wait ends when it is stored; unknown photos get null', async () => {
+    const { classifier, calls, calledTimes, releaseNext } = gatedClassifier();
+    const { queue, stored } = setup(classifier);
+    queue.enqueue(jobs(20));
+    await calledTimes(1);
+    expect(queue.prioritize('/p/nowhere.jpg')).toBeNull();
+    let inFlightDone = false;
+    const inFlight = queue.prioritize('/p/3.jpg')!.then(() => (inFlightDone = true));
+    const waited = queue.prioritize('/p/17.jpg')!;
+    releaseNext();
+    await inFlight;
+    expect(stored).toContain('/p/3.jpg');
+    await calledTimes(2);
+    expect(calls[1]![0]).toBe('/p/17.jpg');
+    releaseNext();
+    await waited;
+    expect(inFlightDone).toBe(true);
+    expect(stored).toContain('/p/17.jpg');
+    releaseNext();
+    await queue.whenIdle();
+    expect(queue.prioritize('/p/17.jpg')).toBeNull();
+    expect([...stored].sort()).toEqual(jobs(20).map((j) => j.photo).sort());
+  });
+
+  it('waits end when the queue pauses or cancels, so that nobody waits on a stopped queue', async () => {
+    const { classifier, calledTimes, releaseNext } = gatedClassifier();
+    const { queue } = setup(classifier);
+    queue.enqueue(jobs(30));
+    await calledTimes(1);
+    const paused = queue.prioritize('/p/20.jpg')!;
+    queue.pause();
+    await paused;
+    expect(queue.prioritize('/p/21.jpg')).toBeNull(); // paused: nothing will come
+    queue.resume();
+    releaseNext();
+    await calledTimes(2);
+    const cancelled = queue.prioritize('/p/29.jpg')!;
+    queue.cancel();
+    await cancelled;
+    releaseNext();
+    await queue.whenIdle();
+  });
+});

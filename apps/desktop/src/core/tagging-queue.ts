@@ -45,6 +45,12 @@ export interface TaggingQueue {
   whenIdle(): Promise<void>;
   /** Forgets the loaded classifier (weights or engine changed); the next job loads anew. */
   resetClassifier(): Promise<void>;
+  /**
+   * Someone waits for this photo (the grid asked for its thumbnail, which its tagging decode
+   * makes): a queued photo moves to the front. Resolves once the photo is stored or failed, or
+   * when the queue pauses, stops or drops it; null when it is neither queued nor in flight.
+   */
+  prioritize(photo: string): Promise<void> | null;
 }
 
 interface Batch { jobs: TaggingJob[]; modelId: string; results: Promise<Array<Classification | Error>> }
@@ -63,6 +69,10 @@ export function createTaggingQueue(options: TaggingQueueOptions): TaggingQueue {
 class BatchTaggingQueue implements TaggingQueue {
   private readonly pending: TaggingJob[] = [];
   private readonly queued = new Set<string>();
+  /** Photos taken for inference and not stored yet, with the classifier that runs them. */
+  private readonly taken = new Map<string, Classifier>();
+  /** prioritize()'s waiters, by photo. */
+  private readonly waiters = new Map<string, Array<() => void>>();
   private state: TaggingProgress = { state: 'idle', done: 0, failed: 0, total: 0 };
   private running: Promise<void> | null = null;
   private paused = false;
@@ -83,6 +93,8 @@ class BatchTaggingQueue implements TaggingQueue {
     if (!this.running) this.emit({ state: 'running', done: 0, failed: 0, total: 0, message: undefined });
     let added = 0;
     for (const job of jobs) {
+      // In inference now with the current model: its result is on its way (a second run would count it twice).
+      if (job.kind === 'classify' && this.taken.has(job.photo) && this.taken.get(job.photo) === this.classifier) continue;
       if (this.queued.has(job.photo)) {
         // A classify request upgrades a queued rewrite of the same photo.
         if (job.kind === 'classify') this.pending.find((p) => p.photo === job.photo)!.kind = 'classify';
@@ -98,6 +110,7 @@ class BatchTaggingQueue implements TaggingQueue {
 
   pause(): void {
     this.paused = true;
+    this.settleAll();
     if (!this.running) this.emit({ state: 'paused' });
   }
 
@@ -126,6 +139,24 @@ class BatchTaggingQueue implements TaggingQueue {
     await old?.dispose();
   }
 
+  prioritize(photo: string): Promise<void> | null {
+    const at = this.pending.findIndex((j) => j.photo === photo && j.kind === 'classify');
+    if (at < 0 && !this.taken.has(photo)) return null;
+    if (this.paused && at >= 0) return null;
+    if (at > 0) this.pending.unshift(...this.pending.splice(at, 1));
+    return new Promise<void>((resolve) => this.waiters.set(photo, [...(this.waiters.get(photo) ?? []), resolve]));
+  }
+
+  private settle(photo: string): void {
+    const waiting = this.waiters.get(photo);
+    this.waiters.delete(photo);
+    for (const resolve of waiting ?? []) resolve();
+  }
+
+  private settleAll(): void {
+    for (const photo of [...this.waiters.keys()]) this.settle(photo);
+  }
+
   whenIdle(): Promise<void> {
     return this.isIdle() ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
@@ -150,6 +181,7 @@ class BatchTaggingQueue implements TaggingQueue {
   private dropPending(): void {
     this.pending.length = 0;
     this.queued.clear();
+    this.settleAll();
   }
 
   private start(): void {
@@ -191,6 +223,7 @@ class BatchTaggingQueue implements TaggingQueue {
     const next = this.pending.slice(0, size).filter((j) => j.kind === 'classify').map((j) => j.photo);
     this.emit({ state: 'running', current: jobs[0]!.photo });
     const photos = jobs.map((j) => j.photo);
+    for (const photo of photos) this.taken.set(photo, model);
     // A failure of the whole call (the utility process died) fails each photo of the batch.
     const results = classifyMany(model, photos, this.options.topK(), next).catch((error: unknown) => photos.map(() => (error instanceof Error ? error : new Error(String(error)))));
     return { jobs, modelId: model.modelId, results };
@@ -203,6 +236,9 @@ class BatchTaggingQueue implements TaggingQueue {
     } catch (error) {
       await this.options.onFailed(job.photo, error instanceof Error ? error : new Error(String(error)));
       this.emit({ failed: this.state.failed + 1 });
+    } finally {
+      this.taken.delete(job.photo);
+      this.settle(job.photo);
     }
   }
 
@@ -266,6 +302,7 @@ class BatchTaggingQueue implements TaggingQueue {
       else if (this.paused) await this.waitWhilePaused();
       else await this.rewriteNext();
     }
+    this.settleAll();
     await this.options.onCheckpoint?.();
     if (this.state.state !== 'failed' && this.state.state !== 'cancelled') this.emit({ state: 'done', current: undefined });
   }

@@ -17,6 +17,8 @@ type Pending = { resolve(value: unknown): void; reject(error: Error): void; onPr
 export interface UtilityClassifierOptions {
   /** Seeded random weights instead of the settings' (tests and benchmarks only). */
   randomWeights?: { seed?: number; imageSize?: number };
+  /** Thumbnails of this side from the host's decodes (engine-classifier's thumbnailSize). */
+  thumbnailSize?: number;
 }
 
 /**
@@ -65,7 +67,7 @@ export function createUtilityClassifier(fork: () => UtilityProcessLike, settings
 
   const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
     const reply = (await request({ type: 'classify', photos: [...photos], topK, next: [...next] })) as ClassifyReply;
-    return reply.items.map((item) => ('error' in item ? new DesktopError('ERR_CLASSIFIER_FAILED', item.error) : { predictions: item.predictions, features: Float32Array.from(item.features) }));
+    return reply.items.map((item) => ('error' in item ? new DesktopError('ERR_CLASSIFIER_FAILED', item.error) : { predictions: item.predictions, features: Float32Array.from(item.features), ...(item.thumbnail ? { thumbnail: Uint8Array.from(item.thumbnail) } : {}) }));
   };
   const random = options.randomWeights;
 
@@ -80,6 +82,7 @@ export function createUtilityClassifier(fork: () => UtilityProcessLike, settings
       loaded = (await request({
         type: 'load', engine, weights: random ? null : settings.weights,
         ...(random ? { random: random.seed === undefined ? {} : { seed: random.seed }, ...(random.imageSize ? { imageSize: random.imageSize } : {}) } : {}),
+        ...(options.thumbnailSize ? { thumbnailSize: options.thumbnailSize } : {}),
       }, onProgress)) as LoadReply;
     },
     classifyBatch,

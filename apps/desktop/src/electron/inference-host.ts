@@ -35,6 +35,7 @@ async function handle(request: HostRequest): Promise<unknown> {
         log: (line) => notes.push(line),
         ...(request.random ? { random: request.random } : {}),
         ...(request.imageSize ? { imageSize: request.imageSize } : {}),
+        ...(request.thumbnailSize ? { thumbnailSize: request.thumbnailSize } : {}),
       });
       await engine.load((p) => port!.postMessage({ id: request.id, progress: p }));
       return { modelId: engine.modelId, backend: engine.backend() ?? '', notes } satisfies LoadReply;
@@ -42,7 +43,7 @@ async function handle(request: HostRequest): Promise<unknown> {
     case 'classify': {
       if (!engine) throw new Error('No model is loaded.');
       const results = await engine.classifyBatch!(request.photos, request.topK, request.next);
-      const items = results.map((r): ClassifyReplyItem => (r instanceof Error ? { error: r.message } : { predictions: r.predictions, features: Array.from(r.features) }));
+      const items = results.map((r): ClassifyReplyItem => (r instanceof Error ? { error: r.message } : { predictions: r.predictions, features: Array.from(r.features), ...(r.thumbnail ? { thumbnail: Array.from(r.thumbnail) } : {}) }));
       return { items } satisfies ClassifyReply;
     }
     case 'dispose':

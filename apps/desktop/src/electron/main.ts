@@ -12,7 +12,7 @@ import { createRendererClassifier, resolveEngine, webglTopK, webglWeightsFrom } 
 import { registerIpcHandlers } from './ipc-handlers.js';
 import { createProgressForwarder } from '../core/progress-forwarder.js';
 import { createLibraryService } from '../core/library-service.js';
-import { createThumbnailService } from '../core/thumbnails.js';
+import { createThumbnailService, THUMBNAIL_SIZE, type ThumbnailService } from '../core/thumbnails.js';
 import { createUtilityClassifier, type UtilityProcessLike } from '../core/utility-classifier.js';
 import { APP_ORIGIN, APP_SCHEME, CONTENT_SECURITY_POLICY, isAppUrl, lockDown, secureWebPreferences } from './window-security.js';
 import { describeLoadError, modelIdOf } from '../core/engine-classifier.js';
@@ -34,6 +34,7 @@ let webgl: ReturnType<typeof createRendererClassifier> | null = null;
 async function start(): Promise<void> {
   await app.whenReady();
   const dataDir = app.getPath('userData');
+  let thumbnails: ThumbnailService | null = null;
   const forward = createProgressForwarder((channel, progress) => window?.webContents.send(channel, progress));
   const service = createLibraryService({
     dataDir,
@@ -51,12 +52,14 @@ async function start(): Promise<void> {
         });
         return webgl;
       }
-      return createUtilityClassifier(() => utilityProcess.fork(join(here, 'inference-host.js'), [], { serviceName: 'Xception inference' }) as unknown as UtilityProcessLike, settings);
+      // The grid's thumbnails come from the host's tagging decodes (one decode per photo).
+      return createUtilityClassifier(() => utilityProcess.fork(join(here, 'inference-host.js'), [], { serviceName: 'Xception inference' }) as unknown as UtilityProcessLike, settings, { thumbnailSize: THUMBNAIL_SIZE });
     },
     // Photos tagged by other weights are tagged again by "Tag new photos" (a retrained model.keras included).
     currentModelId: (settings) => modelIdOf(settings.weights),
     onProgress: forward,
     onLibraryChanged: (change) => window?.webContents.send(CHANNELS.libraryChanged, change),
+    onThumbnail: async (photo, jpeg) => thumbnails?.store(photo, jpeg),
     describeLoadError,
   });
   await service.init();
@@ -65,7 +68,7 @@ async function start(): Promise<void> {
   service.watch({ tagNew: true });
   void service.scan().catch(() => undefined);
 
-  const thumbnails = createThumbnailService({ cacheDir: join(dataDir, 'thumbnails'), guard: service.guard });
+  thumbnails = createThumbnailService({ cacheDir: join(dataDir, 'thumbnails'), guard: service.guard, waitForTagging: (photo) => service.waitForTagging(photo) });
   protocol.handle(THUMBNAIL_SCHEME, (request) => thumbnails.handle(request.url));
   protocol.handle(APP_SCHEME, async (request) => {
     // Only files of the built renderer, nothing above it.

@@ -6,7 +6,7 @@ import type { LibraryChange, Settings, TaggingProgress } from '../shared/api.js'
 import type { Classifier } from '../core/classifier.js';
 import { createLibraryService, type LibraryService } from '../core/library-service.js';
 import { createProgressForwarder } from '../core/progress-forwarder.js';
-import { createThumbnailService, type Resizer } from '../core/thumbnails.js';
+import { createThumbnailService, type Resizer, type ThumbnailService } from '../core/thumbnails.js';
 import { createEventsSocket } from './events-socket.js';
 import { createRequestHandler } from './request-handler.js';
 import { createRpcDispatch } from './rpc-dispatch.js';
@@ -67,14 +67,22 @@ export async function startServedApp(options: ServedAppOptions): Promise<ServedA
   // The socket asks for progress only once open() lets a page in, when the service exists.
   const events = createEventsSocket(rules, () => service.progress());
   const warm = createWarmStart(options.createClassifier);
+  // Thumbnails made by the tagging decode (the classifier's thumbnailSize) go to the grid's cache.
+  let thumbnails: ThumbnailService | null = null;
+  const onThumbnail = async (photo: string, jpeg: Uint8Array): Promise<void> => thumbnails?.store(photo, jpeg);
   const service = await openLibrary(options, warm, {
     progress: createProgressForwarder((_channel, progress) => events.broadcast({ type: 'progress', progress })),
     library: (change) => events.broadcast({ type: 'library', change }),
-  }).catch(async (error: unknown) => {
+  }, onThumbnail).catch(async (error: unknown) => {
     await server.stop();
     throw error;
   });
-  const thumbnails = createThumbnailService({ cacheDir: join(options.dataDir, 'thumbnails'), guard: service.guard, ...(options.resize ? { resize: options.resize } : {}) });
+  thumbnails = createThumbnailService({
+    cacheDir: join(options.dataDir, 'thumbnails'),
+    guard: service.guard,
+    waitForTagging: (photo) => service.waitForTagging(photo),
+    ...(options.resize ? { resize: options.resize } : {}),
+  });
   server.open(createRequestHandler({ rules, files, service, thumbnails, rpc: createRpcDispatch(service) }), events.upgrade);
   // The page opens on the index as it was saved; the scan then streams what changed into it.
   const ready = (async () => {
@@ -172,9 +180,15 @@ function createWarmStart(create: (settings: Settings) => Promise<Classifier>): W
  * forgotten), not scanned yet (startServedApp scans once the page can watch); the model loads
  * meanwhile when there is likely work, as the CLI does: a start-up costs the longer of the two, not their sum.
  */
-async function openLibrary(options: ServedAppOptions, warm: WarmStart, forward: { progress(progress: TaggingProgress): void; library(change: LibraryChange): void }): Promise<LibraryService> {
+async function openLibrary(
+  options: ServedAppOptions,
+  warm: WarmStart,
+  forward: { progress(progress: TaggingProgress): void; library(change: LibraryChange): void },
+  onThumbnail: (photo: string, jpeg: Uint8Array) => Promise<void>,
+): Promise<LibraryService> {
   const service = createLibraryService({
     dataDir: options.dataDir,
+    onThumbnail,
     createClassifier: (settings) => warm.classifier(settings),
     onProgress: (progress) => {
       forward.progress(progress);

@@ -99,7 +99,7 @@ export async function serve(folders: string[], options: ServeOptions, out: { pri
   const warning = exposureWarning(options.host);
   if (warning) out.say(warning);
   // Imported here, not above: a wrong flag is answered without loading the engines, tfjs and sharp.
-  const [{ startServedApp }, { createEngineClassifier, describeLoadError, modelIdOf }] = await Promise.all([import('./served-app.js'), import('../core/engine-classifier.js')]);
+  const [{ startServedApp }, { createEngineClassifier, describeLoadError, modelIdOf }, { THUMBNAIL_SIZE }] = await Promise.all([import('./served-app.js'), import('../core/engine-classifier.js'), import('../core/thumbnails.js')]);
   let app: ServedApp;
   try {
     app = await startServedApp({
@@ -121,6 +121,8 @@ export async function serve(folders: string[], options: ServeOptions, out: { pri
           weights: random ? null : current.weights,
           ...(options.imageSize ? { imageSize: options.imageSize } : {}),
           ...(options.threads ? { threads: options.threads } : {}),
+          // The grid's thumbnails from the tagging decode: one decode per photo.
+          thumbnailSize: THUMBNAIL_SIZE,
           log: out.say,
         });
       },

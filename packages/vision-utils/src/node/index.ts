@@ -3,5 +3,5 @@
  * from the universal entry.
  */
 export * from '../index.js';
-export { loadImage, canDecodeHeic, type ImageInput } from './load-image.js';
+export { loadImage, loadImageWithThumbnail, canDecodeHeic, type ImageInput, type ThumbnailRequest } from './load-image.js';
 export { loadImageTensor, loadImageBatch, type LoadTensorOptions, type LoadBatchOptions } from './load-image-tensor.js';

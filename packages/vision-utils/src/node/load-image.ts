@@ -194,7 +194,31 @@ function prepare(pipeline: Sharp, o: ResolvedImageOptions): Sharp {
  * Safe to call concurrently (in one thread or from worker_threads): decoding runs on sharp's
  * thread pool and the JavaScript part is one lookup per output pixel.
  */
-export async function loadImage(input: ImageInput, options: ImageLoadOptions = {}): Promise<DecodedImage> {
+export function loadImage(input: ImageInput, options: ImageLoadOptions = {}): Promise<DecodedImage> {
+  return decodePhoto(input, options, null);
+}
+
+/** A square, cover-cropped JPEG preview made from the same decode as the model's input. */
+export interface ThumbnailRequest {
+  /** Side in pixels. */
+  size: number;
+  /** JPEG quality (default 78). */
+  quality?: number;
+}
+
+/**
+ * loadImage plus a thumbnail (upright, sRGB, cover-cropped JPEG) from the same decode, so that a
+ * photo library that shows a grid while it tags decodes each photo once: the model's pixels are
+ * exactly loadImage's, and the thumbnail is resized from the full decoded pixels in memory. With
+ * shrinkOnLoad (where the model's decode is already reduced) the thumbnail is its own
+ * shrink-on-load decode, cheap for a JPEG.
+ */
+export async function loadImageWithThumbnail(input: ImageInput, options: ImageLoadOptions, thumbnail: ThumbnailRequest): Promise<DecodedImage & { thumbnail: Uint8Array }> {
+  const decoded = await decodePhoto(input, options, thumbnail);
+  return decoded as DecodedImage & { thumbnail: Uint8Array };
+}
+
+async function decodePhoto(input: ImageInput, options: ImageLoadOptions, thumb: ThumbnailRequest | null): Promise<DecodedImage & { thumbnail?: Uint8Array }> {
   const o = resolveImageOptions(options);
   const sharp = sharpModule();
   const opened = await open(input);
@@ -205,9 +229,11 @@ export async function loadImage(input: ImageInput, options: ImageLoadOptions = {
   const upright = checkHeader(meta, o, opened);
   const plan = planResize(upright.width, upright.height, o);
   const { crop } = plan;
+  let thumbnail: Promise<Uint8Array> | undefined;
 
   const pixels = await guarded(opened, async () => {
     if (o.shrinkOnLoad) {
+      if (thumb) thumbnail = coverJpeg(prepare(sharp(opened.input, sharpOptions(o)), o), thumb);
       // One pipeline: libvips picks the JPEG/WebP shrink-on-load factor, then the kernel finishes.
       const out = await prepare(sharp(opened.input, sharpOptions(o)), o)
         .resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: SHARP_KERNELS[o.interpolation], fastShrinkOnLoad: true })
@@ -219,10 +245,13 @@ export async function loadImage(input: ImageInput, options: ImageLoadOptions = {
     // Full-size decode, once, as Pillow does in Keras' load_img.
     const full = await prepare(sharp(opened.input, sharpOptions(o)), o).raw().toBuffer({ resolveWithObject: true });
     if (full.info.channels !== 3) throw new Error(`decoder gave ${full.info.channels} channels, not 3`);
+    const raw = { raw: { width: full.info.width, height: full.info.height, channels: 3 as const } };
+    // The thumbnail from the pixels in memory (sharp's threads), while the model's sampling runs here.
+    if (thumb) thumbnail = coverJpeg(sharp(full.data, raw), thumb);
     if (o.interpolation === 'nearest') {
       return sampleNearest({ data: full.data, width: full.info.width, height: full.info.height, channels: 3 }, plan);
     }
-    const out = await sharp(full.data, { raw: { width: full.info.width, height: full.info.height, channels: 3 } })
+    const out = await sharp(full.data, raw)
       .resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: SHARP_KERNELS[o.interpolation] })
       .extract(crop)
       .raw()
@@ -239,7 +268,15 @@ export async function loadImage(input: ImageInput, options: ImageLoadOptions = {
     format: upright.format,
     source: opened.source,
     ...(opened.path === undefined ? {} : { path: opened.path }),
+    ...(thumbnail ? { thumbnail: await guarded(opened, () => thumbnail!) } : {}),
   };
+}
+
+/** Started beside the model's pixels and awaited after them: a failure is marked handled until then. */
+function coverJpeg(pipeline: Sharp, { size, quality = 78 }: ThumbnailRequest): Promise<Uint8Array> {
+  const jpeg = pipeline.resize(size, size, { fit: 'cover' }).jpeg({ quality }).toBuffer();
+  jpeg.catch(() => undefined);
+  return jpeg;
 }
 
 function checkRaw(out: { data: Buffer; info: OutputInfo }, width: number, height: number, opened: Opened): Uint8Array {

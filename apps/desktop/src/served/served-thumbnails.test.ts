@@ -1,0 +1,83 @@
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaggingProgress } from '../shared/api.js';
+import { createEngineClassifier } from '../core/engine-classifier.js';
+import { makeTempDir } from '../core/test-support/temp-dir.js';
+import { sharpResizer, THUMBNAIL_SIZE } from '../core/thumbnails.js';
+import { startServedApp, type ServedApp } from './served-app.js';
+
+const rendererSrc = fileURLToPath(new URL('../renderer/', import.meta.url));
+
+function get(port: number, path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * The served shell with the real engine (seeded onnx at 71x71) while the grid asks for every
+ * thumbnail at once: each photo is decoded once, by tagging (the on-demand resizer never runs),
+ * and "Tag new" pressed during the run counts every photo once.
+ */
+describe('served thumbnails come from the tagging decode', () => {
+  const COLOURS = [[220, 30, 30], [30, 200, 40], [40, 50, 210], [230, 220, 40], [20, 200, 210], [200, 40, 200], [120, 120, 120], [250, 140, 20], [90, 20, 160], [10, 90, 60]] as const;
+  let app: ServedApp;
+  let album: string;
+  const resized: string[] = [];
+  const progress: TaggingProgress[] = [];
+
+  beforeAll(async () => {
+    const root = makeTempDir('xception-served-thumbs-');
+    album = join(root, 'album');
+    mkdirSync(album);
+    for (const [i, [r, g, b]] of COLOURS.entries()) {
+      writeFileSync(join(album, `p${i}.jpg`), await sharp({ create: { width: 71, height: 53, channels: 3, background: { r, g, b } } }).jpeg({ quality: 95 }).toBuffer());
+    }
+    writeFileSync(join(album, 'notes.txt'), 'not a photo'); // not counted
+    const rendererDir = join(root, 'renderer');
+    mkdirSync(rendererDir);
+    copyFileSync(join(rendererSrc, 'index.html'), join(rendererDir, 'index.html'));
+    app = await startServedApp({
+      folders: [album],
+      dataDir: join(root, 'data'),
+      rendererDir,
+      createClassifier: async () => createEngineClassifier({ engine: 'onnx', weights: null, imageSize: 71, random: { seed: 5 }, threads: 1, thumbnailSize: THUMBNAIL_SIZE }),
+      onProgress: (p) => progress.push(p),
+      resize: async (photo, size) => {
+        resized.push(photo);
+        return sharpResizer(photo, size);
+      },
+    });
+  }, 120_000);
+  afterAll(() => app?.close());
+
+  it('every thumbnail asked for during tagging is the photo, 256 px, and none is decoded a second time; 10 photos say 10/10', async () => {
+    const cookie = `${app.rules.cookieName}=${app.rules.token}`;
+    const ids = COLOURS.map((_, i) => join(app.service.listFolders()[0]!.path, `p${i}.jpg`));
+    const thumbnails = Promise.all(ids.map((id) => get(app.port, `/thumbnail?id=${encodeURIComponent(id)}`, { cookie })));
+    // The page's "Tag new" while the first batch runs.
+    const tagNew = await get(app.port, '/api/startTagging', { cookie, origin: app.origin, 'content-type': 'application/json' }, 'POST', JSON.stringify({ args: [{ scope: 'new' }] }));
+    expect(tagNew.status).toBe(200);
+    const replies = await thumbnails;
+    await app.service.whenIdle();
+    for (const [i, reply] of replies.entries()) {
+      expect(reply.status).toBe(200);
+      const { data, info } = await sharp(reply.body).raw().toBuffer({ resolveWithObject: true });
+      expect([info.width, info.height, info.format]).toEqual([THUMBNAIL_SIZE, THUMBNAIL_SIZE, 'raw']);
+      const centre = [...data.subarray((128 * THUMBNAIL_SIZE + 128) * 3, (128 * THUMBNAIL_SIZE + 128) * 3 + 3)];
+      centre.forEach((v, c) => expect(Math.abs(v - COLOURS[i]![c]!)).toBeLessThanOrEqual(8));
+    }
+    expect(resized).toEqual([]);
+    expect(progress.at(-1)).toMatchObject({ state: 'done', done: 10, failed: 0, total: 10 });
+  });
+});
