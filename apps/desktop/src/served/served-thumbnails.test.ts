@@ -63,6 +63,8 @@ describe('served thumbnails come from the tagging decode', () => {
 
   it('every thumbnail asked for during tagging is the photo, 256 px, and none is decoded a second time; 10 photos say 10/10', async () => {
     const cookie = `${app.rules.cookieName}=${app.rules.token}`;
+    // The scan runs once the page can open: the photos are known when tagging has queued them.
+    await expect.poll(() => progress.some((p) => p.total === 10)).toBe(true);
     const ids = COLOURS.map((_, i) => join(app.service.listFolders()[0]!.path, `p${i}.jpg`));
     const thumbnails = Promise.all(ids.map((id) => get(app.port, `/thumbnail?id=${encodeURIComponent(id)}`, { cookie })));
     // The page's "Tag new" while the first batch runs.
