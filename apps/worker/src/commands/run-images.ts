@@ -3,13 +3,14 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '@xception/engines';
-import { checkImageSize, decideDevice, detectCuda, NO_CUDA, openModel, runImagePipeline, type DeviceChoice, type DeviceDecision, type OpenedModel, type OpenModelOptions } from '@xception/runtime';
+import { checkImageSize, decideDevice, detectCuda, NO_CUDA, openModel, runImagePipeline, type DeviceChoice, type DeviceDecision, type OpenedModel, type OpenModelOptions, type Precision } from '@xception/runtime';
 import {
   asOutputError, checkModelRecord, claimOutput, describeHolder, EmbeddingJournal, hashWeights, InFlightJournal, inShard, listInputs, modelId,
   openOutput, pathsFileOf, planOutput, removeEmptyOutput, resolveShard, runResumable, stopOnSignal, writeParquetOutput,
   type InputEntry, type ModelRecord, type OpenedResults, type OutputPlan, type ResultRow, type ResultsFile, type RunHooks, type RunSummary, type Shard, type StopOnSignal,
 } from '@xception/batch';
 import { decodeTop } from '../class-names.js';
+import { calibrateOnFirstInputs } from '../int8-calibration.js';
 import { withDownloadBar } from '../download-bar.js';
 import { batchFlagWords } from '../flag-words.js';
 import { createProgressReporter, type LogFormat, type ProgressReporter } from '../progress-reporter.js';
@@ -36,6 +37,8 @@ export interface ImagesCommandOptions {
   device?: DeviceChoice;
   /** Drop the error rows of earlier runs and run those inputs again. */
   retryFailed?: boolean;
+  /** fp32 (default) or int8 (a calibrated model; calibrated on the first inputs when none is cached). */
+  precision?: Precision;
 }
 
 /** classify (top-k rows) and embed (2048-d feature rows): one pipeline, two row shapes. */
@@ -91,7 +94,7 @@ interface RunContext {
 async function runLocked(inputs: readonly string[], o: ImagesCommandOptions, c: RunContext): Promise<number> {
   const { kind, out, journal } = c.plan;
   const held: { record?: ModelRecord } = {};
-  const opened = await openEngine(o, c, async (weights, { imageSize }) => {
+  const opened = await openEngine(inputs, o, c, async (weights, { imageSize }) => {
     // The record hashes the decoded values (the same weights from any file format give one record).
     const record: ModelRecord = held.record = {
       kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
@@ -211,8 +214,9 @@ function summaryLine(plan: OutputPlan, summary: RunSummary, parquetRows: number 
 }
 
 /** The engine `--engine` names (onnx when --device cuda), on the CPU when --device says so. */
-function openEngine(o: ImagesCommandOptions, c: RunContext, onWeights: NonNullable<OpenModelOptions['onWeights']>): Promise<OpenedModel> {
+function openEngine(inputs: readonly string[], o: ImagesCommandOptions, c: RunContext, onWeights: NonNullable<OpenModelOptions['onWeights']>): Promise<OpenedModel> {
   return withDownloadBar((onProgress) => openModel(o.weights, {
+    ...(o.precision === 'int8' ? { precision: 'int8' as const, calibration: calibrateOnFirstInputs(inputs, o.recursive, (line) => c.reporter.info(line)) } : {}),
     engine: o.device === 'cuda' ? 'onnx' : o.engine,
     device: o.device === 'cuda' ? 'cuda' : c.device.device === 'cpu' ? 'cpu' : 'auto',
     ...(o.imageSize ? { imageSize: o.imageSize } : {}),
