@@ -12,9 +12,9 @@ import { probeOnnxRuntime } from './onnx-probe.js';
 
 /**
  * The calibration method int8 models are made with unless told otherwise. Measured on the
- * shared photos (bench/int8-calibration.mjs; the README has the figures): min-max agreed with
- * fp32 as well as percentile or better than entropy on top-1 and the embeddings' cosine, and
- * needs one pass over the photos where the histogram methods need two.
+ * shared photos (@xception/onnx's README has the figures): min-max agreed with fp32 within a
+ * photo of percentile and far better than entropy, and needs one pass over the photos where the
+ * histogram methods need two.
  */
 export const CALIBRATION_DEFAULT: CalibrationMethod = 'minmax';
 

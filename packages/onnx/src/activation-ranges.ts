@@ -6,7 +6,8 @@ import type { ActivationRange } from './qdq-int8.js';
  * - 'percentile': clipped at the 99.99th percentile of |x| (outliers get no quantization levels);
  * - 'entropy': clipped where the KL divergence between the histogram of |x| and its 128-level
  *   quantization is least (TensorRT's calibration).
- * The default, 'minmax', was chosen by measurement (bench/int8-calibration.mjs, README): see CALIBRATION_DEFAULT.
+ * @xception/engines' CALIBRATION_DEFAULT, 'minmax', was chosen by measurement (this package's README:
+ * `pnpm --filter @xception/worker bench:int8 -- --methods`).
  */
 export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
 export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'percentile', 'entropy'];

@@ -15,15 +15,15 @@ export interface ActivationRange {
 
 /**
  * Ops whose inputs are quantized: onnxruntime fuses `DequantizeLinear → op → QuantizeLinear`
- * around each into its int8 kernel (QLinearConv, QGemm, QLinearAdd, QLinearGlobalAveragePool;
- * MaxPool and Relu run on the uint8 values directly). Everything else stays float.
+ * around each into its int8 kernel (QLinearConv, QLinearAdd, QLinearGlobalAveragePool; MaxPool
+ * and Relu run on the uint8 values directly). Everything else stays float, the classifier's Gemm
+ * included: it is 0.02% of the multiply-adds, and kept float it measured a top-5 overlap with
+ * fp32 of 0.975 against 0.967 quantized (299x299, seeded weights, 122 shared photos; top-1 and
+ * the embeddings' cosine the same), as onnxruntime's quantize_static did (0.975 against 0.961).
  */
-const QUANTIZED_OPS = new Set(['Conv', 'Gemm', 'Add', 'MaxPool', 'GlobalAveragePool', 'Relu']);
+const QUANTIZED_OPS = new Set(['Conv', 'Add', 'MaxPool', 'GlobalAveragePool', 'Relu']);
 /** Ops whose input 1 is a weight initializer quantized per output channel, and on which axis of it. */
-const WEIGHT_AXIS: Record<string, (node: NodeProto) => number> = {
-  Conv: () => 0, // OIHW: O
-  Gemm: (node) => (node.attribute.some((a) => a.name === 'transB' && Number(a.i) === 1) ? 0 : 1), // [in, out] unless transB
-};
+const WEIGHT_AXIS: Record<string, number> = { Conv: 0 }; // OIHW: O
 
 /** A decoded model with each Conv's lone Relu folded into it, as the int8 graph has it. */
 function foldedGraph(bytes: Uint8Array): ModelProto {
@@ -79,7 +79,7 @@ export function uint8Params(range: ActivationRange): { scale: number; zeroPoint:
 
 /**
  * Writes the QDQ int8 model of an fp32 export of this package: per-channel symmetric int8
- * weights (scale = max |w| / 127 per output channel, zero point 0), int32 biases (scale = input
+ * convolution weights (scale = max |w| / 127 per output channel, zero point 0), int32 biases (scale = input
  * scale × weight scale, as the int8 kernels accumulate), and a QuantizeLinear →
  * DequantizeLinear pair (uint8, asymmetric) on every activation `qdqCalibrationTensors` names,
  * with the calibrated ranges. MaxPool's output keeps its input's parameters (max commutes with
@@ -107,7 +107,7 @@ export function writeQdqInt8(fp32Bytes: Uint8Array, ranges: ReadonlyMap<string, 
     if (QUANTIZED_OPS.has(node.opType!)) {
       const inputs = node.opType === 'Add' ? [0, 1] : [0];
       for (const i of inputs) if (params.has(node.input[i]!)) node.input[i] = `${node.input[i]}/dequantized`;
-      if (WEIGHT_AXIS[node.opType!]) nodes.push(...writer.weights(node, WEIGHT_AXIS[node.opType!]!(node), params.get(node.input[0]!.replace(/\/dequantized$/, ''))!.scale));
+      if (WEIGHT_AXIS[node.opType!] !== undefined) nodes.push(...writer.weights(node, WEIGHT_AXIS[node.opType!]!, params.get(node.input[0]!.replace(/\/dequantized$/, ''))!.scale));
     }
     nodes.push(node);
     for (const output of node.output) if (params.has(output)) nodes.push(...writer.activation(output, params.get(output)!));
