@@ -118,13 +118,16 @@ async function sideBySide(files: Record<string, string>): Promise<Record<string,
 function agreement(ref: Run, q: Run) {
   const n = ref.outputs.length;
   let top1 = 0, top5 = 0, cosine = 0;
+  const flipped: number[] = []; // fp32's top-1 minus top-2 score where int8's top-1 differs: how close a call each was
   for (let i = 0; i < n; i++) {
     const a = topK(ref.outputs[i]!, 5), b = topK(q.outputs[i]!, 5);
     if (a[0] === b[0]) top1++;
+    else flipped.push(ref.outputs[i]![a[0]!]! - ref.outputs[i]![a[1]!]!);
     top5 += a.filter((c) => b.includes(c)).length / 5;
     cosine += cosineOf(ref.features[i]!, q.features[i]!);
   }
-  return { photos: n, top1: top1 / n, top5Overlap: top5 / n, embeddingCosine: cosine / n };
+  const gaps = ref.outputs.map((o) => { const [x, y] = topK(o, 2); return o[x!]! - o[y!]!; }).sort((x, y) => x - y);
+  return { photos: n, top1: top1 / n, top5Overlap: top5 / n, embeddingCosine: cosine / n, flippedGaps: flipped.sort((x, y) => x - y), medianGap: gaps[Math.floor(n / 2)]! };
 }
 const files: Record<string, string> = { fp32: fp32File, ours: int8File, onnxruntime: ortFile };
 if (args.methods) {
@@ -176,6 +179,8 @@ for (const [k, r] of Object.entries(sessionRows)) {
   console.log(`  ${k.padEnd(12)} ${f(r.msPerImage, 1).padStart(8)}  ${f(r.speedupOverFp32, 2).padStart(6)}  ${a ? `${f(a.top1)}  ${f(a.top5Overlap)}  ${f(a.embeddingCosine, 5)}` : ''}`);
 }
 console.log(`  ours / onnxruntime time: ${f(runs.ours!.ms / runs.onnxruntime!.ms, 3)}`);
+const ours = (sessionRows.ours as { agreement: ReturnType<typeof agreement> }).agreement;
+console.log(`  fp32's top-1 - top-2 score where ours flips top-1: ${ours.flippedGaps.map((g) => f(g, 4)).join(', ')} (median over all photos ${f(ours.medianGap, 4)})`);
 console.log(`\nxception classify / embed over ${cliRow.photos} photos (end to end):`);
 for (const [k, r] of Object.entries(endToEnd)) console.log(`  ${k.padEnd(14)} ${f(r.imagesPerSecond, 2)} images/s (${f(r.seconds, 1)} s)`);
 console.log(`  int8 / fp32 images/s: classify ${f(cliRow.classifySpeedup, 2)}x, embed ${f(cliRow.embedSpeedup, 2)}x; top-1 ${f(cliRow.top1)}, top-5 overlap ${f(cliRow.top5Overlap)}, embedding cosine ${f(cliRow.embeddingCosine, 5)}`);
