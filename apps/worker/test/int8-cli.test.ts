@@ -2,6 +2,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { readNpy, writeNpy } from '@xception/batch';
+import { cosineOf } from '@xception/onnx';
+import { decodeCalibrationPhotos } from '@xception/runtime';
 import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
 import { jsonl, runCli } from '@xception/test-kit/worker-cli';
 
@@ -25,7 +28,7 @@ describe.skipIf(!photos)('--precision int8 end to end (71x71, seeded weights, sh
   };
   const first24 = folder('first24', 0, 24);
 
-  test('classify calibrates on its first inputs once, says so in one line, and agrees with fp32', async () => {
+  test('classify calibrates on its first inputs once, says so in one line, and agrees with fp32; a rerun and tag take the cached model', async () => {
     const int8 = await runCli(['classify', first24, '--out', join(dir, 'int8.jsonl'), ...FAST, '--precision', 'int8'], env);
     expect(int8.code, int8.stderr).toBe(0);
     expect(int8.stderr.match(/^calibrating int8 on the first 24 inputs/gm)).toHaveLength(1);
@@ -43,6 +46,11 @@ describe.skipIf(!photos)('--precision int8 end to end (71x71, seeded weights, sh
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/calibrating/);
     expect(again.stderr).toMatch(/model int8 cached /);
+    // tag takes the same cached model (it would calibrate on the photos it classifies otherwise).
+    const tag = await runCli(['tag', first24, '--weights', 'none', '--image-size', '71', '--threads', '2', '--dry-run', '--precision', 'int8'], env);
+    expect(tag.code, tag.stderr).toBe(0);
+    expect(tag.stderr).not.toMatch(/calibrating/);
+    expect(tag.stderr).toMatch(/model int8 cached /);
   }, 240_000);
 
   test('xception quantize refuses too few photos, and --precision int8 with another engine, as usage errors in flag words', async () => {
@@ -65,5 +73,23 @@ describe.skipIf(!photos)('--precision int8 end to end (71x71, seeded weights, sh
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).not.toMatch(/calibrating/);
     expect(run.stderr).toMatch(/model int8 cached /);
+  }, 240_000);
+
+  test('predict --precision int8 calibrates on the input tensor\'s images, and its features agree with fp32\'s', async () => {
+    const home = { XCEPTION_HOME: join(dir, 'home-predict') };
+    const images = await decodeCalibrationPhotos(readdirSync(photos!).sort().slice(40, 56).map((f) => join(photos!, f)), [71, 71]);
+    const x = join(dir, 'x.npy');
+    await writeNpy(x, { data: images.pixels, shape: [16, 71, 71, 3] });
+    const features = (precision: string) => join(dir, `f-${precision}.npy`);
+    for (const precision of ['fp32', 'int8']) {
+      const run = await runCli(['predict', '--weights', 'none', '--input', x, '--output', join(dir, `y-${precision}.npy`), '--features', features(precision), '--precision', precision], home);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr.includes('calibrating int8 on the first 16 inputs')).toBe(precision === 'int8');
+    }
+    const [a, b] = [await readNpy(features('fp32')), await readNpy(features('int8'))];
+    expect(b.shape).toEqual([16, 2048]);
+    const cosines = Array.from({ length: 16 }, (_, i) => cosineOf(a.data.subarray(i * 2048, (i + 1) * 2048) as Float32Array, b.data.subarray(i * 2048, (i + 1) * 2048) as Float32Array));
+    console.log(`predict int8 vs fp32 features, 16 photos: min cosine ${Math.min(...cosines)}`);
+    expect(Math.min(...cosines)).toBeGreaterThan(0.99);
   }, 240_000);
 });
