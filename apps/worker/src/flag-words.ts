@@ -26,7 +26,7 @@ export const flagWords: OptionWords = {
 const BATCH_FLAGS: Record<BatchOption, string> = {
   out: '--out', input: '--input', shard: '--shard', waitSeconds: '--wait-lock', retryFailed: '--retry-failed',
   kind: 'command', weights: '--weights', top: 'top', inputSize: '--image-size', resize: '--resize', topK: '--top-k',
-  parts: 'the shard result files after the output file', skipBadRows: '--skip-bad-rows',
+  parts: 'the shard result files after the output file', skipBadRows: '--skip-bad-rows', precision: '--precision',
 };
 
 /** @xception/batch's options in this CLI's words: `--top-k 5`, "rerun the same command", "xception embed". */

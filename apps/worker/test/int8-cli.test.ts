@@ -42,6 +42,11 @@ describe.skipIf(!photos)('--precision int8 end to end (71x71, seeded weights, sh
     expect(a.size).toBe(24);
     expect(agree).toBeGreaterThanOrEqual(20); // seeded weights score the classes nearly alike: 22 of 24 here
 
+    // Resuming the fp32 output with int8 would mix two models' rows: refused, naming the flag.
+    const mixed = await runCli(['classify', first24, '--out', join(dir, 'fp32.jsonl'), ...FAST, '--precision', 'int8'], env);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toContain(`xception: ${join(dir, 'fp32.jsonl')} was written by another model or settings: --precision int8 instead of fp32; rerun with the options it was started with, or choose another --out.`);
+
     const again = await runCli(['classify', first24, '--out', join(dir, 'again.jsonl'), ...FAST, '--precision', 'int8'], env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/calibrating/);

@@ -4,7 +4,7 @@
  * (`retryFailed`), the fields of a ModelRecord (what a resumed output must agree with), and
  * mergeResults' `parts` and `skipBadRows`.
  */
-export type BatchOption = 'out' | 'input' | 'shard' | 'waitSeconds' | 'retryFailed' | 'kind' | 'weights' | 'top' | 'inputSize' | 'resize' | 'topK' | 'parts' | 'skipBadRows';
+export type BatchOption = 'out' | 'input' | 'shard' | 'waitSeconds' | 'retryFailed' | 'kind' | 'weights' | 'top' | 'inputSize' | 'resize' | 'topK' | 'parts' | 'skipBadRows' | 'precision';
 
 /**
  * How a front door names the options and the job: the library says `topK: 5` and "run the job
@@ -22,7 +22,7 @@ export interface BatchWords {
 const LIBRARY_NAMES: Record<BatchOption, string> = {
   out: 'output path', input: 'input', shard: 'shard', waitSeconds: 'waitSeconds', retryFailed: 'retryFailed: true',
   kind: 'kind', weights: 'weights', top: 'top', inputSize: 'inputSize', resize: 'resize', topK: 'topK',
-  parts: 'parts (the shards\' results files)', skipBadRows: 'skipBadRows: true',
+  parts: 'parts (the shards\' results files)', skipBadRows: 'skipBadRows: true', precision: 'precision',
 };
 
 /** This library's words: its option and field names, `name: value`. */

@@ -98,6 +98,7 @@ async function runLocked(inputs: readonly string[], o: ImagesCommandOptions, c: 
     // The record hashes the decoded values (the same weights from any file format give one record).
     const record: ModelRecord = held.record = {
       kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
+      ...(o.precision === 'int8' ? { precision: 'int8' as const } : {}),
     };
     if (out !== '-') await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
   });
