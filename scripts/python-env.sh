@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Python side of the test suite: real Keras 3 (TensorFlow 2.21), h5py, Pillow, NumPy and
-# pyarrow in a virtual environment, the independent oracle that the equivalence tests compare
+# pyarrow (and onnx + onnxruntime: the int8 tests' checker and the benchmark's quantize_static peer) in a virtual environment, the independent oracle that the equivalence tests compare
 # against. Created when Python 3.10+ is on the machine and PyPI answers; otherwise the tests
 # that need it skip with a message. Called by scripts/test.sh.
 #
@@ -13,7 +13,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Pinned: the figures in the tests were measured against exactly these (Pillow decides the
 # pixels of load_img, Keras the file layouts written and read).
-PY_PACKAGES=(tensorflow-cpu==2.21.0 keras==3.15.1 h5py==3.14.0 pillow==12.3.0 numpy==2.4.6 pyarrow==25.0.1)
+PY_PACKAGES=(tensorflow-cpu==2.21.0 keras==3.15.1 h5py==3.14.0 pillow==12.3.0 numpy==2.4.6 pyarrow==25.0.1 onnx==1.23.1 onnxruntime==1.30.0)
 key=$(printf '%s\n' "${PY_PACKAGES[@]}" | cksum | cut -d' ' -f1)
 VENV="${XCEPTION_PYTHON_ENV:-${XDG_CACHE_HOME:-$HOME/.cache}/xception/python-$key}"
 STAMP="$VENV/.xception-packages"

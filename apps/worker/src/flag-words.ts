@@ -3,9 +3,13 @@ import type { OptionWords, RuntimeError, RuntimeOption } from '@xception/runtime
 import type { TrainingError, TrainingOption, TrainingWords } from '@xception/training/node';
 import { CliError, EXIT } from './cli-error.js';
 
-const FLAGS: Record<RuntimeOption, string> = { weights: '--weights', engine: '--engine', imageSize: '--image-size', device: '--device' };
+const FLAGS: Record<RuntimeOption, string> = {
+  weights: '--weights', engine: '--engine', imageSize: '--image-size', device: '--device', precision: '--precision',
+  // int8's calibration photos: on the command line, a folder given to `xception quantize`.
+  calibration: 'xception quantize --calibrate',
+};
 /** On the command line, no weights (the library's null) are `--weights none`. */
-const valueOf = (option: RuntimeOption, value: string): string => (option === 'weights' && value === 'null' ? 'none' : value);
+const valueOf = (option: RuntimeOption, value: string): string => (option === 'weights' && value === 'null' ? 'none' : option === 'calibration' ? 'DIR' : value);
 
 /** @xception/runtime's options in this CLI's words: `--image-size 71`, `--engine onnx`, `--weights none`. */
 export const flagWords: OptionWords = {
@@ -22,7 +26,7 @@ export const flagWords: OptionWords = {
 const BATCH_FLAGS: Record<BatchOption, string> = {
   out: '--out', input: '--input', shard: '--shard', waitSeconds: '--wait-lock', staleSeconds: '--lock-stale', retryFailed: '--retry-failed',
   kind: 'command', weights: '--weights', top: 'top', inputSize: '--image-size', resize: '--resize', topK: '--top-k',
-  parts: 'the shard result files after the output file', skipBadRows: '--skip-bad-rows',
+  parts: 'the shard result files after the output file', skipBadRows: '--skip-bad-rows', precision: '--precision',
   maxInputBytes: '--max-input-bytes', inputTimeout: '--input-timeout',
 };
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,11 @@ describe('CLI details a batch user hits', () => {
     expect(checks).toEqual(expect.arrayContaining(['engine onnx', 'engine wasm', 'gpu', 'onnxruntime cuda provider']));
     const provider = report.findings.find((f) => f.check === 'onnxruntime cuda provider')!;
     if (!provider.ok) expect(provider.detail).toContain('--onnxruntime-node-install=cuda12');
+    // The int8 fast path, against grep's own reading of the CPU flags.
+    const int8 = report.findings.find((f) => f.check === 'int8 (--precision int8)')!;
+    const vnni = spawnSync('grep', ['-qwE', 'avx512_vnni|avx_vnni|asimddp', '/proc/cpuinfo']).status === 0;
+    expect(int8.ok).toBe(vnni);
+    expect(int8.detail).toMatch(vnni ? /^int8 \(--precision int8\): yes, a fast int8 path \((avx512_vnni|avx_vnni|asimddp)/ : /no fast int8 path on this CPU/);
   }, 120_000);
 
   test.skipIf(!photos)('--out - writes the rows to standard output and no file named -', async () => {

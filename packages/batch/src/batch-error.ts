@@ -5,7 +5,7 @@
  * mergeResults' `parts` and `skipBadRows`.
  */
 export type BatchOption = 'out' | 'input' | 'shard' | 'waitSeconds' | 'staleSeconds' | 'retryFailed' | 'kind' | 'weights' | 'top' | 'inputSize' | 'resize' | 'topK' | 'parts' | 'skipBadRows'
-  | 'maxInputBytes' | 'inputTimeout';
+  | 'precision' | 'maxInputBytes' | 'inputTimeout';
 
 /**
  * How a front door names the options and the job: the library says `topK: 5` and "run the job
@@ -23,7 +23,7 @@ export interface BatchWords {
 const LIBRARY_NAMES: Record<BatchOption, string> = {
   out: 'output path', input: 'input', shard: 'shard', waitSeconds: 'waitSeconds', staleSeconds: 'staleSeconds', retryFailed: 'retryFailed: true',
   kind: 'kind', weights: 'weights', top: 'top', inputSize: 'inputSize', resize: 'resize', topK: 'topK',
-  parts: 'parts (the shards\' results files)', skipBadRows: 'skipBadRows: true',
+  parts: 'parts (the shards\' results files)', skipBadRows: 'skipBadRows: true', precision: 'precision',
   maxInputBytes: 'urls.maxBytes', inputTimeout: 'urls.timeoutMs',
 };
 

@@ -13,6 +13,8 @@ export interface ModelRecord {
   inputSize: number;
   resize: string;
   topK: number | null;
+  /** 'int8': rows of a calibrated int8 model, which differ from fp32's; absent means fp32. */
+  precision?: 'fp32' | 'int8';
 }
 
 /** A model's weight tensors by name (@xception/core's WeightValues has this shape; no dependency on it for a type). */
@@ -35,9 +37,13 @@ export function modelId(record: ModelRecord): string {
   return createHash('sha256').update(JSON.stringify(comparable(record))).digest('hex').slice(0, 16);
 }
 
+/** What identifies the rows' model: fp32 records (no precision) keep the ids they had before int8 existed. */
 function comparable(r: ModelRecord) {
-  return { kind: r.kind, weightsSha256: r.weightsSha256, top: r.top, inputSize: r.inputSize, resize: r.resize, topK: r.topK };
+  return { kind: r.kind, weightsSha256: r.weightsSha256, top: r.top, inputSize: r.inputSize, resize: r.resize, topK: r.topK, ...(r.precision === 'int8' ? { precision: 'int8' } : {}) };
 }
+
+/** comparable() with the precision always there, so that fp32 against int8 is a difference either way round. */
+const compared = (r: ModelRecord) => ({ ...comparable(r), precision: r.precision ?? 'fp32' });
 
 /**
  * Writes the record beside a new output, or checks it against the one an earlier run left:
@@ -70,8 +76,8 @@ export async function checkModelRecord(out: string, record: ModelRecord, options
 
 /** How `record` differs from `earlier`, in the caller's words (`--image-size 75 instead of 71`), or null when they agree. */
 export function modelDifferences(earlier: ModelRecord, record: ModelRecord): ((words: BatchWords) => string) | null {
-  const before = comparable(earlier);
-  const now = comparable(record);
+  const before = compared(earlier);
+  const now = compared(record);
   const changed = (Object.keys(now) as Array<keyof typeof now>).filter((k) => before[k] !== now[k]);
   if (changed.length === 0) return null;
   return (w) => changed.map((k) => k === 'weightsSha256'

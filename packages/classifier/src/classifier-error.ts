@@ -4,13 +4,15 @@
  * - ERR_CLASSIFIER_ENGINE: no engine (onnxruntime, tfjs backend) can run the model here.
  * - ERR_CLASSIFIER_INPUT: an input is not an image the classifier can read.
  * - ERR_CLASSIFIER_DISPOSED: the classifier was disposed.
+ * - ERR_CLASSIFIER_INT8_AGREEMENT: precision 'int8' was refused: its model agrees with fp32 on under 98% of held-out photos.
  */
 export type ClassifierErrorCode =
   | 'ERR_CLASSIFIER_OPTIONS'
   | 'ERR_CLASSIFIER_WEIGHTS'
   | 'ERR_CLASSIFIER_ENGINE'
   | 'ERR_CLASSIFIER_INPUT'
-  | 'ERR_CLASSIFIER_DISPOSED';
+  | 'ERR_CLASSIFIER_DISPOSED'
+  | 'ERR_CLASSIFIER_INT8_AGREEMENT';
 
 /**
  * A typed failure of @xception/classifier, in the words of its options (`weights: …`,

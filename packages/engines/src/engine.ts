@@ -85,4 +85,6 @@ export interface EngineOptions {
   onnxCacheDir?: string | null;
   /** onnx: 'cpu' never tries the CUDA provider; 'cuda' fails rather than fall back to the CPU (the `device` option; @xception/runtime's decideDevice decides it). */
   device?: 'auto' | 'cpu' | 'cuda';
+  /** onnx: a model file prepared already (the int8 model of prepareInt8Model), run instead of the fp32 export. */
+  onnxModel?: { path: string; source: string; cached: boolean };
 }

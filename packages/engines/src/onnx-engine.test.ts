@@ -196,12 +196,14 @@ describe('weights still in their file (DeferredWeights)', () => {
 });
 
 describe('the onnx cache is pruned', () => {
-  test('to the most recently used models, each with its .sha256 and optimised graphs; other files are left alone', () => {
+  test('to the most recently used models, each with its .sha256, int8 record and optimised graphs; other files are left alone', () => {
     const cache = mkdtempSync(join(dir, 'prune-'));
-    const names = Array.from({ length: 5 }, (_, i) => `xception-${String(i).repeat(24)}.onnx`);
+    // Names of fp32 exports (24 hex) and of int8 models (48: the fp32 key, then the calibration's).
+    const names = Array.from({ length: 5 }, (_, i) => `xception-${String(i).repeat(i % 2 === 0 ? 24 : 48)}.onnx`);
     names.forEach((name, i) => {
       writeFileSync(join(cache, name), 'model');
       writeFileSync(join(cache, `${name}.sha256`), 'hash\n');
+      if (i % 2 === 1) writeFileSync(join(cache, `${name}.int8.json`), '{}\n');
       const used = new Date(Date.UTC(2026, 0, 1 + i)); // names[4] the most recently used
       utimesSync(join(cache, name), used, used);
     });
@@ -216,7 +218,7 @@ describe('the onnx cache is pruned', () => {
     const old = new Date(Date.now() - 3_600_000);
     utimesSync(join(cache, leftover), old, old);
     expect(pruneOnnxCache(cache, 2).sort()).toEqual(names.slice(0, 3));
-    expect(readdirSync(cache).sort()).toEqual(['notes.txt', names[3], `${names[3]}.sha256`, names[4], `${names[4]}.sha256`, optimised(names[4]!)].sort());
+    expect(readdirSync(cache).sort()).toEqual(['notes.txt', names[3], `${names[3]}.sha256`, `${names[3]}.int8.json`, names[4], `${names[4]}.sha256`, optimised(names[4]!)].sort());
   });
 });
 

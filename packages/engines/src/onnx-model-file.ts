@@ -92,6 +92,7 @@ export function pruneOnnxCache(dir: string, keep: number = ONNX_CACHE_KEEP): str
   const removed = models.slice(keep).map((m) => m.name);
   for (const name of removed) {
     rmSync(join(dir, `${name}.sha256`), { force: true }); // first: a model without its hash is never trusted
+    rmSync(join(dir, `${name}.int8.json`), { force: true }); // an int8 model's record (onnx-int8-model-file.ts)
     rmSync(join(dir, name), { force: true });
   }
   for (const name of names) {

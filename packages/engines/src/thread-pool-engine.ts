@@ -29,7 +29,7 @@ export async function createWasmPoolEngine(options: EngineOptions): Promise<Infe
  */
 export async function createOnnxThreadEngine(options: EngineOptions): Promise<InferenceEngine> {
   // The model file is made here (weights still in their file are decoded only if its cache lacks it); the thread gets its path, not a copy of the weights.
-  const model = await prepareOnnxModel(options.model, options.weights, options.onnxCacheDir);
+  const model = options.onnxModel ? { ...options.onnxModel, release: () => undefined } : await prepareOnnxModel(options.model, options.weights, options.onnxCacheDir);
   try {
     return await createThreadPoolEngine('onnx', { ...options, weights: null }, 1, 2, (detail) => `${detail}, in a worker thread`, { path: model.path, source: model.source, cached: model.cached });
   } finally {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveXceptionConfig, type ClassifierActivation, type CreateXceptionOptions, type WeightValues } from '@xception/core';
 import { decodedWeights, EngineError, selectEngine, type DeferredWeights, type EngineChoice, type EngineOptions, type EngineResult, type InferenceEngine } from '@xception/engines';
 import { openClassifierWeights, readWeights, weightsModelId, type ProgressCallback, type WeightsRegistry } from '@xception/weights';
+import { openInt8Model, type CalibrationSource, type Precision } from './int8-model.js';
 import { checkImageSize, IMAGENET_SIZE } from './model-rules.js';
 import { createOnnxFileEngine } from './onnx-file-engine.js';
 import { reasonOf, RuntimeError } from './runtime-error.js';
@@ -22,6 +23,10 @@ export interface OpenModelOptions {
   threads?: number;
   /** onnxruntime's execution provider: 'auto' (CUDA when it loads), 'cpu', or 'cuda'. */
   device?: EngineOptions['device'];
+  /** 'fp32' (default), or 'int8': onnxruntime's int8 kernels (CPU) on a QDQ model calibrated on photos and cached; refused below 0.98 top-1 agreement with fp32 (ERR_INT8_AGREEMENT). */
+  precision?: Precision;
+  /** int8: the photos to calibrate on (64 to 256 typical ones), used when no int8 model of these weights is cached or, as paths, to calibrate on exactly these. */
+  calibration?: CalibrationSource;
   /** Where 'imagenet' and exported ONNX models are cached (`<cacheDir>/onnx`). Default $XCEPTION_HOME or the user cache folder. */
   cacheDir?: string;
   /** Where 'imagenet' is downloaded from, and the environment (proxies) for it: tests use a server on 127.0.0.1. */
@@ -89,15 +94,34 @@ export async function openModel(spec: string | URL | null, options: OpenModelOpt
     weights = decoded;
     await options.onWeights(decoded, { imageSize: height, classes: read.classes });
   }
-  const engine = await startEngine(options.engine ?? 'auto', source ?? 'none', {
+  const int8 = options.precision === 'int8' ? await openInt8(model, weights, [height, width], options) : null;
+  const engine = await startEngine(int8 ? 'onnx' : options.engine ?? 'auto', source ?? 'none', {
     model,
     weights,
-    ...(options.device ? { device: options.device } : {}),
+    ...(int8 ? { onnxModel: int8, device: 'cpu' as const } : {}),
+    ...(options.device && !int8 ? { device: options.device } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.cacheDir ? { onnxCacheDir: join(options.cacheDir, 'onnx') } : {}),
   }, options.log ?? (() => undefined));
   const modelId = await modelIdOf(source, options);
   return opened(engine, { classes: includeTop ? read.classes : 0, classNames: read.classNames, height, width, modelId });
+}
+
+/** precision 'int8': onnxruntime on the CPU only, and a model from Keras weights (it is calibrated from their fp32 export). */
+async function openInt8(model: CreateXceptionOptions, weights: WeightValues | DeferredWeights | null, shape: [number, number], o: OpenModelOptions) {
+  const engine = o.engine ?? 'auto';
+  if (engine !== 'auto' && engine !== 'onnx') {
+    throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'precision', (w) => `${w.option('precision', 'int8')} runs on ${w.option('engine', 'onnx')} only; leave ${w.option('engine', engine)} out, or use ${w.option('precision', 'fp32')}.`);
+  }
+  if (o.device === 'cuda') {
+    throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'precision', (w) => `${w.option('precision', 'int8')} runs on the CPU's int8 kernels, not CUDA; leave ${w.option('device', 'cuda')} out, or use ${w.option('precision', 'fp32')}.`);
+  }
+  const file = await openInt8Model(model, weights, shape, {
+    ...(o.calibration ? { calibration: o.calibration } : {}), ...(o.cacheDir ? { cacheDir: join(o.cacheDir, 'onnx') } : {}), ...(o.threads ? { threads: o.threads } : {}),
+  });
+  const a = file.record.agreement;
+  o.log?.(`int8: ${file.source}; agreement with fp32 on ${a.heldOut} held-out photos: top-1 ${a.top1 === null ? 'n/a' : a.top1.toFixed(3)}, embedding cosine ${a.embeddingCosine.toFixed(4)}`);
+  return { path: file.path, source: file.source, cached: file.cached };
 }
 
 /**
@@ -153,6 +177,10 @@ async function openOnnxFile(source: string, o: OpenModelOptions): Promise<Opened
   if (o.engine !== undefined && o.engine !== 'auto' && o.engine !== 'onnx') {
     throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'engine', (w) =>
       `${w.option('weights', source)} is an .onnx file, which runs on ${w.option('engine', 'onnx')} only; leave ${w.option('engine', o.engine!)} out, or pass Keras weights.`);
+  }
+  if (o.precision === 'int8') {
+    throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'precision', (w) =>
+      `${w.option('weights', source)} is a ready .onnx file, which runs as it is; ${w.option('precision', 'int8')} is calibrated from Keras weights (.keras, .h5 or model.json): pass those, or leave it out.`);
   }
   const bytes = await readOnnxBytes(source, o.onProgress);
   const engine = await createOnnxFileEngine(bytes, source, o.threads);

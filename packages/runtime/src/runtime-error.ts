@@ -1,7 +1,7 @@
 import { WordedError } from './worded-error.js';
 
 /** The options of openModel() an error can be about. */
-export type RuntimeOption = 'weights' | 'engine' | 'imageSize' | 'device';
+export type RuntimeOption = 'weights' | 'engine' | 'imageSize' | 'device' | 'precision' | 'calibration';
 
 /**
  * How a front door names the options: the library says `imageSize: 128` and `'imagenet'`,
@@ -22,15 +22,19 @@ export const libraryWords: OptionWords = {
   value: (option, value) => quoted(option, value),
 };
 
-const quoted = (option: RuntimeOption, value: string): string => (option === 'imageSize' || value === 'null' ? value : `'${value}'`);
+const quoted = (option: RuntimeOption, value: string): string => {
+  if (option === 'calibration') return '[...photo paths]'; // the sentences' placeholder for the photos
+  return option === 'imageSize' || value === 'null' ? value : `'${value}'`;
+};
 
 /**
  * - ERR_RUNTIME_OPTIONS: the options contradict each other or Keras' rules (imageSize with 'imagenet').
  * - ERR_RUNTIME_WEIGHTS: the weights cannot be found, downloaded or read (`cause` keeps @xception/weights' typed error).
  * - ERR_ENGINE_UNAVAILABLE: the engine asked for cannot load here (`cause` keeps @xception/engines' EngineError).
  * - ERR_DEVICE_UNAVAILABLE: device 'cuda' was asked for, and the NVIDIA driver or onnxruntime's CUDA provider is missing.
+ * - ERR_INT8_AGREEMENT: precision 'int8' was asked for, and the int8 model agrees with fp32 on fewer held-out photos than the bound (0.98 top-1).
  */
-export type RuntimeErrorCode = 'ERR_RUNTIME_OPTIONS' | 'ERR_RUNTIME_WEIGHTS' | 'ERR_ENGINE_UNAVAILABLE' | 'ERR_DEVICE_UNAVAILABLE';
+export type RuntimeErrorCode = 'ERR_RUNTIME_OPTIONS' | 'ERR_RUNTIME_WEIGHTS' | 'ERR_ENGINE_UNAVAILABLE' | 'ERR_DEVICE_UNAVAILABLE' | 'ERR_INT8_AGREEMENT';
 
 /**
  * A typed failure to open the model. `option` says which option it is about; the sentence is

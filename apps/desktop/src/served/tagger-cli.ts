@@ -80,7 +80,8 @@ async function checkImageSizeFlag(weights: string, imageSize: number): Promise<v
     checkImageSize(weights, imageSize);
   } catch (error) {
     if (!(error instanceof RuntimeError)) throw error;
-    const flags = { weights: '--weights', engine: '--engine', imageSize: '--image-size', device: '--device' };
+    // checkImageSize names the image size (and the weights); serve has no int8 flags (the desktop settings have no precision yet).
+    const flags = { weights: '--weights', engine: '--engine', imageSize: '--image-size', device: '--device', precision: 'precision', calibration: 'calibration photos' };
     throw new TaggerError(error.describe({ option: (option, value) => `${flags[option]} ${value}`, value: (_option, value) => value }));
   }
 }

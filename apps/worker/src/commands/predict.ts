@@ -1,6 +1,7 @@
 import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice, EngineResult, InferenceEngine } from '@xception/engines';
-import { openModel } from '@xception/runtime';
+import { openModel, type Precision } from '@xception/runtime';
+import { calibrateOnTensor } from '../int8-calibration.js';
 import { withDownloadBar } from '../download-bar.js';
 import { readNpy, writeNpy } from '@xception/batch';
 
@@ -14,6 +15,8 @@ export interface PredictOptions {
   features?: string;
   /** Images per engine run (`--batch-size`). */
   batchSize: number;
+  /** fp32 (default) or int8 (calibrated on the input's first images when no int8 model is cached). */
+  precision?: Precision;
 }
 
 /**
@@ -30,6 +33,7 @@ export async function predictCommand(o: PredictOptions, log: (line: string) => v
   // Threads as in classify: the engine's default, the number of CPUs (onnxruntime's intra-op
   // threads, or the wasm pool's worker threads).
   const { engine } = await withDownloadBar((onProgress) => openModel(o.weights, {
+    ...(o.precision === 'int8' ? { precision: 'int8' as const, calibration: calibrateOnTensor(x.data as Float32Array, n, log) } : {}),
     engine: o.engine, includeTop: o.top, imageSize: [h, w], pooling: o.pooling ?? null, onProgress, log,
   }));
   try {

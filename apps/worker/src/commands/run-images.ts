@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '@xception/engines';
-import { checkImageSize, decideDevice, detectCuda, NO_CUDA, openModel, runImagePipeline, type DeviceChoice, type DeviceDecision, type OpenedModel, type OpenModelOptions } from '@xception/runtime';
+import { checkImageSize, decideDevice, detectCuda, NO_CUDA, openModel, runImagePipeline, type DeviceChoice, type DeviceDecision, type OpenedModel, type OpenModelOptions, type Precision } from '@xception/runtime';
 import {
   asOutputError, checkModelRecord, claimOutput, describeHolder, EmbeddingJournal, hashWeights, InFlightJournal, inShard, isTarShard, listInputs, modelId,
   isS3Url, openOutput, pathsFileOf, planOutput, removeEmptyOutput, resolveShard, runResumable, stopOnSignal, writeParquetOutput,
@@ -12,6 +12,7 @@ import {
 import type { S3Output } from '@xception/batch/s3';
 import { defaultCacheDir } from '@xception/weights';
 import { decodeTop } from '../class-names.js';
+import { calibrateOnFirstInputs } from '../int8-calibration.js';
 import { withDownloadBar } from '../download-bar.js';
 import { batchFlagWords } from '../flag-words.js';
 import { createProgressReporter, type LogFormat, type ProgressReporter } from '../progress-reporter.js';
@@ -48,6 +49,8 @@ export interface ImagesCommandOptions {
   inputTimeout?: number;
   /** --work-dir: where an s3:// --out is written before its upload (default: defaultWorkDir()). */
   workDir?: string;
+  /** fp32 (default) or int8 (a calibrated model; calibrated on the first inputs when none is cached). */
+  precision?: Precision;
 }
 
 /** Where an s3:// --out is written and resumed: `<the weights cache>/work` ($XCEPTION_HOME/work, else ~/.cache/xception/work). */
@@ -123,10 +126,11 @@ interface RunContext {
 async function runLocked(inputs: readonly string[], o: ImagesCommandOptions, c: RunContext): Promise<number> {
   const { kind, out, journal } = c.plan;
   const held: { record?: ModelRecord } = {};
-  const opened = await openEngine(o, c, async (weights, { imageSize }) => {
+  const opened = await openEngine(inputs, o, c, async (weights, { imageSize }) => {
     // The record hashes the decoded values (the same weights from any file format give one record).
     const record: ModelRecord = held.record = {
       kind, weights: o.weights, weightsSha256: hashWeights(weights), top: true, inputSize: imageSize, resize: o.resize, topK: kind === 'classify' ? o.topK : null,
+      ...(o.precision === 'int8' ? { precision: 'int8' as const } : {}),
     };
     await c.remote?.checkModel(c.plan, record);
     if (out !== '-') await checkModelRecord(out, record, { outputHasRows: ((await stat(journal).catch(() => null))?.size ?? 0) > 0 });
@@ -247,8 +251,9 @@ function summaryLine(plan: OutputPlan, summary: RunSummary, parquetRows: number 
 }
 
 /** The engine `--engine` names (onnx when --device cuda), on the CPU when --device says so. */
-function openEngine(o: ImagesCommandOptions, c: RunContext, onWeights: NonNullable<OpenModelOptions['onWeights']>): Promise<OpenedModel> {
+function openEngine(inputs: readonly string[], o: ImagesCommandOptions, c: RunContext, onWeights: NonNullable<OpenModelOptions['onWeights']>): Promise<OpenedModel> {
   return withDownloadBar((onProgress) => openModel(o.weights, {
+    ...(o.precision === 'int8' ? { precision: 'int8' as const, calibration: calibrateOnFirstInputs(inputs, o.recursive, (line) => c.reporter.info(line)) } : {}),
     engine: o.device === 'cuda' ? 'onnx' : o.engine,
     device: o.device === 'cuda' ? 'cuda' : c.device.device === 'cpu' ? 'cpu' : 'auto',
     ...(o.imageSize ? { imageSize: o.imageSize } : {}),

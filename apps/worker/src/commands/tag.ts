@@ -14,7 +14,8 @@ import {
 import { decodeTop } from '../class-names.js';
 import { CliError, EXIT } from '../cli-error.js';
 import type { EngineChoice } from '@xception/engines';
-import { checkImageSize, modelIdOf, openModel, runImagePipeline } from '@xception/runtime';
+import { checkImageSize, modelIdOf, openModel, runImagePipeline, type Precision } from '@xception/runtime';
+import { calibrateOnFirstInputs } from '../int8-calibration.js';
 import { withDownloadBar } from '../download-bar.js';
 import { type InputEntry, PathSet, type ResultRow } from '@xception/batch';
 import { createProgressReporter, type LogFormat, type ProgressReporter } from '../progress-reporter.js';
@@ -30,6 +31,8 @@ export interface TagOptions {
   /** --image-size; absent: the weights' saved size, else 299. */
   imageSize?: number;
   resize: 'squash' | 'center-crop';
+  /** fp32 (default) or int8 (calibrated on the first photos to classify when no int8 model is cached). */
+  precision?: Precision;
   dryRun: boolean;
   quiet: boolean;
   logFormat: LogFormat;
@@ -173,6 +176,7 @@ async function applyRecorded(run: TagRun, folders: readonly string[]): Promise<{
 async function classifyAndApply(run: TagRun, toClassify: readonly string[]): Promise<void> {
   const { o, reporter } = run;
   const opened = await withDownloadBar((onProgress) => openModel(o.weights, {
+    ...(o.precision === 'int8' ? { precision: 'int8' as const, calibration: calibrateOnFirstInputs(toClassify, false, (line) => reporter.info(line)) } : {}),
     engine: o.engine, ...(o.imageSize ? { imageSize: o.imageSize } : {}), ...(o.threads ? { threads: o.threads } : {}), onProgress, log: (line) => reporter.info(line),
   }));
   const { engine, imageSize } = opened;
