@@ -8,6 +8,7 @@ import { decodeCalibrationPhotos, openModel, RuntimeError } from './index.js';
 
 const SIZE = 71;
 const photosDir = sharedPath('images', 'imagenet-samples');
+if (!photosDir) console.warn(`the int8 runtime tests are ${SKIP_NO_SHARED}`);
 const photos = photosDir ? readdirSync(photosDir).sort().slice(0, 20).map((name) => join(photosDir, name)) : [];
 const cacheDir = mkdtempSync(join(tmpdir(), 'xception-int8-'));
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
@@ -68,7 +69,6 @@ describe.skipIf(!photosDir)('precision: int8 (71x71, seeded weights, shared phot
     expect(wasm.message).toBe("precision: 'int8' runs on engine: 'onnx' only; leave engine: 'wasm' out, or use precision: 'fp32'.");
   });
 });
-it.skipIf(!!photosDir)(SKIP_NO_SHARED, () => undefined);
 
 describe('the int8 cache key', () => {
   const images = { pixels: new Float32Array(2 * 4 * 4 * 3).fill(0.5), count: 2, height: 4, width: 4 };
