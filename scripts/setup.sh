@@ -30,6 +30,6 @@ cd "$ROOT"
 pnpm install --frozen-lockfile --reporter=append-only
 # A package whose typecheck reads its own dist/ would pass or fail by the build's timing.
 node scripts/check-self-imports.mjs
-# XCEPTION_TURBO_TASKS adds tasks to the same turbo run (e.g. typecheck): turbo then checks one
-# package while it builds the next, where separate runs leave a core idle.
+# XCEPTION_TURBO_TASKS adds tasks to the same turbo run (scripts/test.sh adds typecheck): turbo
+# then checks one package while it builds the next, where separate runs leave a core idle.
 node_modules/.bin/turbo run build ${XCEPTION_TURBO_TASKS:-} --continue
