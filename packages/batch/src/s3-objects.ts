@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { BatchError, libraryWords, type BatchWords } from './batch-error.js';
+import { inputTooLarge, readCapped } from './input-size-cap.js';
 
 /**
  * Reading inputs from object storage (the S3 API: AWS, MinIO, Ceph's radosgw) with the AWS SDK v3:
@@ -110,7 +111,7 @@ export async function readS3Object(client: S3Client, bucket: string, key: string
       body?.destroy?.();
       throw s3TooLarge(url, `${response.ContentLength} bytes`, options);
     }
-    return body ? readCapped(body, url, options) : new Uint8Array(0);
+    return body ? readCapped(body, options.maxBytes, () => body.destroy?.(), () => s3TooLarge(url, `more than ${options.maxBytes} bytes`, options)) : new Uint8Array(0);
   });
 }
 
@@ -133,26 +134,9 @@ export async function openS3ObjectStream(client: S3Client, bucket: string, key: 
   });
 }
 
-async function readCapped(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, url: string, options: ReadS3Options): Promise<Uint8Array> {
-  const { maxBytes } = options;
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > maxBytes) {
-      body.destroy?.();
-      throw s3TooLarge(url, `more than ${maxBytes} bytes`, options);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
-}
-
 /** The sentence is built in the caller's words at once: an error row keeps only `message`. */
 export function s3TooLarge(url: string, size: string, options: { maxBytes: number; words?: BatchWords }): BatchError {
-  const words = options.words ?? libraryWords;
-  const sentence = `${url} is ${size}, over the cap of ${options.maxBytes} bytes; raise ${words.option('maxInputBytes')} to read it, or leave the object out.`;
-  return new BatchError('ERR_INPUT_TOO_LARGE', () => sentence);
+  return inputTooLarge(`${url} is ${size}`, options.maxBytes, options.words, ', or leave the object out');
 }
 
 /**

@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { BatchError, libraryWords, type BatchErrorCode, type BatchWords } from './batch-error.js';
+import { BatchError, type BatchErrorCode, type BatchWords } from './batch-error.js';
+import { inputTooLarge } from './input-size-cap.js';
 import { IMAGE_EXTENSIONS, type InputEntry } from './list-inputs.js';
 
 export const isTarShard = (path: string): boolean => extname(path).toLowerCase() === '.tar';
@@ -50,7 +51,7 @@ export async function* tarShardInputs(shard: string, options: TarShardOptions = 
       }
       if (entry.header.size !== undefined && options.maxMemberBytes !== undefined && entry.header.size > options.maxMemberBytes) {
         entry.resume();
-        yield tooLargeMember(shard, name, entry.header.size, options);
+        yield tooLargeMember(shard, name, entry.header.size, options.maxMemberBytes, options);
         continue;
       }
       member = name;
@@ -94,9 +95,9 @@ function openFailedRow(shard: string, error: unknown): InputEntry {
   return row(shard, 'ERR_INPUT_UNREADABLE', `${shard} cannot be read (${errno}); check the file, then rerun.`);
 }
 
-function tooLargeMember(shard: string, member: string, size: number, options: TarShardOptions): InputEntry {
-  const words = options.words ?? libraryWords;
-  return row(memberPath(shard, member), 'ERR_INPUT_TOO_LARGE', `${memberPath(shard, member)} is ${size} bytes, over the cap of ${options.maxMemberBytes} bytes; raise ${words.option('maxInputBytes')} to read it.`);
+function tooLargeMember(shard: string, member: string, size: number, maxBytes: number, options: TarShardOptions): InputEntry {
+  const error = inputTooLarge(`${memberPath(shard, member)} is ${size} bytes`, maxBytes, options.words);
+  return row(memberPath(shard, member), error.code, error.message);
 }
 
 function row(path: string, code: BatchErrorCode | 'ERR_INPUT_UNREADABLE', message: string): InputEntry {

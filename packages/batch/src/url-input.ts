@@ -1,4 +1,5 @@
 import { BatchError, libraryWords, type BatchErrorCode, type BatchWords } from './batch-error.js';
+import { inputTooLarge, readCapped } from './input-size-cap.js';
 import type { InputEntry } from './list-inputs.js';
 
 /** How URLs are read: every body capped, every request timed out, failures retried with backoff. */
@@ -66,27 +67,13 @@ async function readOnce(url: string, o: UrlReadOptions): Promise<Uint8Array | Re
     throw tooLarge(url, o, `declares ${declared} bytes`);
   }
   try {
-    return await readCapped(url, response, o);
+    if (!response.body) return new Uint8Array(0);
+    const body = response.body;
+    return await readCapped(body as unknown as AsyncIterable<Uint8Array>, o.maxBytes, () => body.cancel().catch(() => undefined), () => tooLarge(url, o, `sent more than ${o.maxBytes} bytes`));
   } catch (error) {
     if (error instanceof BatchError) throw error;
     return transportFailure(url, error, signal, o);
   }
-}
-
-/** Reads the body chunk by chunk and stops at the cap: a server that lies about its length is cut off too. */
-async function readCapped(url: string, response: Response, o: UrlReadOptions): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.length;
-    if (total > o.maxBytes) {
-      await response.body.cancel().catch(() => undefined);
-      throw tooLarge(url, o, `sent more than ${o.maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 function transportFailure(url: string, error: unknown, signal: AbortSignal, o: UrlReadOptions): Retryable {
@@ -99,7 +86,7 @@ function transportFailure(url: string, error: unknown, signal: AbortSignal, o: U
 }
 
 function tooLarge(url: string, o: UrlReadOptions, what: string): BatchError {
-  return inputError('ERR_INPUT_TOO_LARGE', o, (w) => `${url} ${what}, over the cap of ${o.maxBytes} bytes; raise ${w.option('maxInputBytes')} to read it.`);
+  return inputTooLarge(`${url} ${what}`, o.maxBytes, o.words);
 }
 
 /** The row's message is read from `message`, so the sentence is built in the caller's words (o.words) at once. */
