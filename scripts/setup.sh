@@ -28,8 +28,14 @@ cd "$ROOT"
 # lookup of its own release for every platform, is switched off there (pmOnFail), so a failure
 # here is a real one.
 pnpm install --frozen-lockfile --reporter=append-only
-# A package whose typecheck reads its own dist/ would pass or fail by the build's timing.
-node scripts/check-self-imports.mjs
-# XCEPTION_TURBO_TASKS adds tasks to the same turbo run (scripts/test.sh adds typecheck): turbo
-# then checks one package while it builds the next, where separate runs leave a core idle.
-node_modules/.bin/turbo run build ${XCEPTION_TURBO_TASKS:-} --continue
+# XCEPTION_TYPECHECK=1 (scripts/test.sh) type-checks the whole workspace beside the build: one
+# tsc program over every package's sources, tests and benches (tsconfig.check.json), reading the
+# workspace's imports as sources (the `source` condition), so it needs no build output and fills
+# the core that turbo leaves idle while a package waits on its dependencies' builds.
+typecheck_job=
+if [ -n "${XCEPTION_TYPECHECK:-}" ]; then
+  node_modules/.bin/tsc -p tsconfig.check.json &
+  typecheck_job=$!
+fi
+node_modules/.bin/turbo run build --continue
+[ -z "$typecheck_job" ] || wait "$typecheck_job"

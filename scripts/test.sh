@@ -48,7 +48,7 @@ tools_job=$!
 bash "$ROOT/scripts/python-env.sh" >"$side_logs/python" 2>&1 &
 python_job=$!
 
-XCEPTION_TURBO_TASKS=typecheck
+XCEPTION_TYPECHECK=1
 source "$ROOT/scripts/setup.sh"
 echo "xception: set-up (install, build, typecheck) done after $((SECONDS - started)) s" >&2
 
@@ -62,9 +62,6 @@ cat "$side_logs/tools" "$side_logs/python" >&2
 rm -rf "$side_logs"
 echo "xception: tools, the Python oracle and the S3 server ready after $((SECONDS - started)) s" >&2
 
-# The packages were type-checked with the build (XCEPTION_TURBO_TASKS above); the root's own
-# TypeScript (test/ and vitest.config.ts) belongs to no package.
-node_modules/.bin/tsc -p tsconfig.check.json
 # XCEPTION_TEST_REPORT keeps vitest's JSON report (per-file and per-test times: scripts/test-durations.mjs).
 results=${XCEPTION_TEST_REPORT:-$(mktemp)}
 status=0
