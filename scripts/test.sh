@@ -45,7 +45,7 @@ start_services() {
 started=$SECONDS
 { install_system_tools; install_service_packages; start_services; echo "xception: tools and services ready after $((SECONDS - started)) s"; } >"$side_logs/tools" 2>&1 &
 tools_job=$!
-bash "$ROOT/scripts/python-env.sh" >"$side_logs/python" 2>&1 &
+{ bash "$ROOT/scripts/python-env.sh" && echo "xception: the Python oracle ready after $((SECONDS - started)) s"; } >"$side_logs/python" 2>&1 &
 python_job=$!
 
 XCEPTION_TYPECHECK=1
