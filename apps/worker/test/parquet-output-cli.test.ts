@@ -12,26 +12,33 @@ if (!photos) console.warn(SKIP_NO_SHARED);
 if (!python) console.warn(SKIP_NO_ORACLE_PYTHON);
 const FAST = ['--weights', 'none', '--image-size', '71', '--batch-size', '4', '--threads', '1', '--quiet'];
 
-/** pyarrow (the independent reader) reads a Parquet file: its Arrow schema, kv metadata keys and rows. */
-function pyarrowRead(file: string): { schema: Record<string, string>; keys: string[]; rows: Array<Record<string, unknown>> } {
+interface ParquetRead { schema: Record<string, string>; keys: string[]; rows: Array<Record<string, unknown>> }
+
+/** pyarrow (the independent reader) reads Parquet files, in one Python start: each one's Arrow schema, kv metadata keys and rows. */
+function pyarrowRead(...files: string[]): ParquetRead[] {
   const script = `
 import json, sys, pyarrow.parquet as pq
-t = pq.read_table(sys.argv[1])
-rows = t.to_pylist()
-for r in rows:
-    if r.get('mtime') is not None: r['mtime'] = r['mtime'].isoformat()
-print(json.dumps({'schema': {f.name: str(f.type) for f in t.schema}, 'keys': sorted(k.decode() for k in (pq.ParquetFile(sys.argv[1]).metadata.metadata or {})), 'rows': rows}))`;
-  return JSON.parse(execFileSync(python!, ['-c', script, file], { encoding: 'utf8', maxBuffer: 256 << 20 })) as ReturnType<typeof pyarrowRead>;
+def read(file):
+    t = pq.read_table(file)
+    rows = t.to_pylist()
+    for r in rows:
+        if r.get('mtime') is not None: r['mtime'] = r['mtime'].isoformat()
+    return {'schema': {f.name: str(f.type) for f in t.schema}, 'keys': sorted(k.decode() for k in (pq.ParquetFile(file).metadata.metadata or {})), 'rows': rows}
+print(json.dumps([read(f) for f in sys.argv[1:]]))`;
+  return JSON.parse(execFileSync(python!, ['-c', script, ...files], { encoding: 'utf8', maxBuffer: 256 << 20 })) as ParquetRead[];
 }
 
-/** NumPy reads an embedding .npy journal with its paths: path → features. */
-function numpyRows(npy: string): Record<string, number[]> {
+/** NumPy reads embedding .npy journals with their paths, in one Python start: path → features. */
+function numpyRows(...npys: string[]): Record<string, number[]> {
   const script = `
 import json, sys, numpy as np
-a = np.load(sys.argv[1])
-paths = [json.loads(l) if l.startswith('"') else l for l in open(sys.argv[1][:-4] + '.paths.txt', encoding='utf8').read().split('\\n')[:-1]]
-print(json.dumps({p: a[i].tolist() for i, p in enumerate(paths)}))`;
-  return JSON.parse(execFileSync(python!, ['-c', script, npy], { encoding: 'utf8', maxBuffer: 256 << 20 })) as Record<string, number[]>;
+rows = {}
+for npy in sys.argv[1:]:
+    a = np.load(npy)
+    paths = [json.loads(l) if l.startswith('"') else l for l in open(npy[:-4] + '.paths.txt', encoding='utf8').read().split('\\n')[:-1]]
+    rows.update({p: a[i].tolist() for i, p in enumerate(paths)})
+print(json.dumps(rows))`;
+  return JSON.parse(execFileSync(python!, ['-c', script, ...npys], { encoding: 'utf8', maxBuffer: 256 << 20 })) as Record<string, number[]>;
 }
 
 describe.skipIf(!photos || !python)('--out x.parquet: classify and embed, read by pyarrow; resume; merge of .parquet shards', () => {
@@ -52,7 +59,7 @@ describe.skipIf(!photos || !python)('--out x.parquet: classify and embed, read b
     expect(existsSync(`${out}.99999.tmp`)).toBe(false);
     expect(second.stderr).not.toMatch(/\n\s+at /);
     const journal = jsonl<{ path: string; model: string; top?: Array<{ index: number; wnid: string; label: string; score: number }>; error?: { code: string } }>(readFileSync(`${out}.journal.jsonl`, 'utf8'));
-    const read = pyarrowRead(out);
+    const [read] = pyarrowRead(out) as [ParquetRead];
     expect(read.schema).toMatchObject({
       path: 'string', model: 'string', size: 'int64', status: 'string', error_code: 'string',
       top_index: 'list<element: int32 not null>', top_label: 'list<element: string not null>', top_score: 'list<element: float not null>',
@@ -86,15 +93,15 @@ describe.skipIf(!photos || !python)('--out x.parquet: classify and embed, read b
     const merge = await runCli(['merge', merged, ...parts]);
     expect(merge.code, merge.stderr).toBe(0);
 
-    const expected = { ...numpyRows(`${parts[0]}.journal.npy`), ...numpyRows(`${parts[1]}.journal.npy`) };
+    const expected = numpyRows(`${parts[0]}.journal.npy`, `${parts[1]}.journal.npy`);
     expect(Object.keys(expected).sort()).toEqual(images);
-    for (const file of [...parts, merged]) {
-      const read = pyarrowRead(file);
+    const reads = pyarrowRead(...parts, merged);
+    for (const read of reads) {
       expect(read.schema).toEqual({ path: 'string', embedding: 'fixed_size_list<element: float not null>[2048]' });
       expect(read.keys).toEqual(['ARROW:schema', 'xception:kind', 'xception:model']);
       for (const row of read.rows) expect(row.embedding).toEqual(expected[row.path as string]);
     }
-    expect(pyarrowRead(merged).rows.map((r) => r.path).sort()).toEqual(images);
+    expect(reads[2]!.rows.map((r) => r.path).sort()).toEqual(images);
     // The broken input's error row is beside its shard's file and in the merged errors file.
     const errorsOf = (f: string): string[] => (existsSync(`${f}.errors.jsonl`) ? jsonl<{ path: string }>(readFileSync(`${f}.errors.jsonl`, 'utf8')).map((r) => r.path) : []);
     expect([...errorsOf(parts[0]!), ...errorsOf(parts[1]!)]).toEqual([broken]);

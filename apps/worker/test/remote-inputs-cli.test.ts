@@ -49,17 +49,17 @@ describe.skipIf(!photos)('URL lists: classify from a loopback HTTP server', () =
   });
   const images = smallest(5);
 
+  // The photos on disk go in the same run as their URLs: one CLI start gives both rows.
   test('every URL gets a row: a 404, an oversize body and a timeout are error rows; the others have the top-5 of the same photos on disk', async () => {
-    const local = join(dir, 'local.jsonl');
-    expect((await runCli(['classify', ...images, '--out', local, ...FAST])).code).toBe(0);
     const list = join(dir, 'urls.txt');
     const urls = images.map((p) => `${url()}/${basename(p)}`);
     const [missing, big, slow] = ['missing.jpg', 'big.jpg', 'slow.jpg'].map((n) => `${url()}/${n}`);
     writeFileSync(list, `# the photos\n${urls.slice(0, 3).join('\n')}\n\n${missing}\n${big}\n${slow}\n`);
     const out = join(dir, 'remote.jsonl');
-    const run = await runCli(['classify', ...urls.slice(3), '--input-list', list, '--out', out, ...FAST, '--max-input-bytes', String(CAP), '--input-timeout', '1']);
+    const run = await runCli(['classify', ...images, ...urls.slice(3), '--input-list', list, '--out', out, ...FAST, '--max-input-bytes', String(CAP), '--input-timeout', '1']);
     expect(run.code, run.stderr).toBe(3); // finished, some inputs failed
-    const rows = rowsOf(out);
+    const all = rowsOf(out);
+    const rows = all.filter((r) => r.path.startsWith('http'));
     expect(rows.map((r) => r.path).sort()).toEqual([...urls, missing, big, slow].sort());
     const errors = Object.fromEntries(rows.filter((r) => r.error).map((r) => [r.path, r.error!]));
     expect(Object.fromEntries(Object.entries(errors).map(([p, e]) => [p, e.code]))).toEqual({
@@ -67,7 +67,8 @@ describe.skipIf(!photos)('URL lists: classify from a loopback HTTP server', () =
     });
     expect(errors[big!]!.message).toContain('raise --max-input-bytes');
     expect(errors[slow!]!.message).toContain('--retry-failed');
-    const onDisk = byName(rowsOf(local), basename);
+    const onDisk = byName(all.filter((r) => !r.path.startsWith('http')), basename);
+    expect(onDisk.size).toBe(images.length);
     for (const row of rows.filter((r) => !r.error)) expect(row.top, row.path).toEqual(onDisk.get(basename(row.path))!.top);
   }, 240_000);
 
@@ -128,31 +129,34 @@ describe.skipIf(!photos || !python)('webdataset tar shards: classify and embed',
   });
   const sourceOf = (path: string): string => basename(images[Number(/#(\d+)\.jpg$/.exec(path)![1])]!);
 
+  // Here too the photos on disk go in the same run as the shards.
+  const memberRows = (rows: Row[]): Row[] => rows.filter((r) => r.path.includes('.tar#'));
+  const fileRows = (rows: Row[]): Map<string, Row> => byName(rows.filter((r) => !r.path.includes('.tar#')), basename);
+
   test('classify: each image member has the top-5 of the same photo on disk; in the cut shard, the members before the cut classify and the cut one is an error row', async () => {
-    const local = join(dir, 'local.jsonl');
-    expect((await runCli(['classify', ...images, '--out', local, ...FAST])).code).toBe(0);
     const out = join(dir, 'shards.jsonl');
-    const run = await runCli(['classify', shard, cut, '--out', out, ...FAST]);
+    const run = await runCli(['classify', shard, cut, ...images, '--out', out, ...FAST]);
     expect(run.code, run.stderr).toBe(3);
-    const rows = rowsOf(out);
+    const all = rowsOf(out);
+    const rows = memberRows(all);
     const members = (tar: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${tar}#${String(i).padStart(9, '0')}.jpg`);
     expect(rows.map((r) => r.path).sort()).toEqual([...members(shard, 5), ...members(cut, 4)].sort());
     expect(rows.filter((r) => r.error).map((r) => [r.path, r.error!.code])).toEqual([[`${cut}#000000003.jpg`, 'ERR_INPUT_TAR_TRUNCATED']]);
-    const onDisk = byName(rowsOf(local), basename);
+    const onDisk = fileRows(all);
+    expect(onDisk.size).toBe(images.length);
     for (const row of rows.filter((r) => !r.error)) expect(row.top, row.path).toEqual(onDisk.get(sourceOf(row.path))!.top);
-    const rerun = await runCli(['classify', shard, cut, '--out', out, ...FAST]);
+    const rerun = await runCli(['classify', shard, cut, ...images, '--out', out, ...FAST]);
     expect(rerun.code, rerun.stderr).toBe(3); // the error row is kept, nothing runs again
-    expect(rowsOf(out).map((r) => r.path)).toEqual(rows.map((r) => r.path));
+    expect(rowsOf(out).map((r) => r.path)).toEqual(all.map((r) => r.path));
   }, 240_000);
 
   test('embed: each member has the features of the same photo on disk', async () => {
-    const local = join(dir, 'local-features.jsonl');
-    expect((await runCli(['embed', ...images, '--out', local, ...FAST])).code).toBe(0);
     const out = join(dir, 'shard-features.jsonl');
-    const run = await runCli(['embed', shard, '--out', out, ...FAST]);
+    const run = await runCli(['embed', shard, ...images, '--out', out, ...FAST]);
     expect(run.code, run.stderr).toBe(0);
-    const onDisk = byName(rowsOf(local), basename);
-    const rows = rowsOf(out);
+    const onDisk = fileRows(rowsOf(out));
+    expect(onDisk.size).toBe(images.length);
+    const rows = memberRows(rowsOf(out));
     expect(rows).toHaveLength(5);
     for (const row of rows) expect(row.features, row.path).toEqual(onDisk.get(sourceOf(row.path))!.features);
   }, 240_000);

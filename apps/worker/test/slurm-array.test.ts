@@ -1,15 +1,18 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { SKIP_NO_SHARED, sharedPath } from '@xception/test-kit';
-import { CLI_ARGS, jsonl, REPO, rowsIn, runCli } from '@xception/test-kit/worker-cli';
+import { CLI_ARGS, jsonl, REPO, rowsIn, runCli, until } from '@xception/test-kit/worker-cli';
+import { oneUrlPerShard, startHeldUrlServer, type HeldUrlServer } from './held-url-server.js';
 
 /**
  * The README's sbatch array script, run as written on a real one-node Slurm
  * (scripts/services/slurm.sh: Debian's munge, slurmctld and slurmd), with one task requeued by
  * `scontrol requeue` while it runs; then `xception merge` must hold every input exactly once.
+ * 36 photos in $PHOTOS, and in each shard one URL held by a loopback server until the requeue is
+ * done: every task is still running when it is requeued, however fast the machine.
  */
 const photos = sharedPath('images', 'imagenet-samples');
 if (!photos) console.warn(SKIP_NO_SHARED);
@@ -31,7 +34,11 @@ if ('skip' in slurm) console.warn(`skipping the Slurm array test: ${slurm.skip}`
 
 describe.skipIf('skip' in slurm || !ARRAY_SCRIPT)('the README\'s Slurm array on a real Slurm', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xception-slurm-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let server: HeldUrlServer | undefined;
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const env = { ...process.env, ...('env' in slurm ? slurm.env : {}) };
   const slurmCmd = (cmd: string, args: string[]): string => execFileSync(cmd, args, { env, encoding: 'utf8' });
   const tasksOf = (job: string): Map<string, string> => new Map(
@@ -44,6 +51,13 @@ describe.skipIf('skip' in slurm || !ARRAY_SCRIPT)('the README\'s Slurm array on 
     mkdirSync(join(dir, 'logs'));
     const results = join(dir, 'results');
     mkdirSync(results);
+    const some = join(dir, 'photos');
+    mkdirSync(some);
+    const names = readdirSync(photos!).sort().slice(0, 36);
+    for (const name of names) copyFileSync(join(photos!, name), join(some, name));
+    server = await startHeldUrlServer(photos!);
+    const held = oneUrlPerShard(server, names[0]!, 3);
+    writeFileSync(join(dir, 'held-urls.txt'), `${held.join('\n')}\n`);
     // As a user would submit it, with sbatch flags for this 2-core node and test settings in the script's documented variables.
     const job = execFileSync('sbatch', ['--parsable', '--array=0-2', '--cpus-per-task=1', '--mem=1G', script], {
       cwd: dir,
@@ -52,12 +66,13 @@ describe.skipIf('skip' in slurm || !ARRAY_SCRIPT)('the README\'s Slurm array on 
         ...env,
         PATH: `${join(REPO, '.tools/node_modules/.bin')}:${env.PATH}`,
         XCEPTION_REPO: REPO,
-        PHOTOS: photos!,
+        PHOTOS: some,
         RESULTS: results,
-        XCEPTION_ARGS: '--weights none --image-size 71 --batch-size 2',
+        XCEPTION_ARGS: `--weights none --image-size 71 --batch-size 2 --input-list ${join(dir, 'held-urls.txt')} --input-timeout 600`,
       },
     }).trim().split(';')[0]!;
 
+    const logOf = (task: string): string => { const f = join(dir, 'logs', `xception-${job}_${task}.log`); return existsSync(f) ? readFileSync(f, 'utf8') : '(no log)'; };
     // Requeue the first task seen running with rows written.
     let requeued: string | null = null;
     const deadline = Date.now() + 240_000;
@@ -73,11 +88,15 @@ describe.skipIf('skip' in slurm || !ARRAY_SCRIPT)('the README\'s Slurm array on 
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(requeued, 'no task was seen running with rows').not.toBeNull();
+    // The task has taken the SIGTERM with a held URL unanswered; then the URLs are answered, and the
+    // task, which a requeue otherwise holds back for a while, may start again at once.
+    await until('the requeued task to stop', () => logOf(requeued!).includes('SIGTERM: stopping'), 120_000);
+    server.release();
+    slurmCmd('scontrol', ['update', `JobId=${job}_${requeued}`, 'StartTime=now']);
     while (Date.now() < deadline && [...tasksOf(job).values()].some((s) => s !== 'COMPLETED' && s !== 'FAILED' && s !== 'CANCELLED')) {
       await new Promise((r) => setTimeout(r, 500));
     }
     const states = tasksOf(job);
-    const logOf = (task: string): string => { const f = join(dir, 'logs', `xception-${job}_${task}.log`); return existsSync(f) ? readFileSync(f, 'utf8') : '(no log)'; };
     expect([...states.values()], ['0', '1', '2'].map(logOf).join('\n')).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
     expect(slurmCmd('scontrol', ['show', 'job', `${job}_${requeued}`])).toMatch(/Restarts=1\b/);
     expect(logOf(requeued!)).toContain('resuming'); // the second run resumed the first run's file
@@ -88,6 +107,6 @@ describe.skipIf('skip' in slurm || !ARRAY_SCRIPT)('the README\'s Slurm array on 
     const merge = await runCli(['merge', merged, ...shards]);
     expect(merge.code, merge.stderr).toBe(0);
     const paths = jsonl<{ path: string }>(readFileSync(merged, 'utf8')).map((r) => r.path).sort();
-    expect(paths).toEqual(readdirSync(photos!).map((f) => join(photos!, f)).sort()); // each once: nothing lost, nothing doubled
+    expect(paths).toEqual([...names.map((f) => join(some, f)), ...held].sort()); // each once: nothing lost, nothing doubled
   }, 300_000);
 });
