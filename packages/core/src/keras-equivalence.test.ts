@@ -19,8 +19,10 @@ const report = (what: string, diff: number): number => {
 describe.skipIf(!topologyPath)('equivalence with Keras (tfjs-layers on the real topology)', async () => {
   await useBackend('wasm');
   const weights = saneRandomWeights(expectedWeights({ weights: null }), 2024);
-  const reference = topologyPath ? await loadKerasReferenceModel({ topologyPath, weights }) : null;
-  const x = tf.tensor4d(randomImages([2, 299, 299, 3], 11), [2, 299, 299, 3]);
+  // Of any size (Keras' GlobalAveragePooling2D and Dense take any): one build serves 299x299 and 71x71.
+  const reference = topologyPath ? await loadKerasReferenceModel({ topologyPath, weights, inputShape: [null, null, 3] }) : null;
+  // One image: batches are checked against single images in xception-model.test.ts.
+  const x = tf.tensor4d(randomImages([1, 299, 299, 3], 11), [1, 299, 299, 3]);
   const expected = reference?.run(x);
   afterAll(() => { tf.dispose([x, expected!.output, expected!.pooled]); reference?.dispose(); });
 
@@ -38,13 +40,11 @@ describe.skipIf(!topologyPath)('equivalence with Keras (tfjs-layers on the real 
   });
 
   // The cpu backend is pure JavaScript (~30 s for one 299x299 image here): its kernels are checked
-  // on one 71x71 image against the Keras topology built at 71x71, which exercises the same layers.
+  // on one 71x71 image against the Keras topology at 71x71, which exercises the same layers.
   test('cpu agrees with Keras the same way (71x71)', async () => {
     const shape = [1, 71, 71, 3] as [number, number, number, number];
-    const ref = await loadKerasReferenceModel({ topologyPath: topologyPath!, weights, inputShape: [71, 71, 3] });
     const input = tf.tensor4d(randomImages(shape, 12), shape);
-    const want = ref.run(input);
-    ref.dispose();
+    const want = reference!.run(input);
     await useBackend('cpu');
     try {
       const model = createXceptionFromValues({ weights: 'test', inputShape: [71, 71, 3] }, weights);
@@ -59,16 +59,27 @@ describe.skipIf(!topologyPath)('equivalence with Keras (tfjs-layers on the real 
     }
   });
 
+  test('wasm, logits (classifierActivation null) within 1e-4: Keras\' linear Dense on its own pooled features', () => {
+    // Keras' predictions layer with activation null is Dense: pooled features times the kernel plus
+    // the bias, computed here from the reference's pooled features and the raw weights.
+    const want = tf.tidy(() => tf.add(
+      tf.matMul(expected!.pooled, tf.tensor2d(weights.get('predictions/kernel')!.values, [2048, 1000])),
+      tf.tensor1d(weights.get('predictions/bias')!.values),
+    ));
+    const model = createXceptionFromValues({ weights: 'test', classifierActivation: null }, weights);
+    const got = model.predict(x);
+    expect(got.shape).toEqual(want.shape);
+    expect(report('logits (classifierActivation null)', maxAbsDiff(got, want))).toBeLessThanOrEqual(1e-4);
+    tf.dispose([want, got]);
+    model.dispose();
+  });
+
   test.each<[string, XceptionOptions]>([
-    ['logits (classifierActivation null)', { weights: 'test', classifierActivation: null }],
     ['no top, 4D features at 150x200', { weights: 'test', includeTop: false, inputShape: [150, 200, 3] }],
   ])('wasm, %s within 1e-4', async (label, options) => {
     const includeTop = options.includeTop ?? true;
     const shape = (options.inputShape ?? [299, 299, 3]) as [number, number, 3];
-    const ref = await loadKerasReferenceModel({
-      topologyPath: topologyPath!, weights, includeTop, inputShape: shape,
-      classifierActivation: options.classifierActivation === null ? null : 'softmax',
-    });
+    const ref = await loadKerasReferenceModel({ topologyPath: topologyPath!, weights, includeTop, inputShape: shape });
     const input = tf.tensor4d(randomImages([1, shape[0], shape[1], 3], 5), [1, shape[0], shape[1], 3]);
     const { output: want } = ref.run(input);
     const model = createXceptionFromValues(options, includeTop ? weights : new Map([...weights].filter(([k]) => !k.startsWith('predictions/'))));

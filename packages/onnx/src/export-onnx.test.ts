@@ -40,11 +40,20 @@ beforeAll(async () => {
   await useBackend('wasm');
 });
 
-describe('ONNX export against the tfjs core (same weights, wasm backend)', () => {
-  test('with a top at 299x299: predictions and pooled features within 1e-4', async () => {
+/** Xception with its top at 299x299, seeded, exported once for the tests that read it (an export costs a second or more). */
+let withTop: { options: CreateXceptionOptions; weights: ReturnType<typeof saneRandomWeights>; exported: ReturnType<typeof exportXceptionOnnx> } | null = null;
+function exportedWithTop(): NonNullable<typeof withTop> {
+  if (!withTop) {
     const options: CreateXceptionOptions = { includeTop: true, weights: null };
     const weights = saneRandomWeights(expectedWeights(resolveXceptionConfig(options)), 7);
-    const exported = exportXceptionOnnx(options, weights);
+    withTop = { options, weights, exported: exportXceptionOnnx(options, weights) };
+  }
+  return withTop;
+}
+
+describe('ONNX export against the tfjs core (same weights, wasm backend)', () => {
+  test('with a top at 299x299: predictions and pooled features within 1e-4', async () => {
+    const { options, weights, exported } = exportedWithTop();
     expect(exported.outputShape).toEqual([null, 1000]);
     const shape: [number, number, number, 3] = [1, 299, 299, 3]; // batches: the non-square test below
     const x = randomImages(shape, 11);
@@ -110,12 +119,9 @@ describe('ONNX export against the tfjs core (same weights, wasm backend)', () =>
 
 describe('the exported graph', () => {
   test('opset 13, one Conv per folded conv step, no BatchNormalization, Keras\' parameter count', () => {
-    const options: CreateXceptionOptions = { includeTop: true, weights: null };
-    const config = resolveXceptionConfig(options);
-    const graph = describeXception(config);
-    const weights = saneRandomWeights(expectedWeights(config), 3);
+    const { options, weights, exported } = exportedWithTop();
+    const graph = describeXception(resolveXceptionConfig(options));
     const plan = compileFusedPlan(graph, weights);
-    const exported = exportXceptionOnnx(options, weights);
     const summary = decodeOnnxModel(exported.bytes);
     expect(summary.opset).toBeGreaterThanOrEqual(13);
     expect(summary.irVersion).toBeGreaterThanOrEqual(7);

@@ -38,7 +38,8 @@ describe('trainClassifier: refusals, in the option names (a front door words the
     const broken = join(dir, 'broken');
     await writeTinyDataset(broken, 2);
     writeFileSync(join(broken, 'dark', 'not-a-photo.jpg'), 'these bytes are no JPEG');
-    const error = await refusal(trainClassifier({ ...FAST, data: broken, out: join(dir, 'broken.keras'), epochs: 1 }));
+    // One wasm worker: the refusal, not the pool, is what this checks (each worker builds the model).
+    const error = await refusal(trainClassifier({ ...FAST, threads: 1, data: broken, out: join(dir, 'broken.keras'), epochs: 1 }));
     expect(error).toMatchObject({ code: 'ERR_TRAIN_IMAGE', option: 'data' });
     expect(error.describe(flags)).toMatch(new RegExp(`^--data image ${join(broken, 'dark', 'not-a-photo.jpg')} could not be read \\(.+\\); fix or remove it\\.$`));
   }, 120_000);
@@ -60,7 +61,7 @@ describe('trainClassifier: the feature pass, the cache and the run', () => {
     const cached = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
     const { samples } = await listClassFolders(data, FAST.seed);
     const config = resolveXceptionConfig({ weights: null, includeTop: false, pooling: 'avg', inputShape: [71, 71, 3] });
-    const model = await openModel(null, { engine: 'wasm', includeTop: false, pooling: 'avg', imageSize: 71, values: kerasInitialWeights(expectedWeights(config), FAST.seed) });
+    const model = await openModel(null, { engine: 'wasm', threads: 1, includeTop: false, pooling: 'avg', imageSize: 71, values: kerasInitialWeights(expectedWeights(config), FAST.seed) });
     try {
       for (const [i, sample] of samples.entries()) {
         const alone = await model.run((await loadImage(sample.path, { size: 71 })).pixels, 1);
