@@ -47,6 +47,12 @@ export interface PrepareInt8Options {
   /** The onnx cache folder (default `<weights cache>/onnx`), as prepareOnnxModel takes. */
   cacheDir?: string;
   threads?: number;
+  /**
+   * With `images` a function: whether a cached model of these weights may be taken without new
+   * photos (the caller's agreement bound). One it would refuse is passed over, so that a refused
+   * model never stands in the way of calibrating on other photos.
+   */
+  accept?(record: Int8Record): boolean;
 }
 
 /**
@@ -54,15 +60,15 @@ export interface PrepareInt8Options {
  * `xception-<fp32 key><calibration key>.onnx` (so the fp32 key, which covers the weights, the
  * configuration and the exporter's and quantizer's code, leads its name), with `.sha256` and
  * `.int8.json` (Int8Record) beside it. The calibration key hashes the method and the photos'
- * decoded pixels. Without photos at hand, the most recently used int8 model of these weights is
- * taken. Agreement is recorded, not judged: the caller refuses a model below its bound.
+ * decoded pixels. Without photos at hand, the most recently used int8 model of these weights that
+ * `accept` takes is taken. Agreement is recorded, not judged: the caller refuses a model below its bound.
  */
 export async function prepareInt8Model(model: CreateXceptionOptions, weights: WeightValues | DeferredWeights | null, options: PrepareInt8Options): Promise<Int8ModelFile> {
   const dir = options.cacheDir ?? join(defaultCacheDir(), 'onnx');
   const fp32Key = onnxCacheKey(model, weights);
   const method = options.method ?? CALIBRATION_DEFAULT;
   if (typeof options.images === 'function') {
-    const found = await latestInt8Model(dir, fp32Key, method);
+    const found = await latestInt8Model(dir, fp32Key, method, options.accept ?? (() => true));
     if (found) return found;
   }
   const images = typeof options.images === 'function' ? await options.images() : options.images;
@@ -117,8 +123,8 @@ async function readInt8Model(file: string, method: CalibrationMethod): Promise<I
   }
 }
 
-/** The most recently written int8 model of the fp32 key `fp32Key` in `dir`, or null. */
-async function latestInt8Model(dir: string, fp32Key: string, method: CalibrationMethod): Promise<Int8ModelFile | null> {
+/** The most recently written int8 model of the fp32 key `fp32Key` in `dir` that `accept` takes, or null. */
+async function latestInt8Model(dir: string, fp32Key: string, method: CalibrationMethod, accept: (record: Int8Record) => boolean): Promise<Int8ModelFile | null> {
   if (!existsSync(dir)) return null;
   const pattern = new RegExp(`^xception-${fp32Key}[0-9a-f]{24}\\.onnx$`);
   const candidates = readdirSync(dir)
@@ -127,7 +133,7 @@ async function latestInt8Model(dir: string, fp32Key: string, method: Calibration
     .sort((a, b) => b.time - a.time);
   for (const { file } of candidates) {
     const found = await readInt8Model(file, method);
-    if (found) return found;
+    if (found && accept(found.record)) return found;
   }
   return null;
 }
