@@ -169,7 +169,8 @@ class LibraryServiceCore implements LibraryService {
     this.queue = createTaggingQueue({
       classifier: () => classifierWithPrecision(
         this.settings,
-        (settings) => options.createClassifier(settings, { calibrationPhotos: calibrationPhotosOf(this.library.all()) }),
+        // Sorting a large library's paths is only worth it for int8.
+        (settings) => options.createClassifier(settings, { calibrationPhotos: settings.precision === 'int8' ? calibrationPhotosOf(this.library.all()) : [] }),
         (status) => this.reportPrecision(status),
       ),
       topK: () => this.settings.topK,
