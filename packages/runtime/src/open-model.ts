@@ -100,10 +100,12 @@ export async function openModel(spec: string | URL | null, options: OpenModelOpt
   } catch (error) {
     throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'imageSize', () => `${reasonOf(error)}.`, { cause: error });
   }
-  let weights = read.values;
+  // Weights still in their file stay so (their decode() gives the same map again): the file's id,
+  // not the values, keys the ONNX cache, so that a caller that hashes the values (the CLI's classify)
+  // finds the exports and int8 models of one that does not (xception quantize).
+  const weights = read.values;
   if (options.onWeights) {
     const decoded = await decodedWeights(weights).catch((error: unknown) => { throw weightsError(source ?? 'none', error); });
-    weights = decoded;
     await options.onWeights(decoded, { imageSize: height, classes: read.classes });
   }
   const int8 = options.precision === 'int8' ? await openInt8(model, weights, [height, width], options) : null;
