@@ -4,7 +4,7 @@
  * the threshold and similarity are the real code) and fakes only the main process around it:
  * the folder picker, the model (answers and features come from the test's data) and sidecars.
  */
-import { DEFAULT_SETTINGS, type PhotoSummary, type Settings, type TaggingProgress, type XceptionBridge } from '../src/shared/api.js';
+import { DEFAULT_SETTINGS, type PhotoSummary, type PrecisionStatus, type Settings, type TaggingProgress, type XceptionBridge } from '../src/shared/api.js';
 import { createLibraryModel, type PhotoRecord } from '@xception/photo-library/rules';
 
 export interface StandInPhoto {
@@ -22,6 +22,8 @@ export interface StandInData {
   bulk?: number;
   /** Photos tagged per 20 ms tick. */
   perTick?: number;
+  /** What the main process reports when tagging starts with the precision setting at int8 (calibrated, cached, or refused). */
+  int8?: PrecisionStatus;
 }
 
 declare global {
@@ -106,6 +108,9 @@ const bridge: XceptionBridge = {
     const todo = [...library.all()].filter((r) => scope === 'all' || r.status !== 'tagged').map((r) => r.id);
     paused = false;
     cancelled = false;
+    // As the library service does: the model load's outcome rides on every progress report.
+    const { precision: _, ...rest } = progress;
+    progress = settings.precision === 'int8' && data.int8 ? { ...rest, precision: data.int8 } : rest;
     emit({ state: 'running', done: 0, failed: 0, total: todo.length });
     void (async () => {
       for (let i = 0; i < todo.length; ) {
@@ -138,6 +143,8 @@ const bridge: XceptionBridge = {
     return { ...settings };
   },
   async updateSettings(patch) {
+    // A model setting changed: the next load says how it went.
+    if (patch.precision !== undefined || patch.engine !== undefined) delete progress.precision;
     settings = { ...settings, ...patch };
     library.setRules(settings);
     return { ...settings };

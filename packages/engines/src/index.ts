@@ -20,4 +20,5 @@ export { probeTfjsNode, type TfjsNodeProbe } from './tfjs-node-probe.js';
 export { createInProcessEngine } from './tfjs-engine.js';
 export { createOnnxThreadEngine, createWasmPoolEngine } from './thread-pool-engine.js';
 export { activateBackend, createModelRunner, type ModelRunner } from './model-runner.js';
+export { int8WeightBitsForThisCpu } from './int8-weight-bits.js';
 export { CALIBRATION_DEFAULT, int8CacheKey, prepareInt8Model, type Int8ModelFile, type Int8Record, type PrepareInt8Options } from './onnx-int8-model-file.js';

@@ -1,7 +1,7 @@
 import onnxProto from 'onnx-proto';
 import { RangeCollector, type CalibrationMethod } from './activation-ranges.js';
 import { ONNX_IO } from './export-onnx.js';
-import { qdqCalibrationTensors, writeQdqInt8, type ActivationRange } from './qdq-int8.js';
+import { qdqCalibrationTensors, writeQdqInt8, type ActivationRange, type WeightBits } from './qdq-int8.js';
 
 const { onnx } = onnxProto;
 
@@ -52,9 +52,9 @@ export const HOLD_OUT_EVERY = 4;
  * through the fp32 model in onnxruntime with every quantized activation made a graph output,
  * takes each tensor's range by `method`, writes the model (writeQdqInt8), and measures its
  * agreement with fp32 on the held-out photos. One photo at a time (an image's activations are
- * ~100 MB at 299x299). At least 2 photos: one to calibrate, one to hold out.
+ * ~100 MB at 299x299). At least 2 photos: one to calibrate, one to hold out. `weightBits`: see writeQdqInt8.
  */
-export async function calibrateInt8(ort: OrtForCalibration, fp32Bytes: Uint8Array, images: CalibrationImages, method: CalibrationMethod, threads = 1): Promise<Int8Calibration> {
+export async function calibrateInt8(ort: OrtForCalibration, fp32Bytes: Uint8Array, images: CalibrationImages, method: CalibrationMethod, threads = 1, weightBits: WeightBits = 8): Promise<Int8Calibration> {
   if (images.count < 2) throw new Error(`int8 calibration needs at least 2 photos (one is held out), not ${images.count}`);
   const held = (i: number): boolean => i % HOLD_OUT_EVERY === HOLD_OUT_EVERY - 1 || (images.count < HOLD_OUT_EVERY && i === images.count - 1);
   const indices = Array.from({ length: images.count }, (_, i) => i);
@@ -81,7 +81,7 @@ export async function calibrateInt8(ort: OrtForCalibration, fp32Bytes: Uint8Arra
     await session.release();
   }
   const ranges = collector.ranges(method);
-  const bytes = writeQdqInt8(fp32Bytes, ranges);
+  const bytes = writeQdqInt8(fp32Bytes, ranges, weightBits);
   const int8 = await ort.InferenceSession.create(bytes, { ...options, graphOptimizationLevel: 'all' });
   const quantized: Outputs[] = [];
   try {

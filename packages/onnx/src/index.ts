@@ -9,7 +9,7 @@ export {
   type OnnxExport,
 } from './export-onnx.js';
 export { decodeOnnxModel, type OnnxModelSummary } from './inspect-onnx.js';
-export { qdqCalibrationTensors, quantizePerChannel, uint8Params, writeQdqInt8, type ActivationRange } from './qdq-int8.js';
+export { qdqCalibrationTensors, quantizePerChannel, uint8Params, writeQdqInt8, type ActivationRange, type WeightBits } from './qdq-int8.js';
 export { CALIBRATION_METHODS, RangeCollector, type CalibrationMethod } from './activation-ranges.js';
 export {
   calibrateInt8,

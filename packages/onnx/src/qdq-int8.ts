@@ -84,8 +84,11 @@ export function uint8Params(range: ActivationRange): { scale: number; zeroPoint:
  * DequantizeLinear pair (uint8, asymmetric) on every activation `qdqCalibrationTensors` names,
  * with the calibrated ranges. MaxPool's output keeps its input's parameters (max commutes with
  * the quantization, so onnxruntime runs it on uint8). Graph outputs stay float.
+ * `weightBits` 7 keeps the weights in [-63, 63] (onnxruntime's `reduce_range`): a CPU without VNNI
+ * multiplies uint8 by int8 in pairs summed into int16 (AVX2's vpmaddubsw), which saturates with
+ * 8-bit weights and large activations; 7 bits cannot.
  */
-export function writeQdqInt8(fp32Bytes: Uint8Array, ranges: ReadonlyMap<string, ActivationRange>): Uint8Array {
+export function writeQdqInt8(fp32Bytes: Uint8Array, ranges: ReadonlyMap<string, ActivationRange>, weightBits: WeightBits = 8): Uint8Array {
   const model = foldedGraph(fp32Bytes);
   const graph = model.graph;
   const names = qdqCalibrationTensors(fp32Bytes);
@@ -100,7 +103,7 @@ export function writeQdqInt8(fp32Bytes: Uint8Array, ranges: ReadonlyMap<string, 
     }
     if (node.opType === 'MaxPool' && params.has(node.input[0]!)) params.set(node.output[0]!, params.get(node.input[0]!)!);
   }
-  const writer = new QdqWriter(graph.initializer);
+  const writer = new QdqWriter(graph.initializer, weightBits);
   const nodes: NodeProto[] = [];
   for (const name of names) if (!graph.node.some((n) => n.output.includes(name))) nodes.push(...writer.activation(name, params.get(name)!));
   for (const node of graph.node) {
@@ -124,7 +127,7 @@ class QdqWriter {
   private readonly added: TensorProto[] = [];
   private readonly replaced = new Set<string>();
 
-  constructor(initializers: readonly TensorProto[]) {
+  constructor(initializers: readonly TensorProto[], private readonly weightBits: WeightBits) {
     this.byName = new Map(initializers.map((t) => [t.name!, t]));
   }
 
@@ -146,7 +149,7 @@ class QdqWriter {
   weights(node: NodeProto, axis: number, inputScale: number): NodeProto[] {
     const weight = this.float(node.input[1]!);
     const channels = weight.dims[axis]!;
-    const { values, scales } = quantizePerChannel(weight.values, weight.dims, axis);
+    const { values, scales } = quantizePerChannel(weight.values, weight.dims, axis, this.weightBits);
     const nodes = [this.dequantized(node, 1, onnx.TensorProto.DataType.INT8, weight.dims, new Uint8Array(values.buffer), scales, new Uint8Array(channels), axis)];
     if (node.input[2]) {
       const bias = this.float(node.input[2]);
@@ -185,16 +188,20 @@ class QdqWriter {
   }
 }
 
-/** Symmetric int8 per channel along `axis`: scale = max |w| / 127 (1 for an all-zero channel), values in [-127, 127]. */
-export function quantizePerChannel(values: Float32Array, dims: readonly number[], axis: number): { values: Int8Array; scales: Float32Array } {
+/** Bits of an int8 model's weights: 8 ([-127, 127]), or 7 ([-63, 63]) for CPUs whose int8 kernels sum pairs of products in int16 (see writeQdqInt8). */
+export type WeightBits = 7 | 8;
+
+/** Symmetric int8 per channel along `axis`: scale = max |w| / 127 (1 for an all-zero channel), values in [-127, 127]; with 7 bits, / 63 and [-63, 63]. */
+export function quantizePerChannel(values: Float32Array, dims: readonly number[], axis: number, bits: WeightBits = 8): { values: Int8Array; scales: Float32Array } {
+  const top = bits === 7 ? 63 : 127;
   const channels = dims[axis]!;
   const inner = dims.slice(axis + 1).reduce((a, d) => a * d, 1);
   const channelOf = (i: number): number => Math.floor(i / inner) % channels;
   const absMax = new Float32Array(channels);
   for (let i = 0; i < values.length; i++) absMax[channelOf(i)] = Math.max(absMax[channelOf(i)]!, Math.abs(values[i]!));
-  const scales = Float32Array.from(absMax, (m) => (m > 0 ? m / 127 : 1));
+  const scales = Float32Array.from(absMax, (m) => (m > 0 ? m / top : 1));
   const out = new Int8Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = Math.max(-127, Math.min(127, Math.round(values[i]! / scales[channelOf(i)]!)));
+  for (let i = 0; i < values.length; i++) out[i] = Math.max(-top, Math.min(top, Math.round(values[i]! / scales[channelOf(i)]!)));
   return { values: out, scales };
 }
 

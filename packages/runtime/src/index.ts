@@ -2,8 +2,8 @@
  * @xception/runtime: Xception opened the same way for every front door (the CLI, the desktop
  * app, @xception/classifier), and the decode → batch → engine pipeline they run it with.
  */
-export { modelIdOf, openModel, type OpenedModel, type OpenModelOptions } from './open-model.js';
-export { decodeCalibrationPhotos, INT8_MIN_TOP1_AGREEMENT, openInt8Model, PRECISION_CHOICES, refuseBelowBound, type CalibrationSource, type Int8Options, type Precision } from './int8-model.js';
+export { modelIdOf, openModel, type Int8Summary, type OpenedModel, type OpenModelOptions } from './open-model.js';
+export { decodeCalibrationPhotos, INT8_MIN_TOP1_AGREEMENT, openInt8Model, passesBound, PRECISION_CHOICES, refuseBelowBound, type CalibrationSource, type Int8Options, type Precision } from './int8-model.js';
 export { readWeightValues } from './read-weight-values.js';
 export { checkImageSize, IMAGENET_SIZE } from './model-rules.js';
 export { WordedError } from './worded-error.js';

@@ -43,6 +43,8 @@ export async function openInt8Model(model: CreateXceptionOptions, weights: Weigh
   try {
     file = await prepareInt8Model(model, weights, {
       images: Array.isArray(source) ? await images() : images,
+      // A cached model below the bound is passed over: the photos at hand are calibrated on instead.
+      accept: (record) => passesBound(record.agreement),
       ...(o.method ? { method: o.method } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.threads ? { threads: o.threads } : {}),
     });
   } catch (error) {
@@ -53,12 +55,16 @@ export async function openInt8Model(model: CreateXceptionOptions, weights: Weigh
   return file;
 }
 
+/** Whether an int8 model's recorded agreement with fp32 reaches the bound. */
+export function passesBound(a: Int8ModelFile['record']['agreement']): boolean {
+  // Without a classifier top there is no class to agree on: the embeddings' cosine stands in.
+  return (a.top1 ?? a.embeddingCosine) >= INT8_MIN_TOP1_AGREEMENT;
+}
+
 /** Throws ERR_INT8_AGREEMENT when the recorded agreement is below the bound. */
 export function refuseBelowBound(file: Pick<Int8ModelFile, 'path' | 'record'>): void {
   const a = file.record.agreement;
-  // Without a classifier top there is no class to agree on: the embeddings' cosine stands in.
-  const score = a.top1 ?? a.embeddingCosine;
-  if (score >= INT8_MIN_TOP1_AGREEMENT) return;
+  if (passesBound(a)) return;
   const what = a.top1 === null
     ? `its embeddings' mean cosine to fp32 is ${a.embeddingCosine.toFixed(4)}`
     : `its top-1 class agrees with fp32 on ${Math.round(a.top1 * a.heldOut)} of ${a.heldOut} held-out calibration photos (${a.top1.toFixed(3)})`;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveXceptionConfig, type ClassifierActivation, type CreateXceptionOptions, type WeightValues } from '@xception/core';
 import { decodedWeights, EngineError, selectEngine, type DeferredWeights, type EngineChoice, type EngineOptions, type EngineResult, type InferenceEngine } from '@xception/engines';
+import type { Int8Agreement } from '@xception/onnx';
 import { openClassifierWeights, readWeights, weightsModelId, type ProgressCallback, type WeightsRegistry } from '@xception/weights';
 import { openInt8Model, type CalibrationSource, type Precision } from './int8-model.js';
 import { checkImageSize, IMAGENET_SIZE } from './model-rules.js';
@@ -58,9 +59,20 @@ export interface OpenedModel {
   readonly inputShape: readonly [number, number];
   /** 'imagenet', 'random', or `file:<name>#<sha256, 12 hex>` (@xception/weights' weightsModelId). */
   readonly modelId: string;
+  /** With precision 'int8': where its model came from and how well it agreed with fp32; null in fp32. */
+  readonly int8: Int8Summary | null;
   /** Runs `count` images packed NHWC (uint8 RGB, or float32 in [-1, 1]) at the model's input shape. */
   run(pixels: Uint8Array | Float32Array, count: number): Promise<EngineResult>;
   dispose(): Promise<void>;
+}
+
+/** The int8 model an OpenedModel runs: calibrated by this open (on `agreement.calibrated` photos) or taken from the cache. */
+export interface Int8Summary {
+  /** For people: 'int8 cached <file>', 'int8, calibrated on N photos (minmax), cached at <file>'. */
+  source: string;
+  /** True when this open calibrated it; false when it was cached. */
+  calibrated: boolean;
+  agreement: Int8Agreement;
 }
 
 /**
@@ -88,23 +100,25 @@ export async function openModel(spec: string | URL | null, options: OpenModelOpt
   } catch (error) {
     throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'imageSize', () => `${reasonOf(error)}.`, { cause: error });
   }
-  let weights = read.values;
+  // Weights still in their file stay so (their decode() gives the same map again): the file's id,
+  // not the values, keys the ONNX cache, so that a caller that hashes the values (the CLI's classify)
+  // finds the exports and int8 models of one that does not (xception quantize).
+  const weights = read.values;
   if (options.onWeights) {
     const decoded = await decodedWeights(weights).catch((error: unknown) => { throw weightsError(source ?? 'none', error); });
-    weights = decoded;
     await options.onWeights(decoded, { imageSize: height, classes: read.classes });
   }
   const int8 = options.precision === 'int8' ? await openInt8(model, weights, [height, width], options) : null;
   const engine = await startEngine(int8 ? 'onnx' : options.engine ?? 'auto', source ?? 'none', {
     model,
     weights,
-    ...(int8 ? { onnxModel: int8, device: 'cpu' as const } : {}),
+    ...(int8 ? { onnxModel: int8.model, device: 'cpu' as const } : {}),
     ...(options.device && !int8 ? { device: options.device } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.cacheDir ? { onnxCacheDir: join(options.cacheDir, 'onnx') } : {}),
   }, options.log ?? (() => undefined));
   const modelId = await modelIdOf(source, options);
-  return opened(engine, { classes: includeTop ? read.classes : 0, classNames: read.classNames, height, width, modelId });
+  return opened(engine, { classes: includeTop ? read.classes : 0, classNames: read.classNames, height, width, modelId, int8: int8?.summary ?? null });
 }
 
 /** precision 'int8': onnxruntime on the CPU only, and a model from Keras weights (it is calibrated from their fp32 export). */
@@ -121,7 +135,8 @@ async function openInt8(model: CreateXceptionOptions, weights: WeightValues | De
   });
   const a = file.record.agreement;
   o.log?.(`int8: ${file.source}; agreement with fp32 on ${a.heldOut} held-out photos: top-1 ${a.top1 === null ? 'n/a' : a.top1.toFixed(3)}, embedding cosine ${a.embeddingCosine.toFixed(4)}`);
-  return { path: file.path, source: file.source, cached: file.cached };
+  const summary: Int8Summary = { source: file.source, calibrated: file.calibrated, agreement: a };
+  return { model: { path: file.path, source: file.source, cached: file.cached }, summary };
 }
 
 /**
@@ -192,7 +207,7 @@ async function openOnnxFile(source: string, o: OpenModelOptions): Promise<Opened
   }
   const side = engine.imageSize ?? asked ?? IMAGENET_SIZE;
   const modelId = `file:${nameOf(source)}#${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`;
-  return opened(engine, { classes: engine.classes, classNames: null, height: side, width: side, modelId });
+  return opened(engine, { classes: engine.classes, classNames: null, height: side, width: side, modelId, int8: null });
 }
 
 async function readOnnxBytes(source: string, onProgress: ProgressCallback | undefined): Promise<Uint8Array> {
@@ -209,8 +224,9 @@ async function readOnnxBytes(source: string, onProgress: ProgressCallback | unde
   }
 }
 
-function opened(engine: InferenceEngine, m: { classes: number; classNames: readonly string[] | null; height: number; width: number; modelId: string }): OpenedModel {
+function opened(engine: InferenceEngine, m: { classes: number; classNames: readonly string[] | null; height: number; width: number; modelId: string; int8: Int8Summary | null }): OpenedModel {
   return {
+    int8: m.int8,
     engine,
     classes: m.classes,
     classNames: m.classNames,

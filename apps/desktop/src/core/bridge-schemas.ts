@@ -29,6 +29,7 @@ export const settingsPatchSchema = z
     threshold: z.number().min(0).max(1),
     topK: z.number().int().min(1).max(20),
     engine: z.enum(['auto', 'onnx', 'tfjs-node', 'wasm', 'webgl']),
+    precision: z.enum(['fp32', 'int8']),
     weights: z.discriminatedUnion('kind', [z.object({ kind: z.literal('imagenet') }).strict(), z.object({ kind: z.literal('file'), path: absolutePath }).strict()]),
     hierarchyRoot: sidecarText(z.string().min(1).max(50).regex(/^[^|/\\]+$/, 'must not contain | / or \\')),
     ignoreLabels: z.array(settingsTag).max(1000),

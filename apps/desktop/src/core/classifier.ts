@@ -31,6 +31,8 @@ export interface Classifier {
    * while this one runs. Optional: without it the queue calls classify() photo by photo.
    */
   classifyBatch?(photos: readonly string[], topK: number, next?: readonly string[]): Promise<Array<Classification | Error>>;
+  /** After load(), with precision 'int8': one line on the int8 model in use (calibrated now, or cached); null in fp32. */
+  int8Note?(): string | null;
   dispose(): Promise<void>;
 }
 

@@ -1,7 +1,8 @@
-import type { EngineChoice, Prediction, WeightsChoice } from '../shared/api.js';
+import type { EngineChoice, Precision, Prediction, WeightsChoice } from '../shared/api.js';
 import type { Classification, Classifier, ClassifierLoadProgress } from './classifier.js';
-import { DesktopError, messageOf } from './errors.js';
-import type { DecodedInput, FailedInput, OpenedModel, OptionWords, RuntimeError } from '@xception/runtime';
+import { DesktopError, messageOf, type DesktopErrorCode } from './errors.js';
+import type { DecodedInput, FailedInput, Int8Summary, OpenedModel, OptionWords, RuntimeError } from '@xception/runtime';
+import { CALIBRATE_ON_FIRST } from './precision-classifier.js';
 import type { WeightsRegistry } from '@xception/weights';
 
 /** The engines that run in the utility process ('webgl' runs in the renderer). */
@@ -22,6 +23,10 @@ export interface EngineClassifierOptions {
   download?: { registry?: WeightsRegistry; cacheDir?: string; env?: NodeJS.ProcessEnv };
   /** With weights null: the random model's seed. */
   random?: { seed?: number };
+  /** 'fp32' (default) or 'int8' (onnxruntime's int8 kernels on a model calibrated on `calibrationPhotos`, or a cached one). */
+  precision?: Precision;
+  /** int8: the photos to calibrate on when no calibrated model of the weights is cached (the library's first 64). */
+  calibrationPhotos?: readonly string[];
   /** Threads for the engine (default: the number of CPUs). */
   threads?: number;
   /** Why 'auto' passed an engine over, one line each. */
@@ -51,7 +56,7 @@ interface LoadedModel {
  * Everything heavy is imported lazily, so that the main process and the tests that do not
  * classify never load an engine: this module runs inside the utility process (inference-host.ts).
  */
-export function createEngineClassifier(options: EngineClassifierOptions): Classifier & { backend(): string | null } {
+export function createEngineClassifier(options: EngineClassifierOptions): Classifier & { backend(): string | null; int8Note(): string | null } {
   let loaded: LoadedModel | null = null;
   let loading: Promise<void> | null = null;
   /** Decodes started ahead of their batch (`next`), by path; at most one batch's worth. decodeInput never rejects. */
@@ -84,6 +89,7 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
       return loaded?.model.modelId ?? namedBeforeLoad;
     },
     backend: () => loaded?.model.engine.detail ?? null,
+    int8Note: () => (loaded?.model.int8 ? int8NoteOf(loaded.model.int8) : null),
     async load(onProgress) {
       loading ??= openClassifierModel(options, onProgress).then((m) => void (loaded = m), (error: unknown) => {
         loading = null;
@@ -112,8 +118,12 @@ async function openClassifierModel(options: EngineClassifierOptions, onProgress?
   const [runtime, vision, library] = await Promise.all([import('@xception/runtime'), import('@xception/vision-utils'), import('@xception/photo-library/rules')]);
   const source = options.weights === null ? null : options.weights.kind === 'imagenet' ? 'imagenet' : options.weights.path;
   const { registry, cacheDir, env } = options.download ?? {};
+  const calibrationPhotos = options.calibrationPhotos;
   const model = await runtime.openModel(source, {
     engine: options.engine,
+    ...(options.precision === 'int8' ? { precision: 'int8' as const } : {}),
+    // Decoded only when no calibrated model of these weights is cached.
+    ...(options.precision === 'int8' && calibrationPhotos ? { calibration: (shape: readonly [number, number]) => runtime.decodeCalibrationPhotos(calibrationPhotos, shape) } : {}),
     // With random weights only: ImageNet's run at 299, a .keras file at the size it was saved with.
     ...(source === null && options.imageSize ? { imageSize: options.imageSize } : {}),
     ...(options.random?.seed === undefined ? {} : { seed: options.random.seed }),
@@ -125,30 +135,55 @@ async function openClassifierModel(options: EngineClassifierOptions, onProgress?
     onProgress: (event) => {
       if (event.phase === 'download') onProgress?.({ loaded: event.bytes, total: event.totalBytes ?? null });
     },
-    ...(options.log ? { log: options.log } : {}),
-  }).catch((error: unknown) => { throw inSettingWords(error); });
+    // The runtime's int8 line names the cache file; the app says it once, in its own words (int8Note).
+    ...(options.log ? { log: (line: string) => { if (!line.startsWith('int8: ')) options.log!(line); } } : {}),
+  }).catch((error: unknown) => { throw inSettingWords(error, options.precision ?? 'fp32'); });
   const topK = (output: Float32Array, count: number, k: number): Prediction[][] =>
     vision.rankClasses({ data: output, rows: count, classes: model.classes, classNames: model.classNames }, k).map((row) => library.predictionsForTags(row));
   return { runtime, model, topK };
 }
 
-/** The settings' words for @xception/runtime's options: "the 'onnx' engine", "the weights file x.keras". */
+/** The toolbar's and the log's one line on the int8 model in use: calibrated now, or cached. */
+export function int8NoteOf(int8: Int8Summary): string {
+  const a = int8.agreement;
+  const agreement = `top-1 agreement with fp32 ${a.top1 === null ? 'n/a' : a.top1.toFixed(3)} on ${a.heldOut} held-out photos`;
+  return int8.calibrated
+    ? `int8: calibrated on the library's first ${a.calibrated + a.heldOut} photos (${agreement}), cached for later runs`
+    : `int8: a cached calibrated model (${agreement})`;
+}
+
+/** The settings' words for @xception/runtime's options: "the 'onnx' engine", "the weights file x.keras", "precision int8". */
 const settingWords: OptionWords = {
-  option: (option, value) => (option === 'weights' ? `the weights ${value}` : option === 'imageSize' ? `the image size ${value}` : `the '${value}' ${option}`),
+  option: (option, value) => {
+    if (option === 'weights') return `the weights ${value}`;
+    if (option === 'imageSize') return `the image size ${value}`;
+    if (option === 'precision') return `precision ${value}`;
+    if (option === 'calibration') return `the library's first ${CALIBRATE_ON_FIRST} photos`;
+    return `the '${value}' ${option}`;
+  },
   value: (_option, value) => value,
 };
 
 /**
  * The app's one hook for @xception/runtime's errors: an engine that cannot load is a setting to
- * change; the weights' own errors go on with their codes (describeLoadError words them).
+ * change; int8's refusals are the precision setting's (the app then tags in fp32); the weights'
+ * own errors go on with their codes (describeLoadError words them).
  */
-function inSettingWords(error: unknown): unknown {
+function inSettingWords(error: unknown, precision: Precision): unknown {
   if (!(error instanceof Error) || error.name !== 'RuntimeError') return error;
   const e = error as RuntimeError;
   if (e.code === 'ERR_RUNTIME_WEIGHTS') return e.cause ?? e;
   const sentence = e.describe(settingWords);
-  const advice = e.code === 'ERR_ENGINE_UNAVAILABLE' ? ' Choose another engine in settings.' : '';
-  return new DesktopError(e.code === 'ERR_ENGINE_UNAVAILABLE' ? 'ERR_ENGINE_UNAVAILABLE' : 'ERR_CLASSIFIER_FAILED', `${sentence[0]!.toUpperCase()}${sentence.slice(1)}${advice}`, { cause: error });
+  const code = desktopCodeOf(e, precision);
+  const advice = code === 'ERR_ENGINE_UNAVAILABLE' ? ' Choose another engine in settings.' : '';
+  return new DesktopError(code, `${sentence[0]!.toUpperCase()}${sentence.slice(1)}${advice}`, { cause: error });
+}
+
+function desktopCodeOf(e: RuntimeError, precision: Precision): DesktopErrorCode {
+  if (e.code === 'ERR_INT8_AGREEMENT') return 'ERR_PRECISION_REFUSED';
+  // int8 runs on onnx only: an onnxruntime that cannot load is int8's failure, and fp32 may run elsewhere.
+  if (precision === 'int8' && (e.option === 'precision' || e.option === 'calibration' || e.code === 'ERR_ENGINE_UNAVAILABLE')) return 'ERR_PRECISION_UNAVAILABLE';
+  return e.code === 'ERR_ENGINE_UNAVAILABLE' ? 'ERR_ENGINE_UNAVAILABLE' : 'ERR_CLASSIFIER_FAILED';
 }
 
 /**

@@ -7,6 +7,10 @@ export type DesktopErrorCode =
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_CLASSIFIER_FAILED'
   | 'ERR_ENGINE_UNAVAILABLE'
+  /** int8 was refused by its agreement check against fp32; tagging goes on in fp32. */
+  | 'ERR_PRECISION_REFUSED'
+  /** int8 cannot run with these settings or here (another engine, no onnxruntime, no photos to calibrate on); tagging goes on in fp32. */
+  | 'ERR_PRECISION_UNAVAILABLE'
   | 'ERR_NOT_ENOUGH_EXAMPLES';
 
 export class DesktopError extends Error {

@@ -1,4 +1,4 @@
-import type { Prediction, WeightsChoice } from '../shared/api.js';
+import type { Precision, Prediction, WeightsChoice } from '../shared/api.js';
 import type { ClassifierLoadProgress } from './classifier.js';
 import type { UtilityEngineChoice } from './engine-classifier.js';
 
@@ -10,6 +10,8 @@ export type HostRequest =
     weights: WeightsChoice | null; random?: { seed?: number }; imageSize?: number;
     /** Each result carries the photo's thumbnail from its decode (engine-classifier's thumbnailSize). */
     thumbnailSize?: number;
+    /** int8: onnxruntime's int8 kernels on a model calibrated on `calibrationPhotos` (or a cached one). */
+    precision?: Precision; calibrationPhotos?: string[];
   }
   /** One batch; `next` is the batch that will follow, decoded ahead while this one runs. */
   | { id: number; type: 'classify'; photos: string[]; topK: number; next: string[] }
@@ -18,7 +20,8 @@ export type HostRequest =
 /** Replies (one per request) and load progress (any number before the reply). */
 export type HostResponse =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; message: string }
+  /** `code`: the DesktopError's, when the host threw one (the precision setting's fallback needs it). */
+  | { id: number; ok: false; message: string; code?: string }
   | { id: number; progress: ClassifierLoadProgress };
 
 /** One photo of a classify reply: features as plain numbers (structured clone of any kind carries them). */
@@ -35,4 +38,6 @@ export interface LoadReply {
   backend: string;
   /** Why 'auto' passed engines over, one line each. */
   notes: string[];
+  /** With precision int8: the int8 model's one line (engine-classifier's int8Note). */
+  int8Note: string | null;
 }

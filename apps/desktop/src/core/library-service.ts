@@ -20,6 +20,7 @@ import type {
   LibraryChange,
   LibraryQuery,
   PhotoSummary,
+  PrecisionStatus,
   QueryResult,
   ScanSummary,
   Settings,
@@ -34,6 +35,7 @@ import type { Classification, Classifier } from './classifier.js';
 import { DesktopError, InvalidArgumentError, messageOf } from './errors.js';
 import { createFolderSync, type FolderSync } from './folder-sync.js';
 import { PhotoEditQueue } from './photo-edit-queue.js';
+import { calibrationPhotosOf, classifierWithPrecision } from './precision-classifier.js';
 import { createPathGuard, isInsideFolder, type PathGuard } from './path-guard.js';
 import { createSettingsStore, type SettingsStore } from './settings-store.js';
 import { createTaggingQueue, type TaggingJob, type TaggingQueue } from './tagging-queue.js';
@@ -45,8 +47,15 @@ export { TAUGHT_TAG_CLASS };
 export interface LibraryServiceOptions {
   /** The app's data folder (Electron's userData): index and settings live here, never photos. */
   dataDir: string;
-  /** Makes the classifier for the current settings (utility process in the app, stand-in in tests). */
-  createClassifier(settings: Settings): Promise<Classifier>;
+  /**
+   * Makes the classifier for these settings (utility process in the app, stand-in in tests).
+   * With precision 'int8', `calibrationPhotos` are the photos to calibrate on when no calibrated
+   * model of the weights is cached; an int8 model refused or unable to run is followed by a call
+   * with precision 'fp32' (precision-classifier.ts).
+   */
+  createClassifier(settings: Settings, context: { calibrationPhotos: readonly string[] }): Promise<Classifier>;
+  /** One line about the model in use when the precision setting is int8 (the served shell's terminal). */
+  log?(line: string): void;
   /**
    * The id the classifier for these settings will record (engine-classifier's modelIdOf). With
    * it, "Tag new photos" also tags the photos that other weights tagged, so that one library
@@ -122,7 +131,7 @@ function usableTag(raw: string): string {
 
 const rulesOf = (s: Settings): TagRuleSettings => ({ threshold: s.threshold, ignoreLabels: s.ignoreLabels, renames: s.renames, mergeMode: s.mergeMode });
 const RULE_KEYS: readonly (keyof Settings)[] = ['threshold', 'ignoreLabels', 'renames', 'mergeMode', 'hierarchyRoot'];
-const MODEL_KEYS: readonly (keyof Settings)[] = ['engine', 'weights'];
+const MODEL_KEYS: readonly (keyof Settings)[] = ['engine', 'precision', 'weights'];
 /** Scans confined as the path guard is: a symlink out of the folder is neither read nor tagged. */
 const SCAN = { confineSymlinks: true } as const;
 
@@ -147,6 +156,8 @@ class LibraryServiceCore implements LibraryService {
   private readonly queue: TaggingQueue;
   private readonly sync: FolderSync;
   private settings!: Settings;
+  /** What the precision setting gave at the last model load (int8 only). */
+  private precision: PrecisionStatus | null = null;
   private folders: string[] = [];
   private tagNew = false;
 
@@ -156,7 +167,12 @@ class LibraryServiceCore implements LibraryService {
     this.taughtStore = options.taughtTagsStore ?? createTaughtTagsStore(join(options.dataDir, 'taught-tags.json'));
     this.guard = createPathGuard(() => this.folders);
     this.queue = createTaggingQueue({
-      classifier: () => options.createClassifier(this.settings),
+      classifier: () => classifierWithPrecision(
+        this.settings,
+        // Sorting a large library's paths is only worth it for int8.
+        (settings) => options.createClassifier(settings, { calibrationPhotos: settings.precision === 'int8' ? calibrationPhotosOf(this.library.all()) : [] }),
+        (status) => this.reportPrecision(status),
+      ),
       topK: () => this.settings.topK,
       onClassified: async (photo, result, modelId) => {
         // The thumbnail first: a grid request waits on this photo (waitForTagging).
@@ -171,7 +187,7 @@ class LibraryServiceCore implements LibraryService {
         const record = this.library.get(photo);
         if (record) this.library.upsert({ ...record, status: 'error', error: error.message });
       },
-      onProgress: (p) => options.onProgress?.(p),
+      onProgress: (p) => options.onProgress?.(this.withPrecision(p)),
       onCheckpoint: () => this.save(),
       ...(options.describeLoadError ? { describeLoadError: options.describeLoadError } : {}),
     });
@@ -295,7 +311,7 @@ class LibraryServiceCore implements LibraryService {
   pauseTagging(): void { this.queue.pause(); }
   resumeTagging(): void { this.queue.resume(); }
   cancelTagging(): void { this.queue.cancel(); }
-  progress(): TaggingProgress { return this.queue.progress(); }
+  progress(): TaggingProgress { return this.withPrecision(this.queue.progress()); }
   waitForTagging(photo: string): Promise<void> | null { return this.queue.prioritize(photo); }
   whenIdle(): Promise<void> { return this.queue.whenIdle(); }
   getSettings(): Settings { return { ...this.settings }; }
@@ -305,7 +321,10 @@ class LibraryServiceCore implements LibraryService {
     this.settings = { ...before, ...patch };
     await this.settingsStore.save(this.settings);
     const changed = (keys: readonly (keyof Settings)[]): boolean => keys.some((k) => JSON.stringify(before[k]) !== JSON.stringify(this.settings[k]));
-    if (changed(MODEL_KEYS)) await this.queue.resetClassifier();
+    if (changed(MODEL_KEYS)) {
+      this.precision = null;
+      await this.queue.resetClassifier();
+    }
     if (changed(RULE_KEYS)) {
       this.library.setRules(rulesOf(this.settings));
       // Rules need no inference: rewrite the sidecars from the stored predictions.
@@ -330,6 +349,16 @@ class LibraryServiceCore implements LibraryService {
     await this.queue.whenIdle();
     await this.queue.resetClassifier();
     await this.save();
+  }
+
+  /** The precision setting's outcome, carried by every progress report from the load on. */
+  private reportPrecision(status: PrecisionStatus): void {
+    this.precision = status;
+    this.options.log?.(status.error?.message ?? status.note);
+  }
+
+  private withPrecision(progress: TaggingProgress): TaggingProgress {
+    return this.precision ? { ...progress, precision: this.precision } : progress;
   }
 
   private save(): Promise<void> {

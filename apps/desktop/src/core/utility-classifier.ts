@@ -1,6 +1,6 @@
 import type { Settings } from '../shared/api.js';
 import type { Classification, Classifier, ClassifierLoadProgress } from './classifier.js';
-import { DesktopError } from './errors.js';
+import { DesktopError, type DesktopErrorCode } from './errors.js';
 import type { ClassifyReply, HostRequest, HostResponse, LoadReply } from './inference-protocol.js';
 
 /** The part of Electron's UtilityProcess this module uses (injected: tests pass a stand-in). */
@@ -19,7 +19,13 @@ export interface UtilityClassifierOptions {
   randomWeights?: { seed?: number; imageSize?: number };
   /** Thumbnails of this side from the host's decodes (engine-classifier's thumbnailSize). */
   thumbnailSize?: number;
+  /** With precision int8: the photos to calibrate on when no calibrated model is cached. */
+  calibrationPhotos?: readonly string[];
 }
+
+/** The host's codes that the main process acts on (the precision setting's fallback, the engine setting); others read as a failed classifier. */
+const CARRIED_CODES: readonly DesktopErrorCode[] = ['ERR_PRECISION_REFUSED', 'ERR_PRECISION_UNAVAILABLE', 'ERR_ENGINE_UNAVAILABLE'];
+const carriedCode = (code: string | undefined): DesktopErrorCode => CARRIED_CODES.find((c) => c === code) ?? 'ERR_CLASSIFIER_FAILED';
 
 /**
  * A Classifier backed by the inference utility process (`utilityProcess.fork(inference-host)`),
@@ -27,7 +33,7 @@ export interface UtilityClassifierOptions {
  * that the host decodes that one while this one runs. If the process dies, every pending
  * request fails with a clear message and the next load() forks a new one.
  */
-export function createUtilityClassifier(fork: () => UtilityProcessLike, settings: Settings, options: UtilityClassifierOptions = {}): Classifier & { backend(): string | null } {
+export function createUtilityClassifier(fork: () => UtilityProcessLike, settings: Settings, options: UtilityClassifierOptions = {}): Classifier & { backend(): string | null; int8Note(): string | null } {
   let loaded: LoadReply | null = null;
   let child: UtilityProcessLike | null = null;
   let nextId = 1;
@@ -45,7 +51,7 @@ export function createUtilityClassifier(fork: () => UtilityProcessLike, settings
       }
       pending.delete(message.id);
       if (message.ok) entry.resolve(message.result);
-      else entry.reject(new DesktopError('ERR_CLASSIFIER_FAILED', message.message));
+      else entry.reject(new DesktopError(carriedCode(message.code), message.message));
     });
     created.on('exit', (code: number) => {
       child = null;
@@ -77,12 +83,14 @@ export function createUtilityClassifier(fork: () => UtilityProcessLike, settings
       return loaded?.modelId ?? (random ? 'random' : settings.weights.kind === 'imagenet' ? 'imagenet' : `file:${settings.weights.path.split(/[\\/]/).pop()}`);
     },
     backend: () => loaded?.backend ?? null,
+    int8Note: () => loaded?.int8Note ?? null,
     async load(onProgress) {
       const engine = settings.engine === 'webgl' ? 'auto' : settings.engine; // webgl runs in the renderer, never here
       loaded = (await request({
         type: 'load', engine, weights: random ? null : settings.weights,
         ...(random ? { random: random.seed === undefined ? {} : { seed: random.seed }, ...(random.imageSize ? { imageSize: random.imageSize } : {}) } : {}),
         ...(options.thumbnailSize ? { thumbnailSize: options.thumbnailSize } : {}),
+        ...(settings.precision === 'int8' ? { precision: 'int8' as const, calibrationPhotos: [...(options.calibrationPhotos ?? [])] } : {}),
       }, onProgress)) as LoadReply;
     },
     classifyBatch,

@@ -5,7 +5,7 @@
  */
 import type { ClassifyReply, ClassifyReplyItem, HostRequest, HostResponse, LoadReply } from '../core/inference-protocol.js';
 import { createEngineClassifier, describeLoadError } from '../core/engine-classifier.js';
-import { messageOf } from '../core/errors.js';
+import { DesktopError, messageOf } from '../core/errors.js';
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: HostRequest }) => void): void;
@@ -20,9 +20,14 @@ let engine: ReturnType<typeof createEngineClassifier> | null = null;
 port.on('message', ({ data }) => {
   void handle(data).then(
     (result) => port.postMessage({ id: data.id, ok: true, result } as HostResponse),
-    (error: unknown) => port.postMessage({ id: data.id, ok: false, message: data.type === 'load' ? describeLoadError(error) : messageOf(error) }),
+    (error: unknown) => port.postMessage({ id: data.id, ok: false, message: data.type === 'load' ? describeLoadError(error) : messageOf(error), ...codeOf(error) }),
   );
 });
+
+/** A DesktopError's code, carried to the main process with its message. */
+function codeOf(error: unknown): { code?: string } {
+  return error instanceof DesktopError ? { code: error.code } : {};
+}
 
 async function handle(request: HostRequest): Promise<unknown> {
   switch (request.type) {
@@ -36,9 +41,11 @@ async function handle(request: HostRequest): Promise<unknown> {
         ...(request.random ? { random: request.random } : {}),
         ...(request.imageSize ? { imageSize: request.imageSize } : {}),
         ...(request.thumbnailSize ? { thumbnailSize: request.thumbnailSize } : {}),
+        ...(request.precision ? { precision: request.precision } : {}),
+        ...(request.calibrationPhotos ? { calibrationPhotos: request.calibrationPhotos } : {}),
       });
       await engine.load((p) => port!.postMessage({ id: request.id, progress: p }));
-      return { modelId: engine.modelId, backend: engine.backend() ?? '', notes } satisfies LoadReply;
+      return { modelId: engine.modelId, backend: engine.backend() ?? '', notes, int8Note: engine.int8Note() } satisfies LoadReply;
     }
     case 'classify': {
       if (!engine) throw new Error('No model is loaded.');

@@ -16,6 +16,7 @@ import { createThumbnailService, THUMBNAIL_SIZE, type ThumbnailService } from '.
 import { createUtilityClassifier, type UtilityProcessLike } from '../core/utility-classifier.js';
 import { APP_ORIGIN, APP_SCHEME, CONTENT_SECURITY_POLICY, isAppUrl, lockDown, secureWebPreferences } from './window-security.js';
 import { describeLoadError, modelIdOf } from '../core/engine-classifier.js';
+import { DesktopError } from '../core/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rendererDir = join(here, '..', 'renderer');
@@ -38,8 +39,10 @@ async function start(): Promise<void> {
   const forward = createProgressForwarder((channel, progress) => window?.webContents.send(channel, progress));
   const service = createLibraryService({
     dataDir,
-    createClassifier: async (settings) => {
+    createClassifier: async (settings, { calibrationPhotos }) => {
       if (resolveEngine(settings.engine, gpu) === 'webgl') {
+        // The library service then loads the same weights in fp32, on webgl.
+        if (settings.precision === 'int8') throw new DesktopError('ERR_PRECISION_UNAVAILABLE', "Precision int8 runs on onnxruntime's int8 kernels in the inference process, not on the 'webgl' engine; choose auto or onnx for int8.");
         // Forward passes in the renderer (WebGL); decoding, weights and bookkeeping stay here.
         const vision = await import('@xception/vision-utils/node');
         const weights = settings.weights;
@@ -53,7 +56,7 @@ async function start(): Promise<void> {
         return webgl;
       }
       // The grid's thumbnails come from the host's tagging decodes (one decode per photo).
-      return createUtilityClassifier(() => utilityProcess.fork(join(here, 'inference-host.js'), [], { serviceName: 'Xception inference' }) as unknown as UtilityProcessLike, settings, { thumbnailSize: THUMBNAIL_SIZE });
+      return createUtilityClassifier(() => utilityProcess.fork(join(here, 'inference-host.js'), [], { serviceName: 'Xception inference' }) as unknown as UtilityProcessLike, settings, { thumbnailSize: THUMBNAIL_SIZE, calibrationPhotos });
     },
     // Photos tagged by other weights are tagged again by "Tag new photos" (a retrained model.keras included).
     currentModelId: (settings) => modelIdOf(settings.weights),
@@ -61,6 +64,7 @@ async function start(): Promise<void> {
     onLibraryChanged: (change) => window?.webContents.send(CHANNELS.libraryChanged, change),
     onThumbnail: async (photo, jpeg) => thumbnails?.store(photo, jpeg),
     describeLoadError,
+    log: (line) => console.log(line),
   });
   await service.init();
   // The folders are watched (new photos tagged as they arrive); the scan that sets the watches

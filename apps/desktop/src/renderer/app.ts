@@ -3,7 +3,7 @@
  * the served shell's HTTP bridge, or a stand-in in the browser tests). Every string from the library goes in through textContent,
  * never innerHTML.
  */
-import type { PhotoSummary, PhotoTag, Settings, TaggingProgress, XceptionBridge } from '../shared/api.js';
+import type { PhotoSummary, PhotoTag, PrecisionStatus, Settings, TaggingProgress, XceptionBridge } from '../shared/api.js';
 import { startRendererInference } from './inference/renderer-inference.js';
 import { createPhotoPages } from './photo-pages.js';
 import { createServedBridge } from './served-bridge.js';
@@ -143,7 +143,19 @@ function showError(error: unknown): void {
   $('progress').className = 'error-banner';
 }
 
+/** The precision setting's outcome: its one line in the toolbar, and beside the setting why int8 was not used. */
+function showPrecision(status: PrecisionStatus | undefined): void {
+  const note = $('precision-note');
+  note.hidden = !status;
+  note.textContent = status?.note ?? '';
+  const error = $('precision-error');
+  error.hidden = !status?.error;
+  error.textContent = status?.error?.message ?? '';
+  error.dataset.code = status?.error?.code ?? '';
+}
+
 function showProgress(p: TaggingProgress): void {
+  showPrecision(p.precision);
   const bar = $('progress-bar') as HTMLProgressElement;
   bar.max = Math.max(1, p.total);
   bar.value = p.done + p.failed;
@@ -309,6 +321,11 @@ const onSetting = (id: string, patch: () => Partial<Settings>) => {
 };
 onSetting('merge-mode', () => ({ mergeMode: ($('merge-mode') as HTMLSelectElement).value as Settings['mergeMode'] }));
 onSetting('engine', () => ({ engine: ($('engine') as HTMLSelectElement).value as Settings['engine'] }));
+onSetting('precision', () => {
+  // The next model load says how the new setting went.
+  showPrecision(undefined);
+  return { precision: ($('precision') as HTMLSelectElement).value as Settings['precision'] };
+});
 onSetting('ignore', () => ({ ignoreLabels: ($('ignore') as HTMLInputElement).value.split(',').map((s) => s.trim()).filter(Boolean) }));
 $('weights').onchange = run(async () => {
   const select = $('weights') as HTMLSelectElement;
@@ -327,6 +344,7 @@ async function init(): Promise<void> {
   threshold.oninput?.(new Event('input'));
   ($('merge-mode') as HTMLSelectElement).value = settings.mergeMode;
   ($('engine') as HTMLSelectElement).value = settings.engine;
+  ($('precision') as HTMLSelectElement).value = settings.precision;
   ($('weights') as HTMLSelectElement).value = settings.weights.kind;
   ($('ignore') as HTMLInputElement).value = settings.ignoreLabels.join(', ');
   // The served shell sends the queue's state as soon as its socket opens, maybe before this point.

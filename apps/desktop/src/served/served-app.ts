@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { LibraryChange, Settings, TaggingProgress } from '../shared/api.js';
 import type { Classifier } from '../core/classifier.js';
-import { createLibraryService, type LibraryService } from '../core/library-service.js';
+import { createLibraryService, type LibraryService, type LibraryServiceOptions } from '../core/library-service.js';
 import { createProgressForwarder } from '../core/progress-forwarder.js';
 import { createThumbnailService, type Resizer, type ThumbnailService } from '../core/thumbnails.js';
 import { createEventsSocket } from './events-socket.js';
@@ -20,7 +20,9 @@ export interface ServedAppOptions {
   dataDir: string;
   /** The built renderer (index.html, app.js, styles.css, inference-worker.js). */
   rendererDir: string;
-  createClassifier(settings: Settings): Promise<Classifier>;
+  createClassifier: LibraryServiceOptions['createClassifier'];
+  /** One line about the model in use with precision int8 (the terminal). */
+  log?(line: string): void;
   /** The id of the weights the settings name (see LibraryServiceOptions.currentModelId): photos other weights tagged are tagged again. */
   currentModelId?(settings: Settings): Promise<string>;
   describeLoadError?(error: unknown): string;
@@ -147,23 +149,25 @@ async function listenFirst(host: string, port: number): Promise<ListeningServer>
 /** The model loading while the folders are scanned (start-up): the queue's first classifier. */
 interface WarmStart {
   /** The library service's createClassifier: the model loaded ahead, once, else a new one. */
-  classifier(settings: Settings): Promise<Classifier>;
+  classifier: LibraryServiceOptions['createClassifier'];
   start(settings: Settings): void;
   /** Disposes the model loaded ahead if the queue did not take it. */
   discard(): Promise<void>;
 }
 
-function createWarmStart(create: (settings: Settings) => Promise<Classifier>): WarmStart {
+function createWarmStart(create: LibraryServiceOptions['createClassifier']): WarmStart {
   let warming: Promise<Classifier> | null = null;
   return {
-    classifier(settings) {
+    classifier(settings, context) {
       const warm = warming;
       warming = null;
-      return warm ?? create(settings);
+      return warm ?? create(settings, context);
     },
     start(settings) {
+      // int8 may calibrate on the library's first photos, which the scan has not found yet.
+      if (settings.precision === 'int8') return;
       // load() is idempotent; a failure is reported by the queue's own load() call, which tries again.
-      warming = create(settings);
+      warming = create(settings, { calibrationPhotos: [] });
       void warming.then((c) => c.load()).catch(() => undefined);
     },
     async discard() {
@@ -189,7 +193,8 @@ async function openLibrary(
   const service = createLibraryService({
     dataDir: options.dataDir,
     onThumbnail,
-    createClassifier: (settings) => warm.classifier(settings),
+    createClassifier: (settings, context) => warm.classifier(settings, context),
+    ...(options.log ? { log: options.log } : {}),
     onProgress: (progress) => {
       forward.progress(progress);
       options.onProgress?.(progress);

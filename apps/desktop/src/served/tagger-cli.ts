@@ -8,13 +8,14 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Settings, TaggingProgress, WeightsChoice } from '../shared/api.js';
+import type { Precision, Settings, TaggingProgress, WeightsChoice } from '../shared/api.js';
 import type { UtilityEngineChoice } from '../core/engine-classifier.js';
 import { DesktopError } from '../core/errors.js';
 import type { ServedApp } from './served-app.js';
 import { addressFor, exposureWarning } from './served-security.js';
 
 const ENGINES: readonly UtilityEngineChoice[] = ['auto', 'onnx', 'tfjs-node', 'wasm'];
+const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
 
 /** A mistake on the command line or at start: one line, no stack trace. */
 export class TaggerError extends Error {}
@@ -35,6 +36,8 @@ export interface ServeOptions {
   host: string;
   weights: string;
   engine: UtilityEngineChoice;
+  /** Absent: the saved setting (fp32 at first). */
+  precision?: Precision;
   imageSize?: number;
   threshold?: number;
   threads?: number;
@@ -80,8 +83,8 @@ async function checkImageSizeFlag(weights: string, imageSize: number): Promise<v
     checkImageSize(weights, imageSize);
   } catch (error) {
     if (!(error instanceof RuntimeError)) throw error;
-    // checkImageSize names the image size (and the weights); serve has no int8 flags (the desktop settings have no precision yet).
-    const flags = { weights: '--weights', engine: '--engine', imageSize: '--image-size', device: '--device', precision: 'precision', calibration: 'calibration photos' };
+    // checkImageSize names the image size (and the weights) only; serve has no --device nor calibration flag.
+    const flags = { weights: '--weights', engine: '--engine', imageSize: '--image-size', device: '--device', precision: '--precision', calibration: 'calibration photos' };
     throw new TaggerError(error.describe({ option: (option, value) => `${flags[option]} ${value}`, value: (_option, value) => value }));
   }
 }
@@ -96,7 +99,11 @@ export async function serve(folders: string[], options: ServeOptions, out: { pri
   const random = options.weights === 'none';
   if (options.imageSize !== undefined && !random) await checkImageSizeFlag(options.weights, options.imageSize);
   const weights: WeightsChoice = random || options.weights === 'imagenet' ? { kind: 'imagenet' } : { kind: 'file', path: resolve(base, options.weights) };
-  const settings: Partial<Settings> = { engine: options.engine, weights, ...(options.threshold === undefined ? {} : { threshold: options.threshold }) };
+  const settings: Partial<Settings> = {
+    engine: options.engine, weights,
+    ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
+    ...(options.precision === undefined ? {} : { precision: options.precision }),
+  };
   const warning = exposureWarning(options.host);
   if (warning) out.say(warning);
   // Imported here, not above: a wrong flag is answered without loading the engines, tfjs and sharp.
@@ -113,12 +120,15 @@ export async function serve(folders: string[], options: ServeOptions, out: { pri
       tagOnStart: options.tag,
       onProgress: createTerminalProgress(out.say),
       describeLoadError,
+      log: out.say,
       // Photos tagged by other weights (ImageNet's, an older model.keras) are tagged again at start.
       currentModelId: async (current) => modelIdOf(random ? null : current.weights),
-      createClassifier: async (current) => {
+      createClassifier: async (current, { calibrationPhotos }) => {
         if (current.engine === 'webgl') throw new DesktopError('ERR_ENGINE_UNAVAILABLE', "The 'webgl' engine runs only in the desktop app; choose auto, onnx or wasm in settings.");
         return createEngineClassifier({
           engine: current.engine,
+          precision: current.precision,
+          calibrationPhotos,
           weights: random ? null : current.weights,
           ...(options.imageSize ? { imageSize: options.imageSize } : {}),
           ...(options.threads ? { threads: options.threads } : {}),
@@ -160,6 +170,7 @@ export function buildProgram(out: { print(line: string): void; say(line: string)
     .option('--host <host>', 'address to listen on; anything but loopback exposes the library to the network (a warning says so)', '127.0.0.1')
     .option('-w, --weights <source>', "'imagenet', a .keras / .h5 file (a model from `xception train` tags with its own classes), or 'none' (random, for testing)", 'imagenet')
     .addOption(new Option('-e, --engine <engine>', 'inference engine').choices(ENGINES).default('auto'))
+    .addOption(new Option('--precision <precision>', "fp32, or int8: onnxruntime's int8 kernels, calibrated on the library's first 64 photos (default: the saved setting, fp32 at first)").choices(PRECISIONS))
     .option('--image-size <n>', 'model input side (with --weights none only; a .keras file runs at its own)', integer('--image-size', 32, 2048))
     .option('--threshold <0..1>', 'minimum score of a tag (default: the saved setting, 0.3 at first)', unitInterval('--threshold'))
     .option('-t, --threads <n>', "the engine's threads (default: CPUs)", integer('--threads', 1, 1024))
