@@ -99,6 +99,8 @@ export interface LibraryService {
   resumeTagging(): void;
   cancelTagging(): void;
   progress(): TaggingProgress;
+  /** The photos the grid shows (the queue's showThumbnails): their tagging decodes also make thumbnails; paths outside the library are ignored. */
+  showThumbnails(photos: readonly string[]): void;
   /** The tagging queue's prioritize(): the grid waits for a photo's tagging decode rather than decoding it twice. */
   waitForTagging(photo: string): Promise<void> | null;
   whenIdle(): Promise<void>;
@@ -297,6 +299,7 @@ class LibraryServiceCore implements LibraryService {
   cancelTagging(): void { this.queue.cancel(); }
   progress(): TaggingProgress { return this.queue.progress(); }
   waitForTagging(photo: string): Promise<void> | null { return this.queue.prioritize(photo); }
+  showThumbnails(photos: readonly string[]): void { this.queue.showThumbnails(photos.filter((photo) => this.library.get(photo))); }
   whenIdle(): Promise<void> { return this.queue.whenIdle(); }
   getSettings(): Settings { return { ...this.settings }; }
 
