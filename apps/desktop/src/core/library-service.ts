@@ -108,7 +108,7 @@ export interface LibraryService {
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
   /** Forgets the index and reads every photo's tags back from its sidecar. */
   rebuildIndex(): Promise<void>;
-  /** Persists the index now (also done every 25 photos and when tagging stops). */
+  /** Persists the index now (tagging also saves it every 25 photos, at most once in 10 s, and when it stops). */
   flush(): Promise<void>;
   dispose(): Promise<void>;
 }

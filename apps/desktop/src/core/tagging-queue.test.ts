@@ -154,6 +154,28 @@ describe('tagging queue in batches', () => {
     expect(progress.at(-1)).toMatchObject({ state: 'done', done: 20, failed: 0, total: 20 });
   });
 
+  it('saves the index after enough photos only once the interval has passed, and when it stops', async () => {
+    const { classifier } = slowBatchClassifier(1);
+    let clock = 0;
+    const saves: number[] = [];
+    const { queue } = setup(classifier, {
+      checkpointEvery: 5,
+      checkpointIntervalMs: 1000,
+      now: () => clock,
+      async onClassified() {
+        clock += 100; // each photo stored takes 100 ms on this clock
+      },
+      async onCheckpoint() {
+        saves.push(clock);
+      },
+    });
+    queue.enqueue(jobs(20));
+    await queue.whenIdle();
+    // Batches of 8: after the first (800 ms) too soon; after the second (1600 ms) saved; then 4
+    // photos, too few; and the save when the queue stops.
+    expect(saves).toEqual([1600, 2000]);
+  });
+
   it(`pause: no new batch starts, the batch in flight finishes and is stored, within ${BOUND_MS} ms`, async () => {
     const { classifier, calls } = slowBatchClassifier(BATCH_MS);
     const { queue, stored, progress } = setup(classifier);

@@ -20,9 +20,18 @@ export interface TaggingQueueOptions {
   /** A photo failed; the queue goes on with the next. */
   onFailed(photo: string, error: Error): Promise<void> | void;
   onProgress(progress: TaggingProgress): void;
-  /** Called every `checkpointEvery` photos and when the queue stops, to persist the index. */
+  /**
+   * Persists the index: when the queue stops, and while it runs after `checkpointEvery` photos
+   * (default 25) once `checkpointIntervalMs` (default 10 s) have passed since the last one. A
+   * save writes the whole index and feature rows, so saving by count alone would cost a large
+   * library more with every photo; the sidecars are written photo by photo regardless, and an
+   * index lost in a crash is rebuilt from them.
+   */
   onCheckpoint?(): Promise<void>;
   checkpointEvery?: number;
+  checkpointIntervalMs?: number;
+  /** The clock for checkpointIntervalMs (tests). */
+  now?(): number;
   /**
    * Photos per forward pass (default 8). One batch is in the engine at a time: the next starts
    * when its inference ends, and runs while the finished one's sidecars are written.
@@ -90,11 +99,16 @@ class BatchTaggingQueue implements TaggingQueue {
   private waitingOnPause = false;
   private idleWaiters: (() => void)[] = [];
   private sinceCheckpoint = 0;
+  private lastCheckpoint = 0;
   private readonly every: number;
+  private readonly interval: number;
+  private readonly now: () => number;
   private readonly batchSize: number;
 
   constructor(private readonly options: TaggingQueueOptions) {
     this.every = options.checkpointEvery ?? 25;
+    this.interval = options.checkpointIntervalMs ?? 10_000;
+    this.now = options.now ?? (() => performance.now());
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 8));
   }
 
@@ -271,8 +285,9 @@ class BatchTaggingQueue implements TaggingQueue {
 
   private async checkpoint(photos: number): Promise<void> {
     this.sinceCheckpoint += photos;
-    if (this.sinceCheckpoint < this.every) return;
+    if (this.sinceCheckpoint < this.every || this.now() - this.lastCheckpoint < this.interval) return;
     this.sinceCheckpoint = 0;
+    this.lastCheckpoint = this.now();
     await this.options.onCheckpoint?.();
   }
 
@@ -299,6 +314,8 @@ class BatchTaggingQueue implements TaggingQueue {
 
   private async loop(): Promise<void> {
     this.sinceCheckpoint = 0;
+    // A run's first save waits its interval too, so that a short run saves once, when it stops.
+    this.lastCheckpoint = this.now();
     let inFlight: Batch | null = null;
     for (;;) {
       // 1. The batch in flight's inference ends...
