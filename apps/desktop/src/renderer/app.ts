@@ -80,6 +80,7 @@ function showThumbnails(from: number, to: number): void {
   const signature = ids.join('\0');
   if (ids.length === 0 || signature === shownIds) return;
   shownIds = signature;
+  // A hint only: if it is lost, the thumbnails are decoded when the grid asks for them.
   void api.showThumbnails(ids).catch(() => undefined);
 }
 const versionOf = (photo: PhotoSummary | undefined): string => (photo ? `${photo.status}|${photo.tags.map((t) => `${t.name}:${t.score}`).join(',')}|${photo.id === selected?.id}` : '');
