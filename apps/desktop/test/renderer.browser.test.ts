@@ -141,7 +141,25 @@ describe.skipIf(skip)(`renderer in Debian Chromium with a stand-in bridge ${skip
     await page.close();
   });
 
-  it('keeps the DOM small with 20,000 photos and scrolls to the last one', async () => {
+  it('tagging updates the tiles in place: their images are not made again, and main is told which photos are in view', async () => {
+    const page = await openApp({ folder: '/home/ada/Pictures/imagenet-samples', photos, perTick: 40 });
+    await page.click('#add-folder');
+    await expect.poll(() => page.textContent('#count')).toBe('186 photos');
+    // Main hears the photos in view (their tagging decodes make the thumbnails): the grid's tiles.
+    const rendered = await page.locator('.tile').evaluateAll((tiles) => tiles.map((t) => (t as HTMLElement).dataset.id));
+    await expect.poll(() => page.evaluate(() => (window as unknown as { shownThumbnails?: string[][] }).shownThumbnails?.at(-1))).toEqual(rendered);
+    // Each image element is marked; a tile rebuilt by a refresh would lose its mark.
+    const marked = await page.locator('.tile img').evaluateAll((imgs) => imgs.map((i) => ((i as HTMLImageElement).dataset.mark = 'first') && 1).length);
+    expect(marked).toBe(rendered.length);
+    await page.click('#tag-new');
+    await expect.poll(() => page.getAttribute('#progress', 'data-state')).toBe('done');
+    await expect.poll(() => page.locator('.tile .tags').evaluateAll((tags) => tags.every((t) => /\d+%|—/.test(t.textContent ?? '')))).toBe(true);
+    expect(await page.locator('.tile img[data-mark="first"]').count()).toBe(marked);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+    it('keeps the DOM small with 20,000 photos and scrolls to the last one', async () => {
     const page = await openApp({ folder: '/home/ada/Pictures/big', photos, bulk: 20_000 });
     await page.click('#add-folder');
     await expect.poll(() => page.textContent('#count')).toBe('20,000 photos');

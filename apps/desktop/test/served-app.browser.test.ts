@@ -110,6 +110,11 @@ describe.skipIf(skip)(`pnpm tagger serve in Debian Chromium, real inference at $
     expect(terminal).toMatch(/^loading the model…\n(tagging \d\/7\n)*tagged 7\/7 in \d+\.\d s; sidecars are beside the photos\n$/);
     // Thumbnails by index id, through the page's CSP (img-src 'self').
     await expect.poll(() => page.locator('.tile img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length)).toBe(7);
+    // The server tags: the page starts no webgl worker (nor fetches its script) and offers no webgl engine.
+    expect(page.workers()).toEqual([]);
+    expect(requests.filter((u) => u.includes('inference-worker'))).toEqual([]);
+    expect(await page.textContent('#gpu-info')).toBe('GPU: not used; the server tags the photos (webgl runs in the desktop app only).');
+    expect(await page.locator('#engine option[value="webgl"]').count()).toBe(0);
   });
 
   it('tags in the page = tags in the sidecars (exiftool) = what xception classify gives', async () => {

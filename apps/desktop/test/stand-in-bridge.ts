@@ -84,6 +84,10 @@ const bridge: XceptionBridge = {
   async similar(id, count) {
     return library.similar(record(id).id, count);
   },
+  async showThumbnails(ids) {
+    (window as unknown as { shownThumbnails?: string[][] }).shownThumbnails ??= [];
+    (window as unknown as { shownThumbnails: string[][] }).shownThumbnails.push(ids);
+  },
   async addTag(id, tag) {
     const r = record(id);
     const updated = { ...r, added: [...r.added.filter((t) => t !== tag), tag], removed: r.removed.filter((t) => t !== tag) };

@@ -49,6 +49,7 @@ export function createBridgeMethods({ service, pickers, inference, nameOf = (m) 
     query: (query: Parameters<LibraryService['query']>[0]) => service.query(query),
     tagCounts: () => service.tagCounts(),
     similar: (photo: string, count: number) => service.similar(photo, count),
+    showThumbnails: (photos: string[]) => service.showThumbnails(photos),
     addTag: (photo: string, tag: string) => service.addTag(photo, tag),
     removeTag: (photo: string, tag: string) => service.removeTag(photo, tag),
     teachTag: (tag: string, options?: TeachTagOptions) => service.teachTag(tag, options),

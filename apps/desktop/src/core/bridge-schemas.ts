@@ -56,6 +56,8 @@ export const ARGUMENT_SCHEMAS: Record<InvokeChannel, z.ZodTuple> = {
   ]),
   tagCounts: z.tuple([]),
   similar: z.tuple([absolutePath, z.number().int().min(1).max(200)]),
+  // The grid's tiles in view (with its overscan): a few hundred at most on any screen.
+  showThumbnails: z.tuple([z.array(absolutePath).max(1000)]),
   addTag: z.tuple([absolutePath, tag]),
   removeTag: z.tuple([absolutePath, tag]),
   teachTag: z.tuple([tag, z.object({ autoApply: z.boolean().optional() }).strict().optional()]),

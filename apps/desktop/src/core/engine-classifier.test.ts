@@ -35,7 +35,7 @@ describe('engine classifier (the utility process on @xception/engines)', () => {
     expect(createEngineClassifier({ engine: 'wasm', weights: { kind: 'file', path: '/m/xception.h5' } }).modelId).toBe('file:xception.h5');
   });
 
-  it("'auto' runs onnx; a batch (next one decoded ahead) agrees with photo-by-photo on the wasm pool, and a bad photo fails in its place", async () => {
+  it("'auto' runs onnx; a batch (next one decoded ahead) agrees with photo-by-photo on the wasm pool, a bad photo fails in its place, and only the photos named in `thumbnails` get one", async () => {
     const dir = makeTempDir('xception-engine-classifier-');
     const photos: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -48,15 +48,23 @@ describe('engine classifier (the utility process on @xception/engines)', () => {
     writeFileSync(bad, 'not a jpeg');
 
     const lines: string[] = [];
-    const onnx = createEngineClassifier({ engine: 'auto', weights: null, imageSize: 71, random: { seed: 3 }, log: (l) => lines.push(l) });
+    const onnx = createEngineClassifier({ engine: 'auto', weights: null, imageSize: 71, random: { seed: 3 }, log: (l) => lines.push(l), thumbnailSize: 16 });
     const wasm = createEngineClassifier({ engine: 'wasm', weights: null, imageSize: 71, random: { seed: 3 }, threads: 1 });
     try {
       await Promise.all([onnx.load(), wasm.load()]);
       expect(onnx.backend()).toMatch(/^onnx \(onnxruntime-node 1\.30\.0, cpu, \d+ threads?; model (exported, cached at |cached )\S+\.onnx\), in a worker thread$/);
       expect(lines).toEqual([]);
-      const first = await onnx.classifyBatch!([photos[0]!, bad, photos[1]!], 5, photos.slice(2));
+      // photos[1] in this batch and photos[3], decoded ahead in the next, are the grid's.
+      const first = await onnx.classifyBatch!([photos[0]!, bad, photos[1]!], 5, photos.slice(2), [photos[1]!, photos[3]!]);
       const second = await onnx.classifyBatch!(photos.slice(2), 5, []);
       const batched = [first[0], first[2], ...second];
+      const thumbnailSides = await Promise.all(batched.map(async (r) => {
+        const thumbnail = r instanceof Error ? undefined : r?.thumbnail;
+        if (!thumbnail) return null;
+        const meta = await sharp(thumbnail).metadata();
+        return `${meta.format} ${meta.width}x${meta.height}`;
+      }));
+      expect(thumbnailSides).toEqual([null, 'jpeg 16x16', null, 'jpeg 16x16', null]);
       expect(first[1]).toBeInstanceOf(Error);
       expect((first[1] as Error).message).toMatch(/bad\.jpg/);
       for (const [i, photo] of photos.entries()) {

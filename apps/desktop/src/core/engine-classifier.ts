@@ -32,8 +32,9 @@ export interface EngineClassifierOptions {
   /** Why 'auto' passed an engine over, one line each. */
   log?: (line: string) => void;
   /**
-   * With a side (the grid's, thumbnails.ts' THUMBNAIL_SIZE), each result carries the photo's
-   * thumbnail, made from the decode the model's input came from: one decode per photo.
+   * With a side (the grid's, thumbnails.ts' THUMBNAIL_SIZE), the results of the photos named in
+   * classifyBatch's `thumbnails` carry the photo's thumbnail, made from the decode the model's
+   * input came from: one decode per photo, and no thumbnail work for the photos nobody asked for.
    */
   thumbnailSize?: number;
 }
@@ -64,11 +65,13 @@ export function createEngineClassifier(options: EngineClassifierOptions): Classi
   /** The file's name until load() has hashed it (see modelIdOf). */
   const namedBeforeLoad = options.weights === null ? 'random' : options.weights.kind === 'imagenet' ? 'imagenet' : `file:${options.weights.path.split(/[\\/]/).pop()}`;
 
-  const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
+  const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = [], thumbnails: readonly string[] = []): Promise<Array<Classification | Error>> => {
     const m = loaded;
     if (!m) throw new DesktopError('ERR_CLASSIFIER_FAILED', 'The model is not loaded; call load() first.');
-    const thumbnail = options.thumbnailSize ? { size: options.thumbnailSize } : undefined;
-    const decode = (photo: string) => ahead.get(photo) ?? m.runtime.decodeInput({ path: photo, ok: true }, m.model.inputShape, undefined, thumbnail);
+    const wanted = new Set(options.thumbnailSize ? thumbnails : []);
+    const thumbnailOf = (photo: string) => (wanted.has(photo) ? { size: options.thumbnailSize! } : undefined);
+    // A photo decoded ahead before the grid asked for it has no thumbnail: the grid's thumbnail service makes it.
+    const decode = (photo: string) => ahead.get(photo) ?? m.runtime.decodeInput({ path: photo, ok: true }, m.model.inputShape, undefined, thumbnailOf(photo));
     const mine = photos.map(decode);
     // The next batch decodes (sharp's own threads) while this one runs in the engine's thread.
     ahead = new Map(next.map((photo) => [photo, decode(photo)]));

@@ -8,13 +8,16 @@ export type HostRequest =
     id: number; type: 'load'; engine: UtilityEngineChoice;
     /** null: seeded random weights at `imageSize` (tests and benchmarks only). */
     weights: WeightsChoice | null; random?: { seed?: number }; imageSize?: number;
-    /** Each result carries the photo's thumbnail from its decode (engine-classifier's thumbnailSize). */
+    /** The results of the photos a classify request names in `thumbnails` carry the photo's thumbnail from its decode (engine-classifier's thumbnailSize). */
     thumbnailSize?: number;
     /** int8: onnxruntime's int8 kernels on a model calibrated on `calibrationPhotos` (or a cached one). */
     precision?: Precision; calibrationPhotos?: string[];
   }
-  /** One batch; `next` is the batch that will follow, decoded ahead while this one runs. */
-  | { id: number; type: 'classify'; photos: string[]; topK: number; next: string[] }
+  /**
+   * One batch; `next` is the batch that will follow, decoded ahead while this one runs;
+   * `thumbnails`: the photos (of either) whose decode also makes the grid's thumbnail.
+   */
+  | { id: number; type: 'classify'; photos: string[]; topK: number; next: string[]; thumbnails: string[] }
   | { id: number; type: 'dispose' };
 
 /** Replies (one per request) and load progress (any number before the reply). */

@@ -108,6 +108,8 @@ export interface LibraryService {
   resumeTagging(): void;
   cancelTagging(): void;
   progress(): TaggingProgress;
+  /** The photos the grid shows (the queue's showThumbnails): their tagging decodes also make thumbnails; paths outside the library are ignored. */
+  showThumbnails(photos: readonly string[]): void;
   /** The tagging queue's prioritize(): the grid waits for a photo's tagging decode rather than decoding it twice. */
   waitForTagging(photo: string): Promise<void> | null;
   whenIdle(): Promise<void>;
@@ -115,7 +117,7 @@ export interface LibraryService {
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
   /** Forgets the index and reads every photo's tags back from its sidecar. */
   rebuildIndex(): Promise<void>;
-  /** Persists the index now (also done every 25 photos and when tagging stops). */
+  /** Persists the index now (tagging also saves it every 25 photos, at most once in 10 s, and when it stops). */
   flush(): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -313,6 +315,7 @@ class LibraryServiceCore implements LibraryService {
   cancelTagging(): void { this.queue.cancel(); }
   progress(): TaggingProgress { return this.withPrecision(this.queue.progress()); }
   waitForTagging(photo: string): Promise<void> | null { return this.queue.prioritize(photo); }
+  showThumbnails(photos: readonly string[]): void { this.queue.showThumbnails(photos.filter((photo) => this.library.get(photo))); }
   whenIdle(): Promise<void> { return this.queue.whenIdle(); }
   getSettings(): Settings { return { ...this.settings }; }
 

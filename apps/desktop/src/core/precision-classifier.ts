@@ -36,7 +36,7 @@ export async function classifierWithPrecision(settings: Settings, create: (setti
     // Batches where the classifier underneath has them (the renderer's webgl one runs photo by photo).
     get classifyBatch() {
       const c = inner;
-      return c?.classifyBatch ? (photos: readonly string[], topK: number, next?: readonly string[]) => c.classifyBatch!(photos, topK, next) : undefined;
+      return c?.classifyBatch ? (photos: readonly string[], topK: number, next?: readonly string[], thumbnails?: readonly string[]) => c.classifyBatch!(photos, topK, next, thumbnails) : undefined;
     },
     async load(onProgress) {
       if (inner) return;

@@ -1,7 +1,10 @@
 import { CHANNELS, type TaggingProgress } from '../shared/api.js';
 
-/** Forwards tagging progress to the window or the served page (throttled: at most one message per 100 ms, the last always sent). */
-export function createProgressForwarder(send: (channel: string, progress: TaggingProgress) => void, intervalMs = 100): (p: TaggingProgress) => void {
+/**
+ * Forwards tagging progress to the window or the served page, throttled: at most one message per
+ * 250 ms (the page redraws for each, on the cores tagging runs on), the last always sent.
+ */
+export function createProgressForwarder(send: (channel: string, progress: TaggingProgress) => void, intervalMs = 250): (p: TaggingProgress) => void {
   let last = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let latest: TaggingProgress | null = null;

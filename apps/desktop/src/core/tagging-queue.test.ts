@@ -154,6 +154,28 @@ describe('tagging queue in batches', () => {
     expect(progress.at(-1)).toMatchObject({ state: 'done', done: 20, failed: 0, total: 20 });
   });
 
+  it('saves the index after enough photos only once the interval has passed, and when it stops', async () => {
+    const { classifier } = slowBatchClassifier(1);
+    let clock = 0;
+    const saves: number[] = [];
+    const { queue } = setup(classifier, {
+      checkpointEvery: 5,
+      checkpointIntervalMs: 1000,
+      now: () => clock,
+      async onClassified() {
+        clock += 100; // each photo stored takes 100 ms on this clock
+      },
+      async onCheckpoint() {
+        saves.push(clock);
+      },
+    });
+    queue.enqueue(jobs(20));
+    await queue.whenIdle();
+    // Batches of 8: after the first (800 ms) too soon; after the second (1600 ms) saved; then 4
+    // photos, too few; and the save when the queue stops.
+    expect(saves).toEqual([1600, 2000]);
+  });
+
   it(`pause: no new batch starts, the batch in flight finishes and is stored, within ${BOUND_MS} ms`, async () => {
     const { classifier, calls } = slowBatchClassifier(BATCH_MS);
     const { queue, stored, progress } = setup(classifier);
@@ -201,6 +223,8 @@ describe('tagging queue in batches', () => {
 /** A stand-in engine whose batches end only when the test says so (no timing involved). */
 function gatedClassifier() {
   const calls: string[][] = [];
+  /** Each call's `thumbnails`: the photos whose decode also makes the grid's thumbnail. */
+  const thumbnails: string[][] = [];
   const gates: Array<() => void> = [];
   let started: () => void = () => undefined;
   let gated = true;
@@ -210,8 +234,9 @@ function gatedClassifier() {
     async classify() {
       throw new Error('the queue must use classifyBatch');
     },
-    async classifyBatch(photos) {
+    async classifyBatch(photos, _topK, _next, wanted = []) {
       calls.push([...photos]);
+      thumbnails.push([...wanted]);
       started();
       if (gated) await new Promise<void>((r) => gates.push(r));
       return photos.map((): Classification => ({ predictions: [{ index: 1, label: 'goldfish', score: 0.9 }], features: new Float32Array(4) }));
@@ -226,7 +251,7 @@ function gatedClassifier() {
     gated = false;
     for (const gate of gates.splice(0)) gate();
   };
-  return { classifier, calls, calledTimes, releaseNext, releaseAll };
+  return { classifier, calls, thumbnails, calledTimes, releaseNext, releaseAll };
 }
 
 describe('tagging queue: counts and waiting for a photo', () => {
@@ -269,6 +294,27 @@ describe('tagging queue: counts and waiting for a photo', () => {
     await queue.whenIdle();
     expect(queue.prioritize('/p/17.jpg')).toBeNull();
     expect([...stored].sort()).toEqual(jobs(20).map((j) => j.photo).sort());
+  });
+
+  it('asks for thumbnails only for the photos the grid shows or waits for, in the batch or the next one', async () => {
+    const { classifier, calls, thumbnails, calledTimes, releaseNext, releaseAll } = gatedClassifier();
+    const { queue } = setup(classifier);
+    queue.showThumbnails(['/p/2.jpg', '/p/12.jpg']);
+    queue.enqueue(jobs(30));
+    await calledTimes(1);
+    // Batch 1 is p0–p7 and names p8–p15 as the next: p12 is decoded ahead with its thumbnail.
+    expect(thumbnails[0]).toEqual(['/p/2.jpg', '/p/12.jpg']);
+    const waited = queue.prioritize('/p/25.jpg')!;
+    queue.showThumbnails(['/p/20.jpg']); // the grid scrolled: p2 and p12 are out of view
+    releaseNext();
+    await calledTimes(2);
+    expect(calls[1]![0]).toBe('/p/25.jpg');
+    expect(thumbnails[1]).toEqual(['/p/25.jpg', '/p/20.jpg']);
+    releaseAll();
+    await waited;
+    await queue.whenIdle();
+    expect(thumbnails.slice(2).flat()).toEqual(['/p/20.jpg']);
+    expect(calls.flat()).toHaveLength(30);
   });
 
   it('waits end when the queue pauses or cancels, so that nobody waits on a stopped queue', async () => {

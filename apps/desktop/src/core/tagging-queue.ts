@@ -20,9 +20,18 @@ export interface TaggingQueueOptions {
   /** A photo failed; the queue goes on with the next. */
   onFailed(photo: string, error: Error): Promise<void> | void;
   onProgress(progress: TaggingProgress): void;
-  /** Called every `checkpointEvery` photos and when the queue stops, to persist the index. */
+  /**
+   * Persists the index: when the queue stops, and while it runs after `checkpointEvery` photos
+   * (default 25) once `checkpointIntervalMs` (default 10 s) have passed since the last one. A
+   * save writes the whole index and feature rows, so saving by count alone would cost a large
+   * library more with every photo; the sidecars are written photo by photo regardless, and an
+   * index lost in a crash is rebuilt from them.
+   */
   onCheckpoint?(): Promise<void>;
   checkpointEvery?: number;
+  checkpointIntervalMs?: number;
+  /** The clock for checkpointIntervalMs (tests). */
+  now?(): number;
   /**
    * Photos per forward pass (default 8). One batch is in the engine at a time: the next starts
    * when its inference ends, and runs while the finished one's sidecars are written.
@@ -47,10 +56,17 @@ export interface TaggingQueue {
   resetClassifier(): Promise<void>;
   /**
    * Someone waits for this photo (the grid asked for its thumbnail, which its tagging decode
-   * makes): a queued photo moves to the front. Resolves once the photo is stored or failed, or
-   * when the queue pauses, stops or drops it; null when it is neither queued nor in flight.
+   * makes): a queued photo moves to the front, and its decode is asked for the thumbnail (the
+   * classifier's `thumbnails`; photos nobody asked for get none). Resolves once the photo is
+   * stored or failed, or when the queue pauses, stops or drops it; null when it is neither queued
+   * nor in flight.
    */
   prioritize(photo: string): Promise<void> | null;
+  /**
+   * The photos the grid shows now (replacing the last call's): their decodes also make the
+   * grid's thumbnail, as prioritize()'s do; they keep their place in the queue.
+   */
+  showThumbnails(photos: readonly string[]): void;
 }
 
 interface Batch { jobs: TaggingJob[]; modelId: string; results: Promise<Array<Classification | Error>> }
@@ -71,8 +87,10 @@ class BatchTaggingQueue implements TaggingQueue {
   private readonly queued = new Set<string>();
   /** Photos taken for inference and not stored yet, with the classifier that runs them. */
   private readonly taken = new Map<string, Classifier>();
-  /** prioritize()'s waiters, by photo. */
+  /** prioritize()'s waiters, by photo: these photos' decodes also make the grid's thumbnail. */
   private readonly waiters = new Map<string, Array<() => void>>();
+  /** showThumbnails()'s photos: their decodes make the grid's thumbnail too. */
+  private shown: ReadonlySet<string> = new Set();
   private state: TaggingProgress = { state: 'idle', done: 0, failed: 0, total: 0 };
   private running: Promise<void> | null = null;
   private paused = false;
@@ -81,11 +99,16 @@ class BatchTaggingQueue implements TaggingQueue {
   private waitingOnPause = false;
   private idleWaiters: (() => void)[] = [];
   private sinceCheckpoint = 0;
+  private lastCheckpoint = 0;
   private readonly every: number;
+  private readonly interval: number;
+  private readonly now: () => number;
   private readonly batchSize: number;
 
   constructor(private readonly options: TaggingQueueOptions) {
     this.every = options.checkpointEvery ?? 25;
+    this.interval = options.checkpointIntervalMs ?? 10_000;
+    this.now = options.now ?? (() => performance.now());
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 8));
   }
 
@@ -145,6 +168,10 @@ class BatchTaggingQueue implements TaggingQueue {
     if (this.paused && at >= 0) return null;
     if (at > 0) this.pending.unshift(...this.pending.splice(at, 1));
     return new Promise<void>((resolve) => this.waiters.set(photo, [...(this.waiters.get(photo) ?? []), resolve]));
+  }
+
+  showThumbnails(photos: readonly string[]): void {
+    this.shown = new Set(photos);
   }
 
   private settle(photo: string): void {
@@ -224,8 +251,11 @@ class BatchTaggingQueue implements TaggingQueue {
     this.emit({ state: 'running', current: jobs[0]!.photo });
     const photos = jobs.map((j) => j.photo);
     for (const photo of photos) this.taken.set(photo, model);
+    // Thumbnails only for the photos the grid shows or waits for: a photo scrolled to later gets
+    // its thumbnail decoded then, and most photos of a large library are never looked at.
+    const thumbnails = [...photos, ...next].filter((photo) => this.waiters.has(photo) || this.shown.has(photo));
     // A failure of the whole call (the utility process died) fails each photo of the batch.
-    const results = classifyMany(model, photos, this.options.topK(), next).catch((error: unknown) => photos.map(() => (error instanceof Error ? error : new Error(String(error)))));
+    const results = classifyMany(model, photos, this.options.topK(), next, thumbnails).catch((error: unknown) => photos.map(() => (error instanceof Error ? error : new Error(String(error)))));
     return { jobs, modelId: model.modelId, results };
   }
 
@@ -255,8 +285,9 @@ class BatchTaggingQueue implements TaggingQueue {
 
   private async checkpoint(photos: number): Promise<void> {
     this.sinceCheckpoint += photos;
-    if (this.sinceCheckpoint < this.every) return;
+    if (this.sinceCheckpoint < this.every || this.now() - this.lastCheckpoint < this.interval) return;
     this.sinceCheckpoint = 0;
+    this.lastCheckpoint = this.now();
     await this.options.onCheckpoint?.();
   }
 
@@ -283,6 +314,8 @@ class BatchTaggingQueue implements TaggingQueue {
 
   private async loop(): Promise<void> {
     this.sinceCheckpoint = 0;
+    // A run's first save waits its interval too, so that a short run saves once, when it stops.
+    this.lastCheckpoint = this.now();
     let inFlight: Batch | null = null;
     for (;;) {
       // 1. The batch in flight's inference ends...

@@ -71,8 +71,8 @@ export function createUtilityClassifier(fork: () => UtilityProcessLike, settings
     });
   };
 
-  const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = []): Promise<Array<Classification | Error>> => {
-    const reply = (await request({ type: 'classify', photos: [...photos], topK, next: [...next] })) as ClassifyReply;
+  const classifyBatch = async (photos: readonly string[], topK: number, next: readonly string[] = [], thumbnails: readonly string[] = []): Promise<Array<Classification | Error>> => {
+    const reply = (await request({ type: 'classify', photos: [...photos], topK, next: [...next], thumbnails: [...thumbnails] })) as ClassifyReply;
     return reply.items.map((item) => ('error' in item ? new DesktopError('ERR_CLASSIFIER_FAILED', item.error) : { predictions: item.predictions, features: Float32Array.from(item.features), ...(item.thumbnail ? { thumbnail: Uint8Array.from(item.thumbnail) } : {}) }));
   };
   const random = options.randomWeights;

@@ -49,7 +49,7 @@ async function handle(request: HostRequest): Promise<unknown> {
     }
     case 'classify': {
       if (!engine) throw new Error('No model is loaded.');
-      const results = await engine.classifyBatch!(request.photos, request.topK, request.next);
+      const results = await engine.classifyBatch!(request.photos, request.topK, request.next, request.thumbnails);
       const items = results.map((r): ClassifyReplyItem => (r instanceof Error ? { error: r.message } : { predictions: r.predictions, features: Array.from(r.features), ...(r.thumbnail ? { thumbnail: Array.from(r.thumbnail) } : {}) }));
       return { items } satisfies ClassifyReply;
     }

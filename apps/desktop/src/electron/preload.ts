@@ -19,6 +19,7 @@ const bridge: XceptionBridge = {
   query: invoke(CHANNELS.query),
   tagCounts: invoke(CHANNELS.tagCounts),
   similar: invoke(CHANNELS.similar),
+  showThumbnails: invoke(CHANNELS.showThumbnails),
   addTag: invoke(CHANNELS.addTag),
   removeTag: invoke(CHANNELS.removeTag),
   teachTag: invoke(CHANNELS.teachTag),

@@ -16,6 +16,7 @@ declare global {
 }
 
 // Electron's preload (or a test) installs the bridge first; served by `pnpm tagger serve`, the page makes its own.
+const served = !window.xception;
 const api = (window.xception ??= createServedBridge());
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] => {
@@ -37,27 +38,51 @@ const grid = createVirtualGrid<PhotoSummary>({
   tileWidth: 180,
   tileHeight: 196,
   item: (i) => pages.get(i),
-  want: (from, to) => pages.want(from, to),
+  want: (from, to) => {
+    pages.want(from, to);
+    showThumbnails(from, to);
+  },
   render(tile, photo) {
     const id = photo?.id ?? '';
-    if (tile.dataset.id === id && tile.dataset.version === versionOf(photo)) return;
+    const version = versionOf(photo);
+    if (tile.dataset.id === id && tile.dataset.version === version) return;
+    const samePhoto = !!photo && tile.dataset.id === id;
     tile.dataset.id = id;
-    tile.dataset.version = versionOf(photo);
-    tile.replaceChildren();
+    tile.dataset.version = version;
     tile.classList.toggle('selected', !!photo && photo.id === selected?.id);
-    if (!photo) return;
-    const img = el('img');
-    img.loading = 'lazy';
-    img.decoding = 'async';
-    img.alt = photo.name;
-    img.src = api.thumbnailUrl(photo.id);
-    const tags = el('div', photo.status === 'error' ? 'tags status-error' : 'tags');
+    if (!photo) return void tile.replaceChildren();
+    // The same photo with new tags (tagging goes on): only its text changes; its image element
+    // stays, so the thumbnail is neither requested nor decoded again.
+    if (!samePhoto) tile.replaceChildren(thumbnailOf(photo), el('div', 'name', photo.name), el('div', 'tags'));
+    const tags = tile.querySelector<HTMLElement>('.tags')!;
+    tags.className = photo.status === 'error' ? 'tags status-error' : 'tags';
     tags.textContent = photo.status === 'error' ? `⚠ ${photo.error ?? 'failed'}` : photo.tags.slice(0, 3).map((t) => `${t.name} ${percent(t.score)}`).join(' · ') || (photo.status === 'tagged' ? '—' : 'not tagged yet');
-    tile.append(img, el('div', 'name', photo.name), tags);
     tile.title = photo.id;
     tile.onclick = () => void select(photo);
   },
 });
+function thumbnailOf(photo: PhotoSummary): HTMLImageElement {
+  const img = el('img');
+  img.loading = 'lazy';
+  img.decoding = 'async';
+  img.alt = photo.name;
+  img.src = api.thumbnailUrl(photo.id);
+  return img;
+}
+/** The photos in view, told to the main process when they change: their tagging decodes make their thumbnails. */
+let shownIds = '';
+function showThumbnails(from: number, to: number): void {
+  const ids: string[] = [];
+  for (let i = from; i <= to; i++) {
+    const photo = pages.get(i);
+    if (photo) ids.push(photo.id);
+  }
+  const signature = ids.join('\0');
+  if (ids.length === 0 || signature === shownIds) return;
+  shownIds = signature;
+  // A hint only: if it is lost, the thumbnails are decoded when the grid asks for them.
+  void api.showThumbnails(ids).catch(() => undefined);
+}
 const versionOf = (photo: PhotoSummary | undefined): string => (photo ? `${photo.status}|${photo.tags.map((t) => `${t.name}:${t.score}`).join(',')}|${photo.id === selected?.id}` : '');
 
 async function refreshLibrary(): Promise<void> {
@@ -67,9 +92,15 @@ async function refreshLibrary(): Promise<void> {
   await Promise.all([refreshTags(), refreshFolders()]);
 }
 
+/** What a list showed last, so that a refresh that changes nothing rebuilds nothing. */
+const shown = { folders: '', tags: '' };
+
 async function refreshFolders(): Promise<void> {
-  const list = $('folders');
-  list.replaceChildren(...(await api.listFolders()).map((f) => {
+  const folders = await api.listFolders();
+  const signature = JSON.stringify(folders);
+  if (signature === shown.folders) return;
+  shown.folders = signature;
+  $('folders').replaceChildren(...folders.map((f) => {
     const item = el('li', undefined, `${f.path} (${f.photoCount})`);
     item.title = f.path;
     return item;
@@ -78,6 +109,9 @@ async function refreshFolders(): Promise<void> {
 
 async function refreshTags(): Promise<void> {
   const counts = await api.tagCounts();
+  const signature = JSON.stringify([counts.slice(0, 200), [...filters]]);
+  if (signature === shown.tags) return;
+  shown.tags = signature;
   $('tags').replaceChildren(
     ...counts.slice(0, 200).map(({ name, count }) => {
       const button = el('button', filters.has(name) ? 'tag-filter active' : 'tag-filter');
@@ -182,16 +216,18 @@ function showProgress(p: TaggingProgress): void {
   ($('cancel') as HTMLButtonElement).disabled = p.state !== 'running' && p.state !== 'paused' && p.state !== 'loading-model';
 }
 
+const REFRESH_WHILE_TAGGING_MS = 1000;
 let refreshTimer = 0;
 let progressSeen = false;
 api.onProgress((p) => {
   progressSeen = true;
   showProgress(p);
-  // Tags appear while tagging runs: refresh the view at most twice a second.
+  // Tags appear while tagging runs: the view queries again at most once a second, so that the
+  // page takes little from tagging on the same cores.
   if (!refreshTimer) refreshTimer = window.setTimeout(() => {
     refreshTimer = 0;
     void refreshLibrary();
-  }, p.state === 'running' ? 500 : 0);
+  }, p.state === 'running' ? REFRESH_WHILE_TAGGING_MS : 0);
 });
 
 // Photos found by a scan as it streams, or by the folder watcher: the view queries again, at most
@@ -351,12 +387,22 @@ async function init(): Promise<void> {
   if (!progressSeen) showProgress({ state: 'idle', done: 0, failed: 0, total: 0 });
   await refreshLibrary();
   document.body.dataset.ready = 'true';
+  if (served) return showServedEngine();
   // The webgl engine: the worker is the built inference-worker.js beside this script.
   const inference = await startRendererInference(api, new URL('./inference-worker.js', import.meta.url));
   const { gpu } = inference;
   $('gpu-info').textContent = !gpu.webgl
     ? 'GPU: no WebGL here; the webgl engine cannot run.'
     : `GPU: ${gpu.renderer ?? 'unknown'}${gpu.realGpu ? '' : ' (software rendering: WebGL would be slow here)'}; webgl runs in ${inference.where === 'worker' ? 'a Web Worker' : 'this window'}.`;
+}
+
+/**
+ * Served, the server tags (webgl runs only in the desktop app, and the server refuses it): no
+ * webgl worker starts, so the page's CPU stays with tagging.
+ */
+function showServedEngine(): void {
+  $('engine').querySelector('option[value="webgl"]')?.remove();
+  $('gpu-info').textContent = 'GPU: not used; the server tags the photos (webgl runs in the desktop app only).';
 }
 
 void init().catch(showError);

@@ -50,6 +50,7 @@ export function createServedBridge(location: Location = window.location): Xcepti
     query: invoke('query'),
     tagCounts: invoke('tagCounts'),
     similar: invoke('similar'),
+    showThumbnails: invoke('showThumbnails'),
     addTag: invoke('addTag'),
     removeTag: invoke('removeTag'),
     teachTag: invoke('teachTag'),

@@ -19,6 +19,7 @@ export interface VirtualGridOptions<T> {
 }
 
 export interface VirtualGrid {
+  /** The number of items (a new query's, or more photos found); tiles in view are kept and filled again. */
   setCount(count: number): void;
   /** Re-renders the visible tiles (after items arrived or changed). */
   refresh(): void;
@@ -87,9 +88,8 @@ export function createVirtualGrid<T>(options: VirtualGridOptions<T>): VirtualGri
 
   return {
     setCount(next) {
+      // Tiles stay: layout() drops those past the end, and render() leaves unchanged ones alone.
       count = next;
-      for (const tile of tiles.values()) tile.remove();
-      tiles.clear();
       viewport.scrollTop = Math.min(viewport.scrollTop, Math.max(0, Math.ceil(count / columns()) * rowHeight - viewport.clientHeight));
       layout();
     },

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,14 +25,18 @@ function get(port: number, path: string, headers: Record<string, string>, method
 }
 
 /**
- * The served shell with the real engine (seeded onnx at 71x71) while the grid asks for every
- * thumbnail at once: each photo is decoded once, by tagging (the on-demand resizer never runs),
- * and "Tag new" pressed during the run counts every photo once.
+ * The served shell with the real engine (seeded onnx at 71x71), the model held back until the
+ * grid has said what it shows and asked for some thumbnails: those photos are decoded once, by
+ * tagging (the on-demand resizer never runs for them), the others get no thumbnail work, and
+ * "Tag new" pressed during the run counts every photo once.
  */
 describe('served thumbnails come from the tagging decode', () => {
   const COLOURS = [[220, 30, 30], [30, 200, 40], [40, 50, 210], [230, 220, 40], [20, 200, 210], [200, 40, 200], [120, 120, 120], [250, 140, 20], [90, 20, 160], [10, 90, 60]] as const;
   let app: ServedApp;
   let album: string;
+  let dataDir: string;
+  let openModel!: () => void;
+  const modelHeldBack = new Promise<void>((resolve) => (openModel = resolve));
   const resized: string[] = [];
   const progress: TaggingProgress[] = [];
 
@@ -47,11 +51,16 @@ describe('served thumbnails come from the tagging decode', () => {
     const rendererDir = join(root, 'renderer');
     mkdirSync(rendererDir);
     copyFileSync(join(rendererSrc, 'index.html'), join(rendererDir, 'index.html'));
+    dataDir = join(root, 'data');
     app = await startServedApp({
       folders: [album],
-      dataDir: join(root, 'data'),
+      dataDir,
       rendererDir,
-      createClassifier: async () => createEngineClassifier({ engine: 'onnx', weights: null, imageSize: 71, random: { seed: 5 }, threads: 1, thumbnailSize: THUMBNAIL_SIZE }),
+      createClassifier: async () => {
+        const real = createEngineClassifier({ engine: 'onnx', weights: null, imageSize: 71, random: { seed: 5 }, threads: 1, thumbnailSize: THUMBNAIL_SIZE });
+        // The queue's first batch waits until the test has made its requests.
+        return Object.assign(Object.create(real) as typeof real, { load: async () => modelHeldBack.then(() => real.load()) });
+      },
       onProgress: (p) => progress.push(p),
       resize: async (photo, size) => {
         resized.push(photo);
@@ -61,25 +70,40 @@ describe('served thumbnails come from the tagging decode', () => {
   }, 120_000);
   afterAll(() => app?.close());
 
-  it('every thumbnail asked for during tagging is the photo, 256 px, and none is decoded a second time; 10 photos say 10/10', async () => {
+  it('the thumbnails the grid shows or asks for come from the tagging decode, the others get none; 10 photos say 10/10', async () => {
     const cookie = `${app.rules.cookieName}=${app.rules.token}`;
+    const api = (method: string, args: unknown[]) => get(app.port, `/api/${method}`, { cookie, origin: app.origin, 'content-type': 'application/json' }, 'POST', JSON.stringify({ args }));
     // The scan runs once the page can open: the photos are known when tagging has queued them.
     await expect.poll(() => progress.some((p) => p.total === 10)).toBe(true);
     const ids = COLOURS.map((_, i) => join(app.service.listFolders()[0]!.path, `p${i}.jpg`));
-    const thumbnails = Promise.all(ids.map((id) => get(app.port, `/thumbnail?id=${encodeURIComponent(id)}`, { cookie })));
-    // The page's "Tag new" while the first batch runs.
-    const tagNew = await get(app.port, '/api/startTagging', { cookie, origin: app.origin, 'content-type': 'application/json' }, 'POST', JSON.stringify({ args: [{ scope: 'new' }] }));
-    expect(tagNew.status).toBe(200);
+    // The grid shows p0–p5 and asks for the thumbnails of p0–p3 and p8 (six connections: not all at once).
+    expect((await api('showThumbnails', [ids.slice(0, 6)])).status).toBe(200);
+    const asked = [0, 1, 2, 3, 8];
+    let waits = 0;
+    const waitForTagging = app.service.waitForTagging.bind(app.service);
+    app.service.waitForTagging = (photo) => (waits++, waitForTagging(photo));
+    const thumbnails = Promise.all(asked.map((i) => get(app.port, `/thumbnail?id=${encodeURIComponent(ids[i]!)}`, { cookie })));
+    await expect.poll(() => waits).toBe(asked.length);
+    openModel();
+    expect((await api('startTagging', [{ scope: 'new' }])).status).toBe(200);
     const replies = await thumbnails;
     await app.service.whenIdle();
-    for (const [i, reply] of replies.entries()) {
+    // Shown or asked for: p0–p5 and p8, from their tagging decodes; nothing for p6, p7, p9.
+    const cached = readdirSync(join(dataDir, 'thumbnails'), { recursive: true }).filter((f) => String(f).endsWith('.jpg'));
+    expect(cached).toHaveLength(7);
+    // p4 (shown, not asked for yet) comes from that cache; p9 is decoded now, on demand.
+    replies.push(await get(app.port, `/thumbnail?id=${encodeURIComponent(ids[4]!)}`, { cookie }));
+    expect(resized).toEqual([]);
+    replies.push(await get(app.port, `/thumbnail?id=${encodeURIComponent(ids[9]!)}`, { cookie }));
+    expect(resized).toEqual([ids[9]]);
+    for (const [k, reply] of replies.entries()) {
+      const i = [...asked, 4, 9][k]!;
       expect(reply.status).toBe(200);
       const { data, info } = await sharp(reply.body).raw().toBuffer({ resolveWithObject: true });
       expect([info.width, info.height, info.format]).toEqual([THUMBNAIL_SIZE, THUMBNAIL_SIZE, 'raw']);
       const centre = [...data.subarray((128 * THUMBNAIL_SIZE + 128) * 3, (128 * THUMBNAIL_SIZE + 128) * 3 + 3)];
       centre.forEach((v, c) => expect(Math.abs(v - COLOURS[i]![c]!)).toBeLessThanOrEqual(8));
     }
-    expect(resized).toEqual([]);
     expect(progress.at(-1)).toMatchObject({ state: 'done', done: 10, failed: 0, total: 10 });
   });
 });

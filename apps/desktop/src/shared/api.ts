@@ -187,6 +187,12 @@ export interface XceptionBridge {
   onProgress(listener: (progress: TaggingProgress) => void): () => void;
   /** Photos found, changed or gone (a scan streaming, the folder watcher): the page queries again. */
   onLibraryChanged(listener: (change: LibraryChange) => void): () => void;
+  /**
+   * The photos the grid shows now (each call replaces the last): their tagging decodes also make
+   * the grid's thumbnails, which other photos never get. A browser asks for a few thumbnails at a
+   * time (six connections), so the thumbnail requests alone would name too few, too late.
+   */
+  showThumbnails(photoIds: string[]): Promise<void>;
   /** A URL the renderer may put in <img src> (the app's thumbnail protocol). */
   thumbnailUrl(photoId: string): string;
   /** The renderer tells main whether a real GPU is there (for 'auto'); main keeps the last report. */
@@ -205,6 +211,7 @@ export const CHANNELS = {
   query: 'xception:query',
   tagCounts: 'xception:tag-counts',
   similar: 'xception:similar',
+  showThumbnails: 'xception:show-thumbnails',
   addTag: 'xception:add-tag',
   removeTag: 'xception:remove-tag',
   teachTag: 'xception:teach-tag',
