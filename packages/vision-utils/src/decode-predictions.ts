@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DecodePredictionsError } from './errors.js';
 import { IMAGENET_CLASSES } from './imagenet-class.js';
+import { topIndices } from './top-indices.js';
 
 /** One ranked class for one image, as Keras' (wnid, label, score) plus the class index. */
 export interface Prediction {
@@ -91,16 +92,10 @@ export function decodePredictions(preds: PredictionsInput, top = 5): Prediction[
     throw new DecodePredictionsError('ERR_DECODE_PREDICTIONS_TOP', `decodePredictions: top must be an integer from 1 to ${NUM_CLASSES}; got ${String(top)}.`);
   }
   const { data } = toRows(preds);
-  return data.map((row) => {
-    const order = Array.from({ length: NUM_CLASSES }, (_, i) => i);
-    const score = (i: number): number => {
-      const v = Number(row[i]);
-      return Number.isNaN(v) ? -Infinity : v;
-    };
-    order.sort((a, b) => score(b) - score(a) || a - b);
-    return order.slice(0, top).map((index) => {
+  return data.map((row) =>
+    topIndices(row, top).map((index) => {
       const c = IMAGENET_CLASSES[index]!;
       return { index, wnid: c.wnid, label: c.label, score: Number(row[index]) };
-    });
-  });
+    }),
+  );
 }

@@ -76,3 +76,16 @@ describe('preprocessInput (Keras mode "tf": x / 127.5 - 1)', () => {
     x.dispose();
   });
 });
+
+describe('preprocessInput of bytes (decoded pixels, as the engines pass them)', () => {
+  it('gives every byte value the same float32 bits as tf.js does on a float tensor', () => {
+    const bytes = Uint8Array.from({ length: 600 }, (_, i) => (i * 7) % 256);
+    const x = tf.tensor1d(Array.from(bytes), 'float32');
+    const y = preprocessInput(x);
+    const expected = new Uint32Array(y.dataSync().slice().buffer);
+    for (const input of [bytes, new Uint8ClampedArray(bytes)]) {
+      expect(new Uint32Array(preprocessInput(input).buffer)).toEqual(expected);
+    }
+    tf.dispose([x, y]);
+  });
+});

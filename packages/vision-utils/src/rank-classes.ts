@@ -1,5 +1,6 @@
 import { decodePredictions } from './decode-predictions.js';
 import { DecodePredictionsError } from './errors.js';
+import { topIndices } from './top-indices.js';
 
 /** One ranked class: `wnid` is ImageNet's id for ImageNet's 1000 classes, null for a model's own classes. */
 export interface RankedClass {
@@ -39,8 +40,6 @@ export function rankClasses(scores: ClassScores, top = 5): RankedClass[][] {
   if (classes === 1000 && classNames === null) return decodePredictions({ data, shape: [rows, classes] }, k);
   return Array.from({ length: rows }, (_, r) => {
     const at = (i: number): number => Number(data[r * classes + i]);
-    const score = (i: number): number => (Number.isNaN(at(i)) ? -Infinity : at(i));
-    const order = Array.from({ length: classes }, (_, i) => i).sort((a, b) => score(b) - score(a) || a - b);
-    return order.slice(0, k).map((index) => ({ index, wnid: null, label: classNames?.[index] ?? String(index), score: at(index) }));
+    return topIndices(data, k, r * classes, classes).map((index) => ({ index, wnid: null, label: classNames?.[index] ?? String(index), score: at(index) }));
   });
 }
