@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { ONNX_IO } from '@xception/onnx';
-import { preprocessInput } from '@xception/vision-utils';
+// Light subpaths: this module is what each inference thread loads, and the packages' entries
+// would bring the exporter (protobufjs) and tfjs-core into every thread's start.
+import { ONNX_IO } from '@xception/onnx/io';
+import { preprocessPixels } from '@xception/vision-utils/preprocess-pixels';
 import type { EngineBatch, EngineOptions, EngineResult, InferenceEngine } from './engine.js';
-import { prepareOnnxModel, type OnnxModelFile } from './onnx-model-file.js';
+import type { OnnxModelFile } from './onnx-model-file.js';
 import { commitOptimizedModel, discardOptimizedModel, haveOptimizedModel, optimizedModelCache, startOptimizedModel } from './onnx-optimized-model.js';
 import { probeOnnxRuntime, type OnnxProbe, type OrtModule } from './onnx-probe.js';
 
@@ -79,7 +81,8 @@ export async function createOnnxEngine(options: EngineOptions, probe?: OnnxProbe
   const ort = found.ort;
   const threads = Math.max(1, options.threads ?? availableParallelism());
   // onnxruntime loads the model from its file: no JavaScript copy of the bytes is kept.
-  const file = prepared ? { ...prepared, release: () => undefined } : await prepareOnnxModel(options.model, options.weights, options.onnxCacheDir);
+  // A thread gets the file its main thread prepared; only a direct caller needs the exporter.
+  const file = prepared ? { ...prepared, release: () => undefined } : await (await import('./onnx-model-file.js')).prepareOnnxModel(options.model, options.weights, options.onnxCacheDir);
   const { source } = file;
 
   let session: Session;
@@ -103,7 +106,7 @@ export async function createOnnxEngine(options: EngineOptions, probe?: OnnxProbe
     detail: `onnx (onnxruntime-node ${ort.env?.versions?.node ?? '?'}, ${providers.join(' + ')}, ${threads} thread${threads === 1 ? '' : 's'}; model ${source})`,
     parallelism: 1,
     async run(batch: EngineBatch): Promise<EngineResult> {
-      const floats = batch.pixels instanceof Float32Array ? batch.pixels : preprocessInput(batch.pixels);
+      const floats = batch.pixels instanceof Float32Array ? batch.pixels : preprocessPixels(batch.pixels);
       const input = new ort.Tensor('float32', floats, [batch.count, batch.height, batch.width, 3]);
       const r = await session.run({ [ONNX_IO.input]: input });
       const output = r[ONNX_IO.output]!;

@@ -14,6 +14,7 @@ import {
   type XceptionConfig,
 } from '@xception/core';
 import onnxProto from 'onnx-proto';
+import { ONNX_IO } from './onnx-io.js';
 
 const { onnx } = onnxProto;
 
@@ -22,15 +23,8 @@ export const ONNX_OPSET = 13;
 /** IR version 7 is the first that opset 13 may use; every onnxruntime since 1.6 reads it. */
 export const ONNX_IR_VERSION = 7;
 
-/** Names of the graph's inputs and outputs, the same in every exported file. */
-export const ONNX_IO = {
-  /** float32 [N, height, width, 3], channels last, preprocessed to [-1, 1] (as every engine takes). */
-  input: 'images',
-  /** The model's output: [N, classes] with a top, [N, 2048] with pooling, else [N, h, w, 2048] (NHWC). */
-  output: 'output',
-  /** The pooled 2048-d features, [N, 2048] (average-pooled unless pooling is 'max'). */
-  features: 'features',
-} as const;
+/** Names of the graph's inputs and outputs (onnx-io.ts). */
+export { ONNX_IO };
 
 export interface ExportOnnxOptions {
   /** Free text stored in the model's doc string (a weights file name, say). */

@@ -13,6 +13,7 @@ export {
   type ImageDecodeErrorCode,
 } from './errors.js';
 export { preprocessInput, type PreprocessMode, type PreprocessOptions } from './preprocess-input.js';
+export { preprocessPixels } from './preprocess-pixels.js';
 export { IMAGENET_CLASSES, imagenetClass, tagName, type ImagenetClass } from './imagenet-class.js';
 export { IMAGENET_CLASS_INDEX_MD5 } from './imagenet-classes.js';
 export { decodePredictions, type Prediction, type PredictionBuffer, type PredictionsInput } from './decode-predictions.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PreprocessError } from './errors.js';
+import { preprocessPixels } from './preprocess-pixels.js';
 
 /**
  * Keras' preprocess_input modes. Xception (like Inception and MobileNet) uses 'tf': pixels in
@@ -47,14 +48,7 @@ export function preprocessInput(x: tf.Tensor | ArrayLike<number>, options?: Prep
   if (x == null || typeof (x as ArrayLike<number>).length !== 'number') {
     throw new PreprocessError('ERR_PREPROCESS_INPUT', 'preprocessInput: expected a tensor, a typed array or an array of numbers; got ' + describe(x) + '.');
   }
-  const n = x.length;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    // Keras works in float32: round the input, the quotient and the difference to float32 (a double
-    // result rounded once to float32 equals the float32 operation for / and -).
-    out[i] = Math.fround(Math.fround(Math.fround(Number(x[i])) / 127.5) - 1);
-  }
-  return out;
+  return preprocessPixels(x);
 }
 
 function describe(x: unknown): string {
