@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { CreateXceptionOptions, WeightValues } from '@xception/core';
-import { calibrateInt8, type CalibrationImages, type CalibrationMethod, type Int8Agreement, type OrtForCalibration, type WeightBits } from '@xception/onnx';
+// Types only here: the calibrator (and protobufjs under it) loads when a model is calibrated, not on every start.
+import type { CalibrationImages, CalibrationMethod, Int8Agreement, OrtForCalibration, WeightBits } from '@xception/onnx';
 import { defaultCacheDir } from '@xception/weights';
 import type { DeferredWeights } from './engine.js';
 import { sha256OfFile } from './file-sha256.js';
@@ -92,6 +93,7 @@ export async function prepareInt8Model(model: CreateXceptionOptions, weights: We
   }
   const probe = await probeOnnxRuntime();
   if (!probe.available || !probe.ort) throw new Error(`int8 needs onnxruntime-node, which cannot load here (${probe.detail})`);
+  const { calibrateInt8 } = await import('@xception/onnx');
   const result = await calibrateInt8(probe.ort as unknown as OrtForCalibration, fp32Bytes, images, method, Math.max(1, options.threads ?? availableParallelism()), bits);
   const record: Int8Record = { method, calibration: { sha256: pixelsHash, photos: images.count, height: images.height, width: images.width }, agreement: result.agreement, weightBits: bits };
   mkdirSync(dir, { recursive: true });

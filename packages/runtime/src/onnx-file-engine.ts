@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { onnxSessionOptions, probeOnnxRuntime, type EngineBatch, type EngineResult, type InferenceEngine } from '@xception/engines';
-import { decodeOnnxModel, ONNX_IO } from '@xception/onnx';
+// The exporter's entry loads protobufjs: only a run given an .onnx file needs it (imported below).
+import type { decodeOnnxModel } from '@xception/onnx';
+import { ONNX_IO } from '@xception/onnx/io';
 import { preprocessInput } from '@xception/vision-utils';
 import { reasonOf, RuntimeError } from './runtime-error.js';
 
@@ -19,7 +21,7 @@ export async function createOnnxFileEngine(bytes: Uint8Array, where: string, thr
   const fail = (message: string): never => { throw new RuntimeError('ERR_RUNTIME_WEIGHTS', 'weights', (w) => `${w.option('weights', where)} ${message}.`); };
   let summary: ReturnType<typeof decodeOnnxModel>;
   try {
-    summary = decodeOnnxModel(bytes);
+    summary = (await import('@xception/onnx')).decodeOnnxModel(bytes);
   } catch (error) {
     return fail(`is not an ONNX model (${reasonOf(error)}); pass a file written by \`xception weights convert --to onnx\``);
   }
