@@ -1,20 +1,16 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { extname, join } from 'node:path';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HAVE_CHROMIUM, launchChromium, sharedPath, SKIP_NO_CHROMIUM, SKIP_NO_SHARED } from '@xception/test-kit';
-import { build } from 'esbuild';
-import type { BrowserContext, Page } from 'playwright-core';
+import { HAVE_CHROMIUM, sharedPath, SKIP_NO_CHROMIUM, SKIP_NO_SHARED } from '@xception/test-kit';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrecisionStatus } from '../src/shared/api.js';
-import type { StandInData, StandInPhoto } from './stand-in-bridge.js';
-// @ts-expect-error: a plain ESM build script without type declarations
-import { buildRenderer } from '../scripts/build.mjs';
-import { makeTempDir } from '../src/core/test-support/temp-dir.js';
+import type { StandInPhoto } from './stand-in-bridge.js';
+import { startStandInPage, type StandInPage } from './stand-in-page.js';
 
 const samples = sharedPath('images', 'imagenet-samples');
-const skip = !HAVE_CHROMIUM ? SKIP_NO_CHROMIUM : (!samples ? SKIP_NO_SHARED : null);
 const appDir = fileURLToPath(new URL('..', import.meta.url));
+const skip = !HAVE_CHROMIUM ? SKIP_NO_CHROMIUM : (!samples ? SKIP_NO_SHARED : null);
 
 // Four shared photos with made-up predictions: this test is about the setting, not the model.
 const photos: StandInPhoto[] = skip ? [] : readdirSync(samples!).sort().slice(0, 4).map((name, i) => ({ name, index: 281 + i, label: `class ${i}`, score: 0.9, features: [i, 1, 0] }));
@@ -27,45 +23,18 @@ const refused: PrecisionStatus = {
 const calibrated: PrecisionStatus = { running: 'int8', note: "int8: calibrated on the library's first 4 photos (top-1 agreement with fp32 1.000 on 1 held-out photos), cached for later runs" };
 
 describe.skipIf(skip)(`the precision setting in the page, Debian Chromium with a stand-in bridge ${skip ?? ''}`, () => {
-  let server: Server;
-  let base: string;
-  let context: BrowserContext;
-  let profile: string;
-  let bridgeScript: string;
-  const consoleErrors: string[] = [];
+  let standIn: StandInPage;
 
   beforeAll(async () => {
-    const rendererDir: string = await buildRenderer(makeTempDir('xception-renderer-'));
-    bridgeScript = (await build({ entryPoints: [join(appDir, 'test', 'stand-in-bridge.ts')], bundle: true, format: 'iife', write: false, platform: 'browser', target: 'chrome120' })).outputFiles[0]!.text;
-    const names = new Set(photos.map((p) => p.name));
-    server = createServer((req, res) => {
-      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-      const file = path === '/' ? join(rendererDir, 'index.html')
-        : ['/app.js', '/styles.css', '/app.js.map'].includes(path) ? join(rendererDir, path.slice(1))
-          : path.startsWith('/photos/') && names.has(path.slice(8)) ? join(samples!, path.slice(8)) : null;
-      if (!file) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': ({ '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' } as Record<string, string>)[extname(file)] ?? 'image/jpeg' }).end(readFileSync(file));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    profile = makeTempDir('xception-chromium-');
-    context = await launchChromium(profile, { gpu: 'none', viewport: { width: 1400, height: 900 } });
+    standIn = await startStandInPage(samples!, photos.map((p) => p.name));
   });
 
   afterAll(async () => {
-    await context?.close();
-    server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await standIn?.close();
   });
 
   async function openApp(int8: PrecisionStatus): Promise<Page> {
-    const page = await context.newPage();
-    page.on('console', (m) => void (m.type() === 'error' && consoleErrors.push(m.text())));
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    const data: StandInData = { folder: '/home/ada/Pictures/four', photos, perTick: 4, int8 };
-    await page.addInitScript({ content: `window.__standIn = ${JSON.stringify(data)};\n${bridgeScript}` });
-    await page.goto(`${base}/`);
-    await page.waitForSelector('body[data-ready="true"]');
+    const page = await standIn.open({ folder: '/home/ada/Pictures/four', photos, perTick: 4, int8 });
     await page.click('#add-folder');
     await expect.poll(() => page.textContent('#count')).toBe('4 photos');
     return page;
@@ -107,7 +76,7 @@ describe.skipIf(skip)(`the precision setting in the page, Debian Chromium with a
     expect(await page.isHidden('#precision-note')).toBe(true);
     await tagNew(page);
     expect(await page.isHidden('#precision-note')).toBe(true);
-    expect(consoleErrors).toEqual([]);
+    expect(standIn.consoleErrors).toEqual([]);
     await page.close();
   });
 });

@@ -1,22 +1,17 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { extname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HAVE_CHROMIUM, launchChromium, sharedPath, SKIP_NO_CHROMIUM, SKIP_NO_SHARED } from '@xception/test-kit';
-import { build } from 'esbuild';
-import type { BrowserContext, Page } from 'playwright-core';
+import { HAVE_CHROMIUM, sharedPath, SKIP_NO_CHROMIUM, SKIP_NO_SHARED } from '@xception/test-kit';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StandInData, StandInPhoto } from './stand-in-bridge.js';
-// @ts-expect-error: a plain ESM build script without type declarations
-import { buildRenderer } from '../scripts/build.mjs';
-import { makeTempDir } from '../src/core/test-support/temp-dir.js';
+import { startStandInPage, type StandInPage } from './stand-in-page.js';
 
 const samples = sharedPath('images', 'imagenet-samples');
 const labelsTsv = sharedPath('images', 'labels.tsv');
 const skip = !HAVE_CHROMIUM ? SKIP_NO_CHROMIUM : (!samples || !labelsTsv ? SKIP_NO_SHARED : null);
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const outputDir = join(appDir, 'test-output');
-const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.jpeg': 'image/jpeg', '.JPEG': 'image/jpeg' };
 
 /**
  * The test's own data, from labels.tsv: each photo's true class; a confidence spread evenly
@@ -34,58 +29,18 @@ function standInPhotos(): StandInPhoto[] {
 const isDog = (p: StandInPhoto): boolean => p.index >= 151 && p.index <= 268;
 
 describe.skipIf(skip)(`renderer in Debian Chromium with a stand-in bridge ${skip ?? ''}`, () => {
-  let server: Server;
-  let base: string;
-  let context: BrowserContext;
-  let profile: string;
-  let bridgeScript: string;
   const photos = skip ? [] : standInPhotos();
-  const requests: string[] = [];
-  const consoleErrors: string[] = [];
+  let standIn: StandInPage;
 
   beforeAll(async () => {
-    const built = makeTempDir('xception-renderer-');
-    const rendererDir: string = await buildRenderer(built);
-    bridgeScript = (await build({ entryPoints: [join(appDir, 'test', 'stand-in-bridge.ts')], bundle: true, format: 'iife', write: false, platform: 'browser', target: 'chrome120' })).outputFiles[0]!.text;
-    const sampleNames = new Set(readdirSync(samples!));
-    server = createServer((req, res) => {
-      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-      let file: string | null = null;
-      if (path === '/' || path === '/index.html') file = join(rendererDir, 'index.html');
-      else if (['/app.js', '/styles.css', '/app.js.map'].includes(path)) file = join(rendererDir, path.slice(1));
-      // Photos are read from ../shared in place, never copied.
-      else if (path.startsWith('/photos/') && sampleNames.has(path.slice(8))) file = join(samples!, path.slice(8));
-      if (!file) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address() as { port: number };
-    base = `http://127.0.0.1:${address.port}`;
-    profile = makeTempDir('xception-chromium-');
-    context = await launchChromium(profile, { gpu: 'none', viewport: { width: 1400, height: 900 } });
+    standIn = await startStandInPage(samples!, readdirSync(samples!));
   });
 
   afterAll(async () => {
-    await context?.close();
-    server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await standIn?.close();
   });
 
-  async function openApp(data: StandInData): Promise<Page> {
-    const page = await context.newPage();
-    page.on('request', (r) => requests.push(r.url()));
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.addInitScript({ content: `window.__standIn = ${JSON.stringify(data)};\n${bridgeScript}` });
-    await page.goto(`${base}/`);
-    await page.waitForSelector('body[data-ready="true"]');
-    return page;
-  }
+  const openApp = (data: StandInData): Promise<Page> => standIn.open(data);
 
   it('add a folder → tags appear → filter by tag → move the threshold → similar photos; screenshot', async () => {
     const page = await openApp({ folder: '/home/ada/Pictures/imagenet-samples', photos, perTick: 40 });
@@ -136,8 +91,8 @@ describe.skipIf(skip)(`renderer in Debian Chromium with a stand-in bridge ${skip
     await page.screenshot({ path: screenshot });
     console.log(`screenshot for review: ${screenshot}`);
 
-    expect(consoleErrors).toEqual([]);
-    expect(requests.every((u) => u.startsWith(base))).toBe(true);
+    expect(standIn.consoleErrors).toEqual([]);
+    expect(standIn.requests.every((u) => u.startsWith(standIn.base))).toBe(true);
     await page.close();
   });
 
@@ -155,7 +110,7 @@ describe.skipIf(skip)(`renderer in Debian Chromium with a stand-in bridge ${skip
     await expect.poll(() => page.getAttribute('#progress', 'data-state')).toBe('done');
     await expect.poll(() => page.locator('.tile .tags').evaluateAll((tags) => tags.every((t) => /\d+%|—/.test(t.textContent ?? '')))).toBe(true);
     expect(await page.locator('.tile img[data-mark="first"]').count()).toBe(marked);
-    expect(consoleErrors).toEqual([]);
+    expect(standIn.consoleErrors).toEqual([]);
     await page.close();
   });
 
@@ -170,7 +125,7 @@ describe.skipIf(skip)(`renderer in Debian Chromium with a stand-in bridge ${skip
     await expect.poll(() => page.locator('.tile[data-index="19999"] .name').textContent()).toBe(`19999-${photos[19999 % photos.length]!.name}`);
     expect(await page.locator('.tile').count()).toBeLessThan(100);
     expect(await nodes()).toBeLessThan(800);
-    expect(consoleErrors).toEqual([]);
+    expect(standIn.consoleErrors).toEqual([]);
     await page.close();
   });
 });
