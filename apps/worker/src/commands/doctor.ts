@@ -4,21 +4,22 @@ import { canDecodeHeic } from '@xception/vision-utils/node';
 import { defaultCacheDir, imagenetWeightsPath } from '@xception/weights';
 import { EXIT } from '../cli-error.js';
 import { CUDA_PROVIDER_LIBRARY, detectCuda } from '@xception/runtime';
-import { createOnnxEngine, createWasmPoolEngine, DISABLE_ONNX_ENV, probeOnnxRuntime, probeTfjsNode } from '@xception/engines';
+import { createOnnxEngine, createWasmPoolEngine, DISABLE_ONNX_ENV, int8WeightBitsForThisCpu, probeOnnxRuntime, probeTfjsNode } from '@xception/engines';
 
 /**
  * What onnxruntime's int8 kernels have on this CPU. VNNI (AVX-512 VNNI or AVX-VNNI on x86, the
  * dot-product instructions on Arm) multiplies int8 in one instruction: the fast path. An x86 CPU
- * with AVX2 but no VNNI runs the int8 model on AVX2's kernels with 7-bit weights
- * (int8WeightBitsForThisCpu): still measured faster than fp32 end to end, by less (the worker
- * README's int8 figures). Without either, int8 has not been measured. fp32 stays the default everywhere.
+ * with AVX2 but no VNNI runs it on AVX2's kernels, with the weights' bits int8WeightBitsForThisCpu
+ * gives there (7): still measured faster than fp32 end to end, by less (the worker README's int8
+ * figures). Without either, int8 has not been measured. fp32 stays the default everywhere.
  */
 export function int8Line(cpuinfo: string | null = readCpuinfo()): string {
   const flags = new Set((/^(flags|Features)\s*:\s*(.*)$/m.exec(cpuinfo ?? '')?.[2] ?? '').split(/\s+/));
   const fast = ['avx512_vnni', 'avx_vnni', 'asimddp'].filter((f) => flags.has(f));
   if (cpuinfo === null) return 'int8 (--precision int8): unknown (no /proc/cpuinfo to read the CPU flags from)';
   if (fast.length > 0) return `int8 (--precision int8): yes, a fast int8 path (${fast.join(', ')}); calibrate with xception quantize --calibrate DIR`;
-  if (flags.has('avx2')) return 'int8 (--precision int8): yes, without VNNI (avx2; int8 models get 7-bit weights on this CPU): faster than fp32, by less than on a VNNI CPU; calibrate with xception quantize --calibrate DIR';
+  // The bits are the quantizer's own choice for this CPU, so that the two never disagree.
+  if (flags.has('avx2')) return `int8 (--precision int8): yes, without VNNI (avx2; int8 models get ${int8WeightBitsForThisCpu(cpuinfo)}-bit weights on this CPU): faster than fp32, by less than on a VNNI CPU; calibrate with xception quantize --calibrate DIR`;
   return 'int8 (--precision int8): no fast int8 path on this CPU (no VNNI / avx512_vnni / avx_vnni, no avx2 flag); int8 runs but is unmeasured on such CPUs: keep --precision fp32 unless a run here shows it faster';
 }
 
